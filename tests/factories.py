@@ -1,0 +1,119 @@
+"""Factories for tests: invented people, a small protocol, courses planned by the service."""
+
+from datetime import date
+
+import factory
+from django.contrib.auth import get_user_model
+
+from tracker import services
+from tracker.models import Kind, Patient, Protocol, ProtocolStep
+
+PASSWORD = "correct-horse-battery"  # noqa: S105 (test-only)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = "Jo"
+    last_name = factory.Sequence(lambda n: f"Smith{n}")
+    password = factory.django.Password(PASSWORD)
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Patient
+
+    mrn = factory.Sequence(lambda n: f"MRN{n:06d}")
+    given_name = "Ada"
+    family_name = factory.Sequence(lambda n: f"Lovelace{n}")
+    date_of_birth = date(1970, 5, 17)
+
+
+class ProtocolFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Protocol
+
+    slug = factory.Sequence(lambda n: f"protocol-{n}")
+    name = factory.Sequence(lambda n: f"Test protocol {n}")
+    kind = Kind.ALLOGENEIC
+    graft_source = "pbsc"
+    donor_type = "matched_sibling"
+
+
+class StepFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProtocolStep
+
+    protocol = factory.SubFactory(ProtocolFactory)
+    key = factory.Sequence(lambda n: f"step-{n}")
+    title = factory.Sequence(lambda n: f"Step {n}")
+    day = 0
+    patient_text = "Plain words for the patient."
+    checklist = "First thing\nSecond thing"
+
+
+def small_protocol(**kwargs) -> Protocol:
+    """A protocol with a conditioning repeat, Day 0, a windowed visit, a weekly repeat, months."""
+    protocol = ProtocolFactory(**kwargs)
+    StepFactory(
+        protocol=protocol,
+        key="conditioning",
+        title="Conditioning chemotherapy",
+        day=-3,
+        repeat_every_days=1,
+        repeat_until_day=-1,
+        position=10,
+    )
+    StepFactory(protocol=protocol, key="infusion", title="Stem cell infusion", day=0, position=20)
+    StepFactory(
+        protocol=protocol,
+        key="day-30",
+        title="Day +30 evaluation",
+        day=30,
+        window_before=7,
+        window_after=7,
+        position=30,
+    )
+    StepFactory(
+        protocol=protocol,
+        key="clinic",
+        title="Clinic visit",
+        day=7,
+        repeat_every_days=7,
+        repeat_until_day=28,
+        checklist="Bloods drawn",
+        position=40,
+    )
+    StepFactory(
+        protocol=protocol,
+        key="day-100",
+        title="Day +100 evaluation",
+        day=100,
+        window_before=15,
+        window_after=15,
+        position=50,
+    )
+    StepFactory(
+        protocol=protocol,
+        key="pcv-1",
+        title="Pneumococcal vaccine, dose 1",
+        day=None,
+        months=3,
+        window_before=0,
+        window_after=30,
+        checklist="",
+        position=60,
+    )
+    return protocol
+
+
+def start_course(*, patient=None, protocol=None, day_zero=date(2026, 11, 21), by=None):
+    return services.start_course(
+        patient=patient or PatientFactory(),
+        protocol=protocol or small_protocol(),
+        day_zero=day_zero,
+        by=by or UserFactory(),
+    )

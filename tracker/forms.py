@@ -1,0 +1,165 @@
+"""Forms: they read and validate input; writes happen in models and services."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from tracker.models import (
+    DonorType,
+    GraftSource,
+    Kind,
+    Patient,
+    Protocol,
+    TransplantCourse,
+    clinic_today,
+    normalise_mrn,
+)
+
+OLDEST_BIRTH_YEAR = 1900
+DAY_ZERO_MAX_DAYS_AHEAD = 365
+DAY_ZERO_MAX_YEARS_BACK = 30
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class PatientForm(forms.ModelForm):
+    class Meta:
+        model = Patient
+        fields = ["mrn", "given_name", "family_name", "date_of_birth"]
+        widgets = {"date_of_birth": DateInput()}
+        help_texts = {"mrn": settings.MRN_HELP}
+        error_messages = {"mrn": {"unique": "A patient with this MRN is already registered."}}
+
+    def clean_mrn(self) -> str:
+        return normalise_mrn(self.cleaned_data["mrn"])
+
+    def clean_given_name(self) -> str:
+        return " ".join(self.cleaned_data["given_name"].split())
+
+    def clean_family_name(self) -> str:
+        return " ".join(self.cleaned_data["family_name"].split())
+
+    def clean_date_of_birth(self) -> date:
+        born = self.cleaned_data["date_of_birth"]
+        if born.year < OLDEST_BIRTH_YEAR:
+            raise ValidationError(
+                f"Check the year: the date of birth is before {OLDEST_BIRTH_YEAR}."
+            )
+        return born
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=80, label="Name or MRN")
+
+
+def validate_day_zero(day_zero: date, *, patient: Patient) -> None:
+    today = clinic_today()
+    if day_zero > today + timedelta(days=DAY_ZERO_MAX_DAYS_AHEAD):
+        raise ValidationError("Day Zero is more than a year ahead; check the year.")
+    if day_zero.year < today.year - DAY_ZERO_MAX_YEARS_BACK:
+        raise ValidationError(
+            f"Day Zero is more than {DAY_ZERO_MAX_YEARS_BACK} years ago; check the year."
+        )
+    if day_zero <= patient.date_of_birth:
+        raise ValidationError("Day Zero must be after the patient's date of birth.")
+
+
+class CourseStartForm(forms.Form):
+    protocol = forms.ModelChoiceField(
+        queryset=Protocol.objects.filter(is_active=True),
+        empty_label="Choose a protocol",
+        error_messages={"required": "Choose the protocol this course follows."},
+    )
+    day_zero = forms.DateField(
+        label="Day Zero (planned)",
+        widget=DateInput(),
+        help_text="The planned day of the infusion or procedure. You can move it later.",
+        error_messages={"required": "Enter the planned Day Zero."},
+    )
+    graft_source = forms.ChoiceField(
+        choices=[("", "As the protocol says"), *GraftSource.choices], required=False
+    )
+    donor_type = forms.ChoiceField(
+        choices=[("", "As the protocol says"), *DonorType.choices], required=False
+    )
+    is_tandem = forms.BooleanField(required=False, label="Part of a planned tandem transplant")
+
+    def __init__(self, *args, patient: Patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.patient = patient
+
+    def clean_day_zero(self) -> date:
+        day_zero = self.cleaned_data["day_zero"]
+        validate_day_zero(day_zero, patient=self.patient)
+        return day_zero
+
+    def clean(self):
+        cleaned = super().clean()
+        protocol = cleaned.get("protocol")
+        if protocol is None:
+            return cleaned
+        donor = cleaned.get("donor_type") or protocol.donor_type
+        own_cells = protocol.kind in (Kind.AUTOLOGOUS, Kind.PROCEDURE)
+        if own_cells and donor not in ("", DonorType.SELF):
+            self.add_error("donor_type", "This protocol uses the patient's own cells.")
+        if protocol.kind == Kind.ALLOGENEIC and donor == DonorType.SELF:
+            self.add_error("donor_type", "An allogeneic transplant needs a donor other than self.")
+        return cleaned
+
+
+class DayZeroMoveForm(forms.Form):
+    day_zero = forms.DateField(
+        label="New Day Zero",
+        widget=DateInput(),
+        error_messages={"required": "Enter the new Day Zero."},
+    )
+    reason = forms.CharField(
+        max_length=200,
+        help_text="Why it moved, e.g. 'donor product delayed'.",
+        error_messages={"required": "Say why Day Zero moves; it is kept with the change."},
+    )
+
+    def __init__(self, *args, course: TransplantCourse, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.course = course
+
+    def clean_day_zero(self) -> date:
+        day_zero = self.cleaned_data["day_zero"]
+        if day_zero == self.course.day_zero:
+            raise ValidationError("That is already Day Zero; choose another date.")
+        validate_day_zero(day_zero, patient=self.course.patient)
+        return day_zero
+
+
+class CompleteMilestoneForm(forms.Form):
+    completed_on = forms.DateField(
+        label="Done on",
+        widget=DateInput(),
+        error_messages={"required": "Enter the date it was done."},
+    )
+
+    def clean_completed_on(self) -> date:
+        completed_on = self.cleaned_data["completed_on"]
+        if completed_on > clinic_today():
+            raise ValidationError("A milestone cannot be done in the future.")
+        return completed_on
+
+
+class TimelineFilterForm(forms.Form):
+    SHOW_CHOICES = [("all", "All"), ("next30", "Next 30 days"), ("overdue", "Overdue")]
+    show = forms.ChoiceField(choices=SHOW_CHOICES, required=False)
+
+    @property
+    def selected(self) -> str:
+        if self.is_valid():
+            return self.cleaned_data["show"] or "all"
+        return "all"

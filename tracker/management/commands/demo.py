@@ -1,0 +1,96 @@
+"""Create demo data relative to today: invented patients at different points of their course.
+
+Safe to run again: a demo patient that exists already (by MRN) is left as it is.
+"""
+
+from datetime import date, timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from tracker import services
+from tracker.models import Patient, Protocol, clinic_today
+from tracker.schedule import add_months
+
+DEMO_PASSWORD = "transplant-demo"  # noqa: S105 (invented demo login, printed on purpose)
+
+# (MRN, given name, family name, date of birth, protocol slug, Day Zero from today)
+PATIENTS = [
+    ("DEMO-0001", "Alex", "Rivera", (1971, 4, 2), "allo-ric-flu-mel", lambda t: t + timedelta(4)),
+    ("DEMO-0002", "Sam", "Okafor", (1983, 9, 17), "auto-beam", lambda t: t - timedelta(12)),
+    ("DEMO-0003", "Jo", "Lindqvist", (1965, 1, 30), "allo-mac-bu-cy", lambda t: t - timedelta(96)),
+    ("DEMO-0004", "Priya", "Nair", (1990, 6, 8), "cord-blood", lambda t: add_months(t, -8)),
+    ("DEMO-0005", "Morgan", "Hughes", (1958, 11, 21), "auto-melphalan", lambda t: t + timedelta(8)),
+    (
+        "DEMO-0006",
+        "Chris",
+        "Baptiste",
+        (1976, 3, 12),
+        "bmac-injection",
+        lambda t: t - timedelta(20),
+    ),
+]
+
+# Leave every n-th past milestone undone, so the demo shows overdue work.
+LEAVE_UNDONE_EVERY = 9
+
+
+class Command(BaseCommand):
+    help = "Create the demo logins and demo patients (idempotent)."
+
+    def handle(self, *args, **options):
+        if not Protocol.objects.exists():
+            raise CommandError("No protocols: run 'manage.py loaddata protocols' first.")
+        coordinator = self._user("coordinator", "Casey", "Morgan (coordinator)")
+        self._user("admin", "Centre", "Administrator", superuser=True)
+        today = clinic_today()
+        for mrn, given, family, born, slug, day_zero in PATIENTS:
+            if Patient.objects.filter(mrn=mrn).exists():
+                self.stdout.write(f"  {mrn} exists, left as it is")
+                continue
+            self._patient(mrn, given, family, born, slug, day_zero(today), coordinator, today)
+            self.stdout.write(f"  {mrn} {given} {family}: created")
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Demo logins (password for both: "
+                f"{DEMO_PASSWORD}):\n  coordinator  (coordinator)\n"
+                "  admin        (centre administrator: protocol library in /admin/)"
+            )
+        )
+
+    def _user(self, username, first, last, *, superuser=False):
+        user, created = get_user_model().objects.get_or_create(
+            username=username,
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "is_staff": superuser,
+                "is_superuser": superuser,
+            },
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        return user
+
+    @transaction.atomic
+    def _patient(self, mrn, given, family, born, slug, day_zero, coordinator, today):
+        patient = Patient(mrn=mrn, given_name=given, family_name=family, date_of_birth=date(*born))
+        patient.full_clean()
+        patient.save()
+        course = services.start_course(
+            patient=patient,
+            protocol=Protocol.objects.get(slug=slug),
+            day_zero=day_zero,
+            by=coordinator,
+        )
+        if day_zero <= today:
+            course.confirm_day_zero(today=today)
+        past = course.milestones.filter(due_date__lt=today).prefetch_related("items")
+        for index, milestone in enumerate(past, start=1):
+            if index % LEAVE_UNDONE_EVERY == 0:
+                continue
+            milestone.complete(by=coordinator, on=milestone.due_date, today=today)
+            for item in milestone.items.all():
+                item.set_checked(True, by=coordinator)

@@ -1,0 +1,348 @@
+"""Day numbers, phases and planning of a transplant course around Day Zero.
+
+Pure Python (no Django). Day 0 is the day the cells are infused; the day before is Day -1,
+the day after Day +1, with no gap (CLINICAL.md section 2). Month-anchored steps use calendar
+months (31 Jan + 1 month = 28/29 Feb), never 30-day months. Source for the day convention and
+the windows: CIBMTR Forms Instruction Manual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from dateutil.relativedelta import relativedelta
+from dateutil.rrule import DAILY, rrule
+
+MINUS_SIGN = "\N{MINUS SIGN}"
+
+# The phase band ends where long-term follow-up begins: 24 calendar months after Day Zero.
+ENGRAFTMENT_LAST_DAY = 30
+HUNDRED_DAY_LAST_DAY = 100
+LONG_TERM_FROM_MONTHS = 24
+
+
+class Phase(StrEnum):
+    CONDITIONING = "conditioning"
+    DAY_ZERO = "day_zero"
+    ENGRAFTMENT = "engraftment"
+    HUNDRED_DAY = "hundred_day"
+    IMMUNE_RECOVERY = "immune_recovery"
+    LONG_TERM = "long_term"
+
+    @property
+    def label(self) -> str:
+        return PHASE_LABELS[self]
+
+
+PHASE_LABELS = {
+    Phase.CONDITIONING: "Conditioning",
+    Phase.DAY_ZERO: "Day Zero",
+    Phase.ENGRAFTMENT: "Engraftment",
+    Phase.HUNDRED_DAY: "100-day window",
+    Phase.IMMUNE_RECOVERY: "Immune recovery",
+    Phase.LONG_TERM: "Long-term follow-up",
+}
+
+
+class Status(StrEnum):
+    UPCOMING = "upcoming"
+    DUE = "due"
+    OVERDUE = "overdue"
+    DONE = "done"
+    DONE_OUT_OF_WINDOW = "done_out_of_window"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS = {
+    Status.UPCOMING: "Upcoming",
+    Status.DUE: "Due",
+    Status.OVERDUE: "Overdue",
+    Status.DONE: "Done",
+    Status.DONE_OUT_OF_WINDOW: "Done out of window",
+}
+
+
+def day_number(day: date, day_zero: date) -> int:
+    """The day number of a date: 0 on Day Zero, negative before, positive after."""
+    return (day - day_zero).days
+
+
+def day_label(n: int) -> str:
+    """'Day −3', 'Day 0', 'Day +14': the sign is always shown except on Day 0."""
+    if n == 0:
+        return "Day 0"
+    if n < 0:
+        return f"Day {MINUS_SIGN}{-n}"
+    return f"Day +{n}"
+
+
+def date_of_day(day_zero: date, n: int) -> date:
+    """The calendar date of day number n."""
+    return day_zero + timedelta(days=n)
+
+
+def add_months(day_zero: date, months: int) -> date:
+    """Day Zero plus calendar months; a month end clamps (31 Jan + 1 month = 28/29 Feb)."""
+    return day_zero + relativedelta(months=months)
+
+
+def phase_of(day: date, day_zero: date) -> Phase:
+    """The phase of the course a date falls in."""
+    n = day_number(day, day_zero)
+    if n < 0:
+        return Phase.CONDITIONING
+    if n == 0:
+        return Phase.DAY_ZERO
+    if n <= ENGRAFTMENT_LAST_DAY:
+        return Phase.ENGRAFTMENT
+    if n <= HUNDRED_DAY_LAST_DAY:
+        return Phase.HUNDRED_DAY
+    if day < add_months(day_zero, LONG_TERM_FROM_MONTHS):
+        return Phase.IMMUNE_RECOVERY
+    return Phase.LONG_TERM
+
+
+def status_of(
+    *, window_start: date, window_end: date, completed_on: date | None, today: date
+) -> Status:
+    """Where a milestone stands today, from its window and its completion date."""
+    if completed_on is not None:
+        if window_start <= completed_on <= window_end:
+            return Status.DONE
+        return Status.DONE_OUT_OF_WINDOW
+    if today < window_start:
+        return Status.UPCOMING
+    if today <= window_end:
+        return Status.DUE
+    return Status.OVERDUE
+
+
+@dataclass(frozen=True)
+class StepRule:
+    """When a protocol step falls, relative to Day Zero.
+
+    Exactly one of `day` and `months` is set. A repeat (`repeat_every_days` with
+    `repeat_until_day`) is for day-anchored steps: occurrences on day, day + every, ... up to
+    and including repeat_until_day.
+    """
+
+    key: str
+    day: int | None = None
+    months: int | None = None
+    window_before: int = 0
+    window_after: int = 0
+    repeat_every_days: int | None = None
+    repeat_until_day: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.day is None) == (self.months is None):
+            raise ValueError(f"step {self.key!r}: set exactly one of day and months")
+        if self.window_before < 0 or self.window_after < 0:
+            raise ValueError(f"step {self.key!r}: windows are counted in days, 0 or more")
+        if (self.repeat_every_days is None) != (self.repeat_until_day is None):
+            raise ValueError(f"step {self.key!r}: a repeat needs both its interval and its end")
+        if self.repeat_every_days is not None:
+            if self.day is None:
+                raise ValueError(f"step {self.key!r}: only day-anchored steps repeat")
+            if self.repeat_every_days < 1:
+                raise ValueError(f"step {self.key!r}: repeat interval must be at least 1 day")
+            if self.repeat_until_day is not None and self.repeat_until_day < self.day:
+                raise ValueError(f"step {self.key!r}: repeat ends before it starts")
+
+
+@dataclass(frozen=True)
+class PlannedMilestone:
+    """One dated occurrence of a step. `occurrence` counts from 1."""
+
+    key: str
+    occurrence: int
+    due_date: date
+    window_start: date
+    window_end: date
+
+
+def _due_dates(day_zero: date, rule: StepRule) -> list[date]:
+    if rule.months is not None:
+        return [add_months(day_zero, rule.months)]
+    assert rule.day is not None
+    first = date_of_day(day_zero, rule.day)
+    if rule.repeat_every_days is None:
+        return [first]
+    assert rule.repeat_until_day is not None
+    last = date_of_day(day_zero, rule.repeat_until_day)
+    occurrences = rrule(
+        DAILY,
+        interval=rule.repeat_every_days,
+        dtstart=datetime.combine(first, datetime.min.time()),
+        until=datetime.combine(last, datetime.min.time()),
+    )
+    return [moment.date() for moment in occurrences]
+
+
+def plan(day_zero: date, rules: Iterable[StepRule]) -> list[PlannedMilestone]:
+    """Expand steps into dated milestones, in date order (then step order)."""
+    planned: list[tuple[date, int, PlannedMilestone]] = []
+    for index, rule in enumerate(rules):
+        for occurrence, due in enumerate(_due_dates(day_zero, rule), start=1):
+            milestone = PlannedMilestone(
+                key=rule.key,
+                occurrence=occurrence,
+                due_date=due,
+                window_start=due - timedelta(days=rule.window_before),
+                window_end=due + timedelta(days=rule.window_after),
+            )
+            planned.append((due, index, milestone))
+    planned.sort(key=lambda item: (item[0], item[1], item[2].occurrence))
+    return [milestone for _, _, milestone in planned]
+
+
+@dataclass(frozen=True)
+class ExistingMilestone:
+    """What re-planning needs to know of a milestone already on a course."""
+
+    key: str
+    occurrence: int
+    due_date: date
+    window_start: date
+    window_end: date
+    completed_on: date | None
+
+
+@dataclass(frozen=True)
+class MilestoneChange:
+    existing: ExistingMilestone
+    due_date: date
+    window_start: date
+    window_end: date
+
+    @property
+    def moves(self) -> bool:
+        return (self.due_date, self.window_start, self.window_end) != (
+            self.existing.due_date,
+            self.existing.window_start,
+            self.existing.window_end,
+        )
+
+    @property
+    def falls_out_of_window(self) -> bool:
+        """A completed milestone whose real completion date is outside its new window."""
+        done = self.existing.completed_on
+        return done is not None and not (self.window_start <= done <= self.window_end)
+
+
+@dataclass(frozen=True)
+class Replan:
+    """The difference between a course's milestones and the plan for a new Day Zero."""
+
+    old_day_zero: date
+    new_day_zero: date
+    changes: tuple[MilestoneChange, ...]
+    added: tuple[PlannedMilestone, ...]
+
+    @property
+    def shift_days(self) -> int:
+        return (self.new_day_zero - self.old_day_zero).days
+
+    @property
+    def moved(self) -> tuple[MilestoneChange, ...]:
+        return tuple(change for change in self.changes if change.moves)
+
+    @property
+    def pending_moved(self) -> tuple[MilestoneChange, ...]:
+        return tuple(c for c in self.moved if c.existing.completed_on is None)
+
+    @property
+    def out_of_window(self) -> tuple[MilestoneChange, ...]:
+        return tuple(change for change in self.changes if change.falls_out_of_window)
+
+
+def replan(
+    *,
+    old_day_zero: date,
+    new_day_zero: date,
+    rules: Sequence[StepRule],
+    existing: Iterable[ExistingMilestone],
+) -> Replan:
+    """Work out what moving Day Zero does to a course, without deleting anything.
+
+    Every existing milestone takes the dates of its step's occurrence under the new Day Zero
+    (a completed one keeps its completion date, so it may now fall outside its window). A
+    milestone whose step or occurrence is no longer in the plan (the protocol was edited)
+    shifts with Day Zero. Occurrences the plan has and the course lacks are added.
+    """
+    planned = {(p.key, p.occurrence): p for p in plan(new_day_zero, rules)}
+    shift = timedelta(days=(new_day_zero - old_day_zero).days)
+    changes = []
+    seen = set()
+    for milestone in existing:
+        identity = (milestone.key, milestone.occurrence)
+        seen.add(identity)
+        target = planned.get(identity)
+        if target is None:
+            changes.append(
+                MilestoneChange(
+                    existing=milestone,
+                    due_date=milestone.due_date + shift,
+                    window_start=milestone.window_start + shift,
+                    window_end=milestone.window_end + shift,
+                )
+            )
+        else:
+            changes.append(
+                MilestoneChange(
+                    existing=milestone,
+                    due_date=target.due_date,
+                    window_start=target.window_start,
+                    window_end=target.window_end,
+                )
+            )
+    added = tuple(p for identity, p in planned.items() if identity not in seen)
+    return Replan(
+        old_day_zero=old_day_zero,
+        new_day_zero=new_day_zero,
+        changes=tuple(changes),
+        added=added,
+    )
+
+
+@dataclass(frozen=True)
+class PhaseSpan:
+    """One segment of the phase band shown above a timeline."""
+
+    phase: Phase
+    days: str
+    is_current: bool
+
+    @property
+    def label(self) -> str:
+        return self.phase.label
+
+
+def phase_band(day_zero: date, today: date, *, first_day: int) -> list[PhaseSpan]:
+    """The six phases with their day ranges; the one today falls in is current.
+
+    `first_day` is the course's earliest day number (the start of conditioning). Before that
+    day no phase is current: the course has not started.
+    """
+    start = min(first_day, -1)
+    ranges = {
+        Phase.CONDITIONING: f"{day_label(start)} to {day_label(-1)}",
+        Phase.DAY_ZERO: day_label(0),
+        Phase.ENGRAFTMENT: f"{day_label(1)} to {day_label(ENGRAFTMENT_LAST_DAY)}",
+        Phase.HUNDRED_DAY: (
+            f"{day_label(ENGRAFTMENT_LAST_DAY + 1)} to {day_label(HUNDRED_DAY_LAST_DAY)}"
+        ),
+        Phase.IMMUNE_RECOVERY: (
+            f"{day_label(HUNDRED_DAY_LAST_DAY + 1)} to {LONG_TERM_FROM_MONTHS} months"
+        ),
+        Phase.LONG_TERM: f"From {LONG_TERM_FROM_MONTHS} months",
+    }
+    started = day_number(today, day_zero) >= start
+    current = phase_of(today, day_zero) if started else None
+    return [PhaseSpan(phase, days, phase == current) for phase, days in ranges.items()]

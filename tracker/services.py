@@ -1,0 +1,171 @@
+"""Writes that span models: each in one transaction, each audited row by row."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from tracker import schedule
+from tracker.models import (
+    ChecklistItem,
+    DayZeroMove,
+    Milestone,
+    Patient,
+    Protocol,
+    ProtocolStep,
+    TransplantCourse,
+)
+
+
+def _steps(protocol: Protocol) -> dict[str, ProtocolStep]:
+    return {step.key: step for step in protocol.steps.all()}
+
+
+def _create_milestones(
+    course: TransplantCourse,
+    planned: list[schedule.PlannedMilestone] | tuple[schedule.PlannedMilestone, ...],
+    steps: dict[str, ProtocolStep],
+    *,
+    by,
+) -> list[Milestone]:
+    milestones = [
+        Milestone(
+            course=course,
+            step=steps[p.key],
+            occurrence=p.occurrence,
+            due_date=p.due_date,
+            window_start=p.window_start,
+            window_end=p.window_end,
+        )
+        for p in planned
+    ]
+    created = bulk_create_with_history(
+        milestones, Milestone, default_user=by, default_change_reason="Planned from protocol"
+    )
+    # SQLite and PostgreSQL both return primary keys from bulk_create, but bulk_create_with_history
+    # may re-read rows; fetch by code to be certain every item points at a saved milestone.
+    saved = {m.code: m for m in Milestone.objects.filter(code__in=[m.code for m in created])}
+    items = [
+        ChecklistItem(milestone=saved[milestone.code], text=text, position=position)
+        for milestone in milestones
+        for position, text in enumerate(milestone.step.checklist_items)
+    ]
+    bulk_create_with_history(
+        items, ChecklistItem, default_user=by, default_change_reason="Planned from protocol"
+    )
+    return list(saved.values())
+
+
+@transaction.atomic
+def start_course(
+    *,
+    patient: Patient,
+    protocol: Protocol,
+    day_zero: date,
+    by,
+    graft_source: str = "",
+    donor_type: str | None = None,
+    is_tandem: bool = False,
+) -> TransplantCourse:
+    """Start a course from a protocol: the course, its dated milestones and their checklists."""
+    # Lock the patient's row so two coordinators cannot take the same sequence number.
+    Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    last = patient.courses.aggregate(last=Max("sequence"))["last"] or 0
+    course = TransplantCourse(
+        patient=patient,
+        protocol=protocol,
+        kind=protocol.kind,
+        graft_source=graft_source or protocol.graft_source,
+        donor_type=protocol.donor_type if donor_type is None else donor_type,
+        sequence=last + 1,
+        is_tandem=is_tandem,
+        day_zero=day_zero,
+        created_by=by,
+    )
+    course.full_clean()
+    course._history_user = by
+    course.save()
+    steps = _steps(protocol)
+    planned = schedule.plan(day_zero, [step.rule() for step in steps.values()])
+    _create_milestones(course, planned, steps, by=by)
+    return course
+
+
+def preview_day_zero_move(*, course: TransplantCourse, day_zero: date) -> schedule.Replan:
+    """What moving Day Zero would do, without changing anything."""
+    milestones = course.milestones.select_related("step")
+    steps = _steps(course.protocol)
+    return schedule.replan(
+        old_day_zero=course.day_zero,
+        new_day_zero=day_zero,
+        rules=[step.rule() for step in steps.values()],
+        existing=[m.existing() for m in milestones],
+    )
+
+
+def titled(
+    course: TransplantCourse, changes: tuple[schedule.MilestoneChange, ...]
+) -> list[tuple[str, schedule.MilestoneChange]]:
+    """Pair each change with its milestone's title, for showing it to people."""
+    titles = {step.key: step.title for step in course.protocol.steps.all()}
+    return [(titles.get(change.existing.key, change.existing.key), change) for change in changes]
+
+
+@transaction.atomic
+def move_day_zero(
+    *, course: TransplantCourse, day_zero: date, by, reason: str = ""
+) -> schedule.Replan:
+    """Move Day Zero and every date that hangs off it; record the move.
+
+    Pending milestones take their new dates. Completed ones keep their completion date and
+    show as done out of window where it now falls outside. Nothing is deleted.
+    """
+    course = TransplantCourse.objects.select_for_update().get(pk=course.pk)
+    if day_zero == course.day_zero:
+        raise ValidationError({"day_zero": "That is already Day Zero; choose another date."})
+    milestones = {(m.step.key, m.occurrence): m for m in course.milestones.select_related("step")}
+    steps = _steps(course.protocol)
+    result = schedule.replan(
+        old_day_zero=course.day_zero,
+        new_day_zero=day_zero,
+        rules=[step.rule() for step in steps.values()],
+        existing=[m.existing() for m in milestones.values()],
+    )
+    reason_text = reason or "Day Zero moved"
+    moved = []
+    for change in result.moved:
+        milestone = milestones[(change.existing.key, change.existing.occurrence)]
+        milestone.due_date = change.due_date
+        milestone.window_start = change.window_start
+        milestone.window_end = change.window_end
+        moved.append(milestone)
+    bulk_update_with_history(
+        moved,
+        Milestone,
+        ["due_date", "window_start", "window_end"],
+        default_user=by,
+        default_change_reason=reason_text,
+    )
+    if result.added:
+        _create_milestones(course, result.added, steps, by=by)
+    DayZeroMove.objects.create(
+        course=course,
+        from_date=course.day_zero,
+        to_date=day_zero,
+        reason=reason,
+        moved_by=by,
+        moved_at=timezone.now(),
+        milestones_moved=len(moved),
+    )
+    course.day_zero = day_zero
+    # A moved infusion has not happened yet on its new day unless someone confirms it again.
+    course.day_zero_confirmed = False
+    course._history_user = by
+    course._change_reason = reason_text
+    course.save(update_fields=["day_zero", "day_zero_confirmed"])
+    return result

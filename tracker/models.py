@@ -224,12 +224,12 @@ class Patient(models.Model):
     def __str__(self) -> str:
         return f"{self.full_name} ({self.mrn})"
 
+    def get_absolute_url(self) -> str:
+        return reverse("patient_detail", args=[self.code])
+
     @property
     def full_name(self) -> str:
         return f"{self.given_name} {self.family_name}"
-
-    def get_absolute_url(self) -> str:
-        return reverse("patient_detail", args=[self.code])
 
 
 class CourseQuerySet(models.QuerySet["TransplantCourse"]):

@@ -70,7 +70,7 @@ def validate_day_zero(day_zero: date, *, patient: Patient) -> None:
             f"Day Zero is more than {DAY_ZERO_MAX_YEARS_BACK} years ago; check the year."
         )
     if day_zero <= patient.date_of_birth:
-        raise ValidationError("Day Zero must be after the patient's date of birth.")
+        raise ValidationError("Day Zero must be after the patient’s date of birth.")
 
 
 class CourseStartForm(forms.Form):

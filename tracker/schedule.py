@@ -328,11 +328,13 @@ def phase_band(day_zero: date, today: date, *, first_day: int) -> list[PhaseSpan
     """The six phases with their day ranges; the one today falls in is current.
 
     `first_day` is the course's earliest day number (the start of conditioning). Before that
-    day no phase is current: the course has not started.
+    day (or before Day 0, for a course with nothing planned earlier) no phase is current: the
+    course has not started.
     """
-    start = min(first_day, -1)
+    start = min(first_day, 0)
+    conditioning = f"{day_label(start)} to {day_label(-1)}" if start < 0 else "Before Day 0"
     ranges = {
-        Phase.CONDITIONING: f"{day_label(start)} to {day_label(-1)}",
+        Phase.CONDITIONING: conditioning,
         Phase.DAY_ZERO: day_label(0),
         Phase.ENGRAFTMENT: f"{day_label(1)} to {day_label(ENGRAFTMENT_LAST_DAY)}",
         Phase.HUNDRED_DAY: (

@@ -54,6 +54,7 @@ def patient_list(request: HttpRequest) -> TemplateResponse:
         Patient.objects.visible_to(request.user)
         .search(query)
         .annotate(course_count=Count("courses"), latest_day_zero=Max("courses__day_zero"))
+        .order_by("family_name", "given_name", "mrn")
     )
     page = Paginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
     template = "patients/list.html"

@@ -1,0 +1,102 @@
+"""The coordinator's journey in a real browser: register, start a course, work the timeline."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.factories import PASSWORD, UserFactory, small_protocol
+from tracker.models import clinic_today
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def log_in(page: Page, username: str) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_coordinator_plans_a_course_and_works_its_timeline(page: Page):
+    UserFactory(username="casey")
+    small_protocol(name="Allogeneic, reduced intensity (test)")
+    today = clinic_today()
+
+    log_in(page, "casey")
+    expect(page.get_by_role("heading", name="Patients")).to_be_visible()
+
+    page.get_by_role("link", name="Register a patient").click()
+    page.get_by_label("MRN").fill("e2e-000123")
+    page.get_by_label("Given name").fill("Rosalind")
+    page.get_by_label("Family name").fill("Franklin")
+    page.get_by_label("Date of birth").fill("1980-07-25")
+    page.get_by_role("button", name="Register patient").click()
+    expect(page.get_by_role("heading", name="Rosalind Franklin")).to_be_visible()
+    expect(page.get_by_text("MRN E2E-000123")).to_be_visible()
+
+    page.get_by_role("link", name="Start a course").first.click()
+    page.get_by_label("Protocol").select_option(label="Allogeneic, reduced intensity (test)")
+    page.get_by_label("Day Zero (planned)").fill(today.isoformat())
+    page.get_by_role("button", name="Start course").click()
+
+    expect(page.get_by_text("Today is Day 0")).to_be_visible()
+    expect(page.locator("[aria-current=step]")).to_contain_text("Day Zero")
+    infusion = page.locator("li.milestone", has_text="Stem cell infusion")
+    expect(infusion).to_contain_text(today.strftime("%-d %b %Y"))
+
+    # Tick a checklist item in place, see the progress update, and see it stay after a reload.
+    item = infusion.get_by_role("checkbox", name="First thing")
+    expect(item).to_have_attribute("aria-checked", "false")
+    url_before = page.url
+    item.click()
+    expect(infusion.get_by_role("checkbox", name="First thing")).to_have_attribute(
+        "aria-checked", "true"
+    )
+    expect(infusion.locator(".progress")).to_have_text("1 of 2 ticked")
+    assert page.url == url_before
+    page.reload()
+    expect(
+        page.locator("li.milestone", has_text="Stem cell infusion").get_by_role(
+            "checkbox", name="First thing"
+        )
+    ).to_have_attribute("aria-checked", "true")
+
+    # Filter in place; the URL is bookmarkable.
+    page.get_by_role("link", name="Overdue").click()
+    expect(page).to_have_url(re.compile(r"\?show=overdue$"))
+    expect(page.get_by_text("Conditioning chemotherapy (1)")).to_be_visible()
+    expect(page.locator("li.milestone", has_text="Stem cell infusion")).to_have_count(0)
+    page.get_by_role("link", name="All", exact=True).click()
+
+    # Move Day Zero three days later: preview, confirm, and every date moves.
+    page.get_by_role("link", name="Move Day Zero").click()
+    new_day_zero = today + timedelta(days=3)
+    page.get_by_label("New Day Zero").fill(new_day_zero.isoformat())
+    page.get_by_label("Reason").fill("Donor product delayed")
+    page.get_by_role("button", name="Show what will change").click()
+    expect(page.get_by_role("heading", name="What will change")).to_be_visible()
+    page.get_by_role("button", name=re.compile("^Move Day Zero to")).click()
+
+    expect(page.get_by_text("Today is Day −3")).to_be_visible()
+    infusion = page.locator("li.milestone", has_text="Stem cell infusion")
+    expect(infusion).to_contain_text(new_day_zero.strftime("%-d %b %Y"))
+    expect(infusion.get_by_role("checkbox", name="First thing")).to_have_attribute(
+        "aria-checked", "true"
+    )
+    expect(page.get_by_text("Day Zero moved 1 time")).to_be_visible()
+
+
+def test_patient_search_narrows_the_list_as_you_type(page: Page):
+    from tests.factories import PatientFactory
+
+    UserFactory(username="casey")
+    PatientFactory(given_name="Rosalind", family_name="Franklin")
+    PatientFactory(given_name="Barbara", family_name="McClintock")
+    log_in(page, "casey")
+    expect(page.locator("#results tbody tr")).to_have_count(2)
+    page.get_by_label("Find by name or MRN").press_sequentially("mccl", delay=50)
+    expect(page.locator("#results tbody tr")).to_have_count(1)
+    expect(page.locator("#results")).to_contain_text("McClintock")
+    expect(page).to_have_url(re.compile(r"\?q=mccl"))

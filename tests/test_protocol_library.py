@@ -1,0 +1,177 @@
+"""The shipped protocol library, fixtures/protocols.json (CLINICAL.md sections 1, 4, 5, 7, 8).
+
+It loads by natural keys (no pks), so loading it again updates the rows in place; every step
+is valid and plans to dated milestones inside their windows.
+"""
+
+import calendar
+from datetime import date, timedelta
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from tracker.models import Protocol, ProtocolStep
+from tracker.schedule import StepRule, day_number, plan
+
+AUTOLOGOUS = ["auto-beam", "auto-melphalan"]
+ALLOGENEIC = ["allo-mac-bu-cy", "allo-ric-flu-mel", "cord-blood"]
+TRANSPLANTS = AUTOLOGOUS + ALLOGENEIC
+PROCEDURES = ["bmac-injection", "im-bm-cell-therapy-leg"]
+ALL_SLUGS = TRANSPLANTS + PROCEDURES
+
+DAY_ZERO = date(2024, 1, 31)  # a month end in a leap year: month anchors must clamp
+
+
+def load_library() -> None:
+    call_command("loaddata", str(settings.BASE_DIR / "fixtures" / "protocols.json"), verbosity=0)
+
+
+@pytest.fixture
+def library(db):
+    load_library()
+
+
+def steps_of(slug: str) -> list[ProtocolStep]:
+    return list(ProtocolStep.objects.filter(protocol__slug=slug).order_by("position", "id"))
+
+
+def calendar_months_after(start: date, months: int) -> date:
+    """Worked out by hand (not relativedelta): same day of the month, clamped to its end."""
+    index = start.month - 1 + months
+    year, month = start.year + index // 12, index % 12 + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def test_the_seven_protocols_are_shipped(library):
+    protocols = {p.slug: p for p in Protocol.objects.all()}
+    assert set(protocols) == set(ALL_SLUGS)
+    assert {protocols[slug].kind for slug in AUTOLOGOUS} == {"autologous"}
+    assert {protocols[slug].kind for slug in ALLOGENEIC} == {"allogeneic"}
+    assert {protocols[slug].kind for slug in PROCEDURES} == {"procedure"}
+    assert protocols["cord-blood"].graft_source == "cord_blood"
+    assert all(p.is_active and p.summary for p in protocols.values())
+    for protocol in protocols.values():
+        protocol.full_clean()
+
+
+def test_loading_again_updates_in_place(library):
+    counts = (Protocol.objects.count(), ProtocolStep.objects.count())
+    step = ProtocolStep.objects.get(protocol__slug="auto-beam", key="stem-cell-infusion")
+    title = step.title
+    step.title = "Edited locally"
+    step.save()
+    protocol = Protocol.objects.get(slug="cord-blood")
+    name = protocol.name
+    protocol.name = "Edited locally"
+    protocol.save()
+
+    load_library()
+
+    assert (Protocol.objects.count(), ProtocolStep.objects.count()) == counts
+    step.refresh_from_db()
+    protocol.refresh_from_db()
+    assert step.title == title
+    assert protocol.name == name
+
+
+def test_every_step_is_valid_and_complete(library):
+    for protocol in Protocol.objects.all():
+        steps = steps_of(protocol.slug)
+        assert steps, protocol.slug
+        titles = [step.title for step in steps]
+        assert len(set(titles)) == len(titles), f"{protocol.slug}: titles repeat"
+        for step in steps:
+            where = f"{protocol.slug}/{step.key}"
+            step.full_clean()
+            assert isinstance(step.rule(), StepRule), where
+            assert step.patient_text.strip(), where
+            items = step.checklist_items
+            assert 1 <= len(items) <= 5, where
+            assert all(len(item) < 200 for item in items), where
+
+
+@pytest.mark.parametrize("slug", TRANSPLANTS)
+def test_transplant_protocol_has_the_course_landmarks(library, slug):
+    steps = steps_of(slug)
+    days = {step.day for step in steps if step.day is not None}
+    months = {step.months for step in steps if step.months is not None}
+
+    assert min(days) < 0, "conditioning or work-up before Day 0"
+    assert 0 in days, "Day 0 infusion"
+    assert any(s.day == 100 and (s.window_before, s.window_after) == (15, 15) for s in steps)
+    assert any(s.day == 180 and (s.window_before, s.window_after) == (30, 30) for s in steps)
+    # The 1-year contact must fall after Day 365: its window opens on the anniversary.
+    assert any(s.months == 12 and s.window_before == 0 for s in steps)
+    assert {12, 24} <= months
+    assert any(s.repeat_every_days for s in steps), "a repeating step"
+
+    vaccines = [s for s in steps if s.months is not None and "vaccin" in s.title.lower()]
+    assert vaccines, "months-anchored revaccination"
+    mmr = next(s for s in steps if s.title.startswith("MMR"))
+    assert mmr.months == 24
+    gates = mmr.checklist.lower()
+    for gate in ("24 months", "chronic gvhd", "immunosuppression", "ivig"):
+        assert gate in gates, f"live-vaccine gate {gate!r} on the MMR checklist"
+
+
+@pytest.mark.parametrize("slug", ALLOGENEIC)
+def test_allogeneic_protocol_monitors_cmv_weekly_to_day_100(library, slug):
+    assert any(
+        s.repeat_every_days == 7 and s.repeat_until_day == 100 and "cmv" in s.title.lower()
+        for s in steps_of(slug)
+    )
+
+
+@pytest.mark.parametrize("slug", AUTOLOGOUS)
+def test_autologous_protocol_gives_recombinant_zoster_from_day_60(library, slug):
+    zoster = [s for s in steps_of(slug) if "zoster" in s.title.lower()]
+    assert [(s.day, s.window_before, s.window_after) for s in zoster][0] == (60, 10, 10)
+    assert len(zoster) == 2
+
+
+@pytest.mark.parametrize("slug", PROCEDURES)
+def test_procedure_protocol_prepares_treats_and_follows_up(library, slug):
+    steps = steps_of(slug)
+    assert any(s.day is not None and s.day < 0 and s.audience == "patient" for s in steps)
+    assert any(s.day == 0 for s in steps)
+    assert any(s.months is not None for s in steps), "follow-up over months"
+    text = " ".join(s.title + " " + s.checklist for s in steps).lower()
+    assert "vaccin" not in text
+    assert "engraftment" not in text
+
+
+@pytest.mark.parametrize("slug", ALL_SLUGS)
+def test_protocol_plans_inside_windows(library, slug):
+    steps = steps_of(slug)
+    by_key = {step.key: step for step in steps}
+    milestones = plan(DAY_ZERO, [step.rule() for step in steps])
+
+    for milestone in milestones:
+        step = by_key[milestone.key]
+        assert milestone.window_start <= milestone.due_date <= milestone.window_end
+        assert milestone.window_start == milestone.due_date - timedelta(days=step.window_before)
+        assert milestone.window_end == milestone.due_date + timedelta(days=step.window_after)
+        if step.months is not None:
+            assert milestone.due_date == calendar_months_after(DAY_ZERO, step.months)
+        else:
+            n = day_number(milestone.due_date, DAY_ZERO)
+            assert n == step.day + (milestone.occurrence - 1) * (step.repeat_every_days or 0)
+            assert n <= (step.repeat_until_day if step.repeat_every_days else step.day)
+
+    for step in steps:
+        count = sum(1 for m in milestones if m.key == step.key)
+        if step.repeat_every_days:
+            assert count == (step.repeat_until_day - step.day) // step.repeat_every_days + 1
+        else:
+            assert count == 1, step.key
+
+
+def test_month_anchors_clamp_to_calendar_months(library):
+    steps = {s.key: s for s in steps_of("auto-beam")}
+    due = {m.key: m.due_date for m in plan(DAY_ZERO, [s.rule() for s in steps.values()])}
+    assert steps["pcv-dose-1"].months == 3
+    assert due["pcv-dose-1"] == date(2024, 4, 30)  # 31 Jan + 3 months: April has 30 days
+    assert due["pcv-dose-2"] == date(2024, 5, 31)
+    assert due["one-year-evaluation"] == date(2025, 1, 31)
+    assert day_number(due["one-year-evaluation"], DAY_ZERO) == 366  # 2024 is a leap year

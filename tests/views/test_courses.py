@@ -105,11 +105,26 @@ class TestCourseDetail:
         assert current.split("</li>")[0].count("Day Zero") >= 1
         assert text.count('aria-current="step"') == 1
 
+    def test_jump_to_today_links_to_the_current_phase(self, coordinator_client, course, today):
+        course.day_zero = today - timedelta(days=40)
+        course.save()
+        text = coordinator_client.get(course.get_absolute_url()).text
+        assert '<a class="jump" href="#phase-hundred_day">Jump to today</a>' in text
+        assert '<h2 class="phase-title" id="phase-hundred_day">' in text
+
     def test_milestones_are_grouped_by_phase_with_day_labels(self, coordinator_client, course):
         text = coordinator_client.get(course.get_absolute_url()).text
         # The 3-month vaccine falls on Day +92 (21 Feb 2027): still the 100-day window.
-        phases = ["Conditioning", "Day Zero", "Engraftment", "100-day window"]
-        positions = [text.index(f'<h2 class="phase-title">{phase}</h2>') for phase in phases]
+        phases = [
+            ("conditioning", "Conditioning"),
+            ("day_zero", "Day Zero"),
+            ("engraftment", "Engraftment"),
+            ("hundred_day", "100-day window"),
+        ]
+        positions = [
+            text.index(f'<h2 class="phase-title" id="phase-{phase}">{label}</h2>')
+            for phase, label in phases
+        ]
         assert positions == sorted(positions)
         assert "Day −3" in text
         assert "window Day +85 to Day +115" in text

@@ -1,11 +1,19 @@
+"""The cast: a coordinator, clinic staff, patient A (with a course) and patient B."""
+
 from datetime import date
 
 import pytest
 import time_machine
 
-from tests.factories import PatientFactory, UserFactory, small_protocol, start_course
+from tests.factories import PatientFactory, small_protocol, start_course, user_in
+from tracker import roles
 
 TODAY = date(2026, 11, 21)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -17,7 +25,12 @@ def today():
 
 @pytest.fixture
 def coordinator(db):
-    return UserFactory(username="coordinator")
+    return user_in(roles.COORDINATOR, username="coordinator")
+
+
+@pytest.fixture
+def clinic_staff(db):
+    return user_in(roles.CLINIC_STAFF, username="nurse")
 
 
 @pytest.fixture
@@ -27,8 +40,37 @@ def coordinator_client(client, coordinator):
 
 
 @pytest.fixture
+def staff_client(client, clinic_staff):
+    client.force_login(clinic_staff)
+    return client
+
+
+@pytest.fixture
 def patient(db):
-    return PatientFactory(given_name="Ada", family_name="Lovelace", mrn="MRN000100")
+    """Patient A, with a portal login."""
+    return PatientFactory(
+        given_name="Ada",
+        family_name="Lovelace",
+        mrn="MRN000100",
+        user=user_in(roles.PATIENT, username="ada"),
+    )
+
+
+@pytest.fixture
+def patient_client(client, patient):
+    client.force_login(patient.user)
+    return client
+
+
+@pytest.fixture
+def other_patient(db):
+    """Patient B, with a portal login of their own."""
+    return PatientFactory(
+        given_name="Charles",
+        family_name="Babbage",
+        mrn="MRN000200",
+        user=user_in(roles.PATIENT, username="charles"),
+    )
 
 
 @pytest.fixture
@@ -38,10 +80,11 @@ def protocol(db):
 
 @pytest.fixture
 def course(patient, protocol, coordinator, today):
-    """A course with Day Zero today: conditioning is done, the rest ahead."""
+    """Patient A's course with Day Zero today: conditioning is done, the rest ahead."""
     return start_course(patient=patient, protocol=protocol, day_zero=today, by=coordinator)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+@pytest.fixture
+def other_course(other_patient, protocol, coordinator, today):
+    """Patient B's course, with Day Zero today."""
+    return start_course(patient=other_patient, protocol=protocol, day_zero=today, by=coordinator)

@@ -4,6 +4,7 @@ from datetime import date
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
 from tracker import services
 from tracker.models import Kind, Patient, Protocol, ProtocolStep
@@ -20,6 +21,13 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = "Jo"
     last_name = factory.Sequence(lambda n: f"Smith{n}")
     password = factory.django.Password(PASSWORD)
+
+
+def user_in(group_name: str, **kwargs):
+    """A user in one of the role groups (tracker.roles)."""
+    user = UserFactory(**kwargs)
+    user.groups.add(Group.objects.get(name=group_name))
+    return user
 
 
 class PatientFactory(factory.django.DjangoModelFactory):

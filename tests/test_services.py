@@ -159,7 +159,7 @@ class TestMoveDayZero:
         )
 
     def test_moving_makes_a_confirmed_day_zero_planned_again(self, planned, user):
-        planned.confirm_day_zero(today=DAY_ZERO)
+        planned.confirm_day_zero(by=user, today=DAY_ZERO)
         services.move_day_zero(course=planned, day_zero=date(2026, 3, 6), by=user)
         planned.refresh_from_db()
         assert planned.day_zero_confirmed is False

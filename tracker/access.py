@@ -31,7 +31,7 @@ def get_milestone_for(user, code: UUID) -> Milestone:
 
 def get_checklist_item_for(user, code: UUID) -> ChecklistItem:
     courses = TransplantCourse.objects.visible_to(user)
-    items = ChecklistItem.objects.select_related("milestone__course", "checked_by").filter(
-        milestone__course__in=courses
-    )
+    items = ChecklistItem.objects.select_related(
+        "milestone__course__patient", "milestone__step", "checked_by"
+    ).filter(milestone__course__in=courses)
     return get_object_or_404(items, code=code)

@@ -123,7 +123,7 @@ class DayZeroMoveForm(forms.Form):
         error_messages={"required": "Enter the new Day Zero."},
     )
     reason = forms.CharField(
-        max_length=200,
+        max_length=100,  # it is also the history's change reason, a 100-character column
         help_text="Why it moved, e.g. 'donor product delayed'.",
         error_messages={"required": "Say why Day Zero moves; it is kept with the change."},
     )
@@ -163,3 +163,11 @@ class TimelineFilterForm(forms.Form):
         if self.is_valid():
             return self.cleaned_data["show"] or "all"
         return "all"
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(
+        required=False,
+        label="Patient's e-mail (optional)",
+        help_text="If given, the link is e-mailed too. Otherwise copy it to the patient.",
+    )

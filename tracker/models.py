@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import uuid
 from datetime import date, timedelta
 
@@ -166,10 +167,12 @@ class ProtocolStep(models.Model):
 
 class PatientQuerySet(models.QuerySet["Patient"]):
     def visible_to(self, user) -> PatientQuerySet:
-        """The patients this user may see. Roles narrow this in a later change."""
+        """The care team sees every patient; a patient sees only themselves."""
         if not user.is_authenticated:
             return self.none()
-        return self
+        if user.has_perm("tracker.view_patient"):
+            return self
+        return self.filter(user=user)
 
     def search(self, text: str) -> PatientQuerySet:
         query = Q()
@@ -210,8 +213,16 @@ class Patient(models.Model):
         related_name="patient",
         help_text="The patient's own portal login, if invited.",
     )
+    feed_token = models.CharField(
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Secret in the calendar subscription address; empty when revoked.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["feed_token"])
 
     objects = PatientQuerySet.as_manager()
 
@@ -219,6 +230,10 @@ class Patient(models.Model):
         ordering = ["family_name", "given_name", "mrn"]
         constraints = [
             models.CheckConstraint(condition=~Q(mrn=""), name="patient_mrn_not_empty"),
+        ]
+        permissions = [
+            ("invite_patient", "Can invite a patient to the portal"),
+            ("manage_calendar_feed", "Can revoke or renew a patient's calendar feed"),
         ]
 
     def __str__(self) -> str:
@@ -231,13 +246,25 @@ class Patient(models.Model):
     def full_name(self) -> str:
         return f"{self.given_name} {self.family_name}"
 
+    def renew_feed_token(self) -> str:
+        """A new calendar subscription secret; the old address stops working."""
+        self.feed_token = secrets.token_urlsafe(32)
+        self.save(update_fields=["feed_token"])
+        return self.feed_token
+
+    def revoke_feed_token(self) -> None:
+        self.feed_token = None
+        self.save(update_fields=["feed_token"])
+
 
 class CourseQuerySet(models.QuerySet["TransplantCourse"]):
     def visible_to(self, user) -> CourseQuerySet:
-        """The courses this user may see. Roles narrow this in a later change."""
+        """The care team sees every course; a patient sees only their own."""
         if not user.is_authenticated:
             return self.none()
-        return self
+        if user.has_perm("tracker.view_transplantcourse"):
+            return self
+        return self.filter(patient__user=user)
 
 
 class TransplantCourse(models.Model):
@@ -273,6 +300,11 @@ class TransplantCourse(models.Model):
             ),
             models.CheckConstraint(condition=Q(sequence__gte=1), name="course_sequence_from_1"),
         ]
+        permissions = [
+            ("move_day_zero", "Can move Day Zero"),
+            ("confirm_day_zero", "Can confirm the infusion on Day Zero"),
+            ("view_course_history", "Can see the change history of a course"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.patient.full_name}: {self.protocol.name} (#{self.sequence})"
@@ -295,16 +327,22 @@ class TransplantCourse(models.Model):
     def phase_today(self) -> schedule.Phase:
         return schedule.phase_of(clinic_today(), self.day_zero)
 
+    def first_day(self) -> int:
+        """The earliest day number of the course's plan (the start of conditioning)."""
+        first = self.milestones.aggregate(first=models.Min("due_date"))["first"]
+        return self.day_number_on(first) if first else 0
+
     @property
     def sequence_label(self) -> str:
         ordinal = {1: "1st", 2: "2nd", 3: "3rd"}.get(self.sequence, f"{self.sequence}th")
         return f"{ordinal} transplant" + (" (tandem)" if self.is_tandem else "")
 
-    def confirm_day_zero(self, *, today: date) -> None:
+    def confirm_day_zero(self, *, by, today: date) -> None:
         """Record that the infusion happened on Day Zero."""
         if self.day_zero > today:
             raise ValidationError("Day Zero is in the future; confirm it on or after the day.")
         self.day_zero_confirmed = True
+        self._history_user = by
         self.save(update_fields=["day_zero_confirmed"])
 
 
@@ -390,6 +428,7 @@ class Milestone(models.Model):
                 name="milestone_completion_has_who",
             ),
         ]
+        permissions = [("complete_milestone", "Can complete and reopen milestones")]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.due_date})"
@@ -450,12 +489,14 @@ class Milestone(models.Model):
         self.completed_on = on
         self.completed_by = by
         self.completed_at = timezone.now()
+        self._history_user = by
         self.save(update_fields=["completed_on", "completed_by", "completed_at"])
 
-    def reopen(self) -> None:
+    def reopen(self, *, by) -> None:
         self.completed_on = None
         self.completed_by = None
         self.completed_at = None
+        self._history_user = by
         self.save(update_fields=["completed_on", "completed_by", "completed_at"])
 
     def existing(self) -> schedule.ExistingMilestone:
@@ -495,6 +536,7 @@ class ChecklistItem(models.Model):
                 name="checklist_tick_has_who",
             ),
         ]
+        permissions = [("tick_checklistitem", "Can tick any checklist item")]
 
     def __str__(self) -> str:
         return self.text
@@ -503,10 +545,21 @@ class ChecklistItem(models.Model):
     def is_checked(self) -> bool:
         return self.checked_at is not None
 
+    def can_be_ticked_by(self, user) -> bool:
+        """The care team ticks any item; a patient ticks their own preparation items."""
+        if user.has_perm("tracker.tick_checklistitem"):
+            return True
+        milestone = self.milestone
+        return (
+            milestone.step.audience == Audience.PATIENT
+            and milestone.course.patient.user_id == user.pk
+        )
+
     def set_checked(self, checked: bool, *, by) -> None:
         """Tick or untick; ticking an already ticked item keeps who ticked it first."""
         if checked == self.is_checked:
             return
         self.checked_at = timezone.now() if checked else None
         self.checked_by = by if checked else None
+        self._history_user = by
         self.save(update_fields=["checked_at", "checked_by"])

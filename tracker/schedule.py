@@ -345,6 +345,30 @@ def phase_band(day_zero: date, today: date, *, first_day: int) -> list[PhaseSpan
         ),
         Phase.LONG_TERM: f"From {LONG_TERM_FROM_MONTHS} months",
     }
-    started = day_number(today, day_zero) >= start
-    current = phase_of(today, day_zero) if started else None
+    current = current_phase(day_zero, today, first_day=first_day)
     return [PhaseSpan(phase, days, phase == current) for phase, days in ranges.items()]
+
+
+def current_phase(day_zero: date, today: date, *, first_day: int) -> Phase | None:
+    """The phase today falls in, or None before the course starts (its first day, or Day 0)."""
+    if day_number(today, day_zero) < min(first_day, 0):
+        return None
+    return phase_of(today, day_zero)
+
+
+def split_for_patient(milestones: Iterable, today: date, *, soon_days: int = 14):
+    """Split milestones (anything with due_date, window_end, completed_on) for a patient.
+
+    Returns (past, soon, later): done or closed ones; those due in the next `soon_days` days
+    (or still open now); and the rest. Input order is kept within each list.
+    """
+    past, soon, later = [], [], []
+    horizon = today + timedelta(days=soon_days)
+    for milestone in milestones:
+        if milestone.completed_on is not None or milestone.window_end < today:
+            past.append(milestone)
+        elif milestone.due_date <= horizon:
+            soon.append(milestone)
+        else:
+            later.append(milestone)
+    return past, soon, later

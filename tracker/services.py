@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from tracker import schedule
+from tracker import roles, schedule
 from tracker.models import (
     ChecklistItem,
     DayZeroMove,
@@ -20,6 +27,10 @@ from tracker.models import (
     ProtocolStep,
     TransplantCourse,
 )
+
+# Change reasons in the history, which the History page reads to group rows.
+PLANNED_FROM_PROTOCOL = "Planned from protocol"
+DEFAULT_MOVE_REASON = "Day Zero moved"
 
 
 def _steps(protocol: Protocol) -> dict[str, ProtocolStep]:
@@ -45,7 +56,7 @@ def _create_milestones(
         for p in planned
     ]
     created = bulk_create_with_history(
-        milestones, Milestone, default_user=by, default_change_reason="Planned from protocol"
+        milestones, Milestone, default_user=by, default_change_reason=PLANNED_FROM_PROTOCOL
     )
     # SQLite and PostgreSQL both return primary keys from bulk_create, but bulk_create_with_history
     # may re-read rows; fetch by code to be certain every item points at a saved milestone.
@@ -56,7 +67,7 @@ def _create_milestones(
         for position, text in enumerate(milestone.step.checklist_items)
     ]
     bulk_create_with_history(
-        items, ChecklistItem, default_user=by, default_change_reason="Planned from protocol"
+        items, ChecklistItem, default_user=by, default_change_reason=PLANNED_FROM_PROTOCOL
     )
     return list(saved.values())
 
@@ -136,7 +147,7 @@ def move_day_zero(
         rules=[step.rule() for step in steps.values()],
         existing=[m.existing() for m in milestones.values()],
     )
-    reason_text = reason or "Day Zero moved"
+    reason_text = reason or DEFAULT_MOVE_REASON
     moved = []
     for change in result.moved:
         milestone = milestones[(change.existing.key, change.existing.occurrence)]
@@ -169,3 +180,46 @@ def move_day_zero(
     course._change_reason = reason_text
     course.save(update_fields=["day_zero", "day_zero_confirmed"])
     return result
+
+
+@transaction.atomic
+def invite_patient(*, patient: Patient, email: str, by, build_url) -> str:
+    """Give a patient a portal login (once) and return a one-time link to set its password.
+
+    `build_url` turns a path into an absolute address (request.build_absolute_uri). The link
+    stops working once the password is set. It is e-mailed when an address is given.
+    """
+    user = patient.user
+    if user is None:
+        user = get_user_model()(username=f"patient-{patient.mrn.lower()}", email=email)
+        user.first_name, user.last_name = patient.given_name, patient.family_name
+        user.set_unusable_password()
+        user.full_clean()
+        user.save()
+        user.groups.add(Group.objects.get(name=roles.PATIENT))
+        patient.user = user
+        patient._history_user = by
+        patient.save(update_fields=["user"])
+    elif email and email != user.email:
+        user.email = email
+        user.save(update_fields=["email"])
+    path = reverse(
+        "password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    link = build_url(path)
+    if user.email:
+        send_mail(
+            subject="Your transplant calendar: set your password",
+            message=(
+                f"Hello {patient.given_name},\n\nYour transplant team has invited you to see "
+                f"your transplant calendar online. Open this link to choose a password:\n\n"
+                f"{link}\n\nYour username is {user.get_username()}. The link works once.\n"
+            ),
+            from_email=None,
+            recipient_list=[user.email],
+        )
+    return link

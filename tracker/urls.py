@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from tracker import views
+from tracker import audit, calendars, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -10,6 +10,8 @@ urlpatterns = [
     path("patients/new/", views.patient_create, name="patient_create"),
     path("patients/<uuid:code>/", views.patient_detail, name="patient_detail"),
     path("patients/<uuid:code>/courses/new/", views.course_start, name="course_start"),
+    path("patients/<uuid:code>/invite/", views.patient_invite, name="patient_invite"),
+    path("patients/<uuid:code>/feed/", calendars.patient_feed, name="patient_feed"),
     path("courses/<uuid:code>/", views.course_detail, name="course_detail"),
     path("courses/<uuid:code>/day-zero/", views.day_zero_move, name="day_zero_move"),
     path(
@@ -17,10 +19,46 @@ urlpatterns = [
         views.day_zero_confirm,
         name="day_zero_confirm",
     ),
+    path("courses/<uuid:code>/history/", audit.course_history, name="course_history"),
+    path("courses/<uuid:code>/calendar/", calendars.course_calendar, name="course_calendar"),
     path("milestones/<uuid:code>/complete/", views.milestone_complete, name="milestone_complete"),
     path("milestones/<uuid:code>/reopen/", views.milestone_reopen, name="milestone_reopen"),
     path("checklist/<uuid:code>/", views.checklist_toggle, name="checklist_toggle"),
+    path("me/", views.my_page, name="my_page"),
+    path("me/calendar/", calendars.my_calendar, name="my_calendar"),
+    path("me/feed/", calendars.my_feed, name="my_feed"),
+    path("feeds/<str:token>.ics", calendars.calendar_feed, name="calendar_feed"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/change/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path(
+        "accounts/password/reset/",
+        auth_views.PasswordResetView.as_view(),
+        name="password_reset",
+    ),
+    path(
+        "accounts/password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/password/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     path("admin/", admin.site.urls),
 ]

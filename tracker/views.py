@@ -10,16 +10,17 @@ from itertools import groupby
 from uuid import UUID
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Min, Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count, Max, Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tracker import schedule, services
+from tracker import calendars, schedule, services
 from tracker.access import (
     get_checklist_item_for,
     get_course_for,
@@ -30,23 +31,36 @@ from tracker.forms import (
     CompleteMilestoneForm,
     CourseStartForm,
     DayZeroMoveForm,
+    InviteForm,
     PatientForm,
     PatientSearchForm,
     TimelineFilterForm,
 )
-from tracker.models import ChecklistItem, Milestone, Patient, clinic_today
+from tracker.models import Audience, ChecklistItem, Kind, Milestone, Patient, clinic_today
+from tracker.plain_language import phase_explanation
 
 PATIENTS_PER_PAGE = 50
+PATIENT_AUDIENCES = [Audience.PATIENT, Audience.BOTH]
+
+
+def role_required(permission: str):
+    """403 for a logged-in user without the permission (put @login_required above it)."""
+    return permission_required(f"tracker.{permission}", raise_exception=True)
 
 
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("patient_list")
+    if request.user.has_perm("tracker.view_patient"):
+        return redirect("patient_list")
+    if Patient.objects.filter(user=request.user).exists():
+        return redirect("my_page")
+    return TemplateResponse(request, "no_role.html", status=403)
 
 
 @require_GET
 @login_required
+@role_required("view_patient")
 def patient_list(request: HttpRequest) -> TemplateResponse:
     search = PatientSearchForm(request.GET)
     query = search.cleaned_data["q"].strip() if search.is_valid() else ""
@@ -65,6 +79,7 @@ def patient_list(request: HttpRequest) -> TemplateResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@role_required("add_patient")
 def patient_create(request: HttpRequest) -> HttpResponse:
     form = PatientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -74,18 +89,48 @@ def patient_create(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "patients/form.html", {"form": form})
 
 
+def _patient_page(request: HttpRequest, patient: Patient, **extra) -> TemplateResponse:
+    context = {
+        "patient": patient,
+        "courses": patient.courses.select_related("protocol").order_by("-sequence"),
+        "invite_form": extra.pop("invite_form", None) or InviteForm(),
+        **calendars.feed_context(request, patient),
+        **extra,
+    }
+    return TemplateResponse(request, "patients/detail.html", context)
+
+
 @require_GET
 @login_required
+@role_required("view_patient")
 def patient_detail(request: HttpRequest, code: UUID) -> TemplateResponse:
+    return _patient_page(request, get_patient_for(request.user, code))
+
+
+@require_POST
+@login_required
+@role_required("invite_patient")
+def patient_invite(request: HttpRequest, code: UUID) -> TemplateResponse:
     patient = get_patient_for(request.user, code)
-    courses = patient.courses.select_related("protocol").order_by("-sequence")
-    return TemplateResponse(
-        request, "patients/detail.html", {"patient": patient, "courses": courses}
-    )
+    form = InviteForm(request.POST)
+    link = None
+    if form.is_valid():
+        link = services.invite_patient(
+            patient=patient,
+            email=form.cleaned_data["email"],
+            by=request.user,
+            build_url=request.build_absolute_uri,
+        )
+    template = "patients/detail.html#invite" if request.htmx else None
+    response = _patient_page(request, patient, invite_form=form, invite_link=link)
+    if template:
+        response.template_name = template
+    return response
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@role_required("add_transplantcourse")
 def course_start(request: HttpRequest, code: UUID) -> HttpResponse:
     patient = get_patient_for(request.user, code)
     form = CourseStartForm(request.POST or None, patient=patient)
@@ -120,8 +165,10 @@ def _timeline_milestones(course, show: str, today):
 
 @require_GET
 @login_required
-def course_detail(request: HttpRequest, code: UUID) -> TemplateResponse:
+def course_detail(request: HttpRequest, code: UUID) -> HttpResponse:
     course = get_course_for(request.user, code)
+    if not request.user.has_perm("tracker.view_transplantcourse"):
+        return redirect(f"{reverse('my_page')}?course={course.code}")
     today = clinic_today()
     show = TimelineFilterForm(request.GET).selected
     milestones = _timeline_milestones(course, show, today)
@@ -129,7 +176,6 @@ def course_detail(request: HttpRequest, code: UUID) -> TemplateResponse:
         (schedule.Phase(phase), list(group))
         for phase, group in groupby(milestones, key=lambda m: m.phase)
     ]
-    first_day = course.milestones.aggregate(first=Min("due_date"))["first"] or course.day_zero
     context = {
         "course": course,
         "patient": course.patient,
@@ -137,9 +183,7 @@ def course_detail(request: HttpRequest, code: UUID) -> TemplateResponse:
         "show": show,
         "filters": TimelineFilterForm.SHOW_CHOICES,
         "phases": phases,
-        "band": schedule.phase_band(
-            course.day_zero, today, first_day=course.day_number_on(first_day)
-        ),
+        "band": schedule.phase_band(course.day_zero, today, first_day=course.first_day()),
         "moves": course.day_zero_moves.select_related("moved_by")[:5],
     }
     template = "courses/detail.html"
@@ -150,6 +194,7 @@ def course_detail(request: HttpRequest, code: UUID) -> TemplateResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@role_required("move_day_zero")
 def day_zero_move(request: HttpRequest, code: UUID) -> HttpResponse:
     course = get_course_for(request.user, code)
     form = DayZeroMoveForm(request.POST or None, course=course)
@@ -176,10 +221,11 @@ def day_zero_move(request: HttpRequest, code: UUID) -> HttpResponse:
 
 @require_POST
 @login_required
+@role_required("confirm_day_zero")
 def day_zero_confirm(request: HttpRequest, code: UUID) -> HttpResponse:
     course = get_course_for(request.user, code)
     try:
-        course.confirm_day_zero(today=clinic_today())
+        course.confirm_day_zero(by=request.user, today=clinic_today())
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -196,6 +242,7 @@ def _milestone_response(request: HttpRequest, milestone: Milestone, **extra) -> 
 
 @require_POST
 @login_required
+@role_required("complete_milestone")
 def milestone_complete(request: HttpRequest, code: UUID) -> HttpResponse:
     milestone = get_milestone_for(request.user, code)
     form = CompleteMilestoneForm(request.POST)
@@ -210,9 +257,10 @@ def milestone_complete(request: HttpRequest, code: UUID) -> HttpResponse:
 
 @require_POST
 @login_required
+@role_required("complete_milestone")
 def milestone_reopen(request: HttpRequest, code: UUID) -> HttpResponse:
     milestone = get_milestone_for(request.user, code)
-    milestone.reopen()
+    milestone.reopen(by=request.user)
     return _milestone_response(request, milestone)
 
 
@@ -220,9 +268,52 @@ def milestone_reopen(request: HttpRequest, code: UUID) -> HttpResponse:
 @login_required
 def checklist_toggle(request: HttpRequest, code: UUID) -> HttpResponse:
     item = get_checklist_item_for(request.user, code)
+    if not item.can_be_ticked_by(request.user):
+        raise PermissionDenied
     item.set_checked(request.POST.get("checked") == "1", by=request.user)
     milestone = item.milestone
+    care_team = request.user.has_perm("tracker.view_transplantcourse")
     if request.htmx:
-        context = {"item": item, "milestone": milestone, "course": milestone.course}
-        return TemplateResponse(request, "courses/detail.html#checklist_toggled", context)
-    return redirect(f"{milestone.course.get_absolute_url()}#milestone-{milestone.code}")
+        context = {"item": item, "milestone": milestone}
+        template = "courses/detail.html#checklist_toggled" if care_team else "me/page.html#item"
+        return TemplateResponse(request, template, context)
+    page = milestone.course.get_absolute_url() if care_team else reverse("my_page")
+    return redirect(f"{page}#milestone-{milestone.code}")
+
+
+@require_GET
+@login_required
+def my_page(request: HttpRequest) -> HttpResponse:
+    """The patient's own page: today's day, the phase in plain words, what comes next."""
+    patient = Patient.objects.filter(user=request.user).first()
+    if patient is None:
+        return redirect("home")
+    courses = list(patient.courses.select_related("protocol").order_by("-sequence"))
+    course = courses[0] if courses else None
+    if "course" in request.GET:
+        chosen = [c for c in courses if str(c.code) == request.GET["course"]]
+        if not chosen:
+            raise Http404("No such course of yours.")
+        course = chosen[0]
+    context = {"patient": patient, "courses": courses, "course": course}
+    context.update(calendars.feed_context(request, patient))
+    if course is not None:
+        today = clinic_today()
+        milestones = list(
+            course.milestones.filter(step__audience__in=PATIENT_AUDIENCES)
+            .select_related("step")
+            .prefetch_related("items")
+        )
+        for milestone in milestones:
+            milestone.course = course
+        past, soon, later = schedule.split_for_patient(milestones, today)
+        phase = schedule.current_phase(course.day_zero, today, first_day=course.first_day())
+        context.update(
+            today=today,
+            explanation=phase_explanation(phase, procedure=course.kind == Kind.PROCEDURE),
+            phase=phase,
+            past=past,
+            soon=soon,
+            later=later,
+        )
+    return TemplateResponse(request, "me/page.html", context)

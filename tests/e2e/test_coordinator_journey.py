@@ -6,10 +6,11 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.factories import PASSWORD, UserFactory, small_protocol
+from tests.factories import PASSWORD, PatientFactory, small_protocol, user_in
+from tracker import roles
 from tracker.models import clinic_today
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def log_in(page: Page, username: str) -> None:
@@ -20,7 +21,7 @@ def log_in(page: Page, username: str) -> None:
 
 
 def test_coordinator_plans_a_course_and_works_its_timeline(page: Page):
-    UserFactory(username="casey")
+    user_in(roles.COORDINATOR, username="casey")
     small_protocol(name="Allogeneic, reduced intensity (test)")
     today = clinic_today()
 
@@ -89,9 +90,7 @@ def test_coordinator_plans_a_course_and_works_its_timeline(page: Page):
 
 
 def test_patient_search_narrows_the_list_as_you_type(page: Page):
-    from tests.factories import PatientFactory
-
-    UserFactory(username="casey")
+    user_in(roles.COORDINATOR, username="casey")
     PatientFactory(given_name="Rosalind", family_name="Franklin")
     PatientFactory(given_name="Barbara", family_name="McClintock")
     log_in(page, "casey")

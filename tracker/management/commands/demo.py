@@ -6,10 +6,11 @@ Safe to run again: a demo patient that exists already (by MRN) is left as it is.
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from tracker import services
+from tracker import roles, services
 from tracker.models import Patient, Protocol, clinic_today
 from tracker.schedule import add_months
 
@@ -32,6 +33,9 @@ PATIENTS = [
     ),
 ]
 
+# The demo patient with a portal login: Sam Okafor, at about Day +12.
+PORTAL_PATIENT_MRN = "DEMO-0002"
+
 # Leave every n-th past milestone undone, so the demo shows overdue work.
 LEAVE_UNDONE_EVERY = 9
 
@@ -42,7 +46,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not Protocol.objects.exists():
             raise CommandError("No protocols: run 'manage.py loaddata protocols' first.")
-        coordinator = self._user("coordinator", "Casey", "Morgan (coordinator)")
+        coordinator = self._user("coordinator", "Casey", "Morgan", role=roles.COORDINATOR)
+        self._user("nurse", "Robin", "Ellis", role=roles.CLINIC_STAFF)
         self._user("admin", "Centre", "Administrator", superuser=True)
         today = clinic_today()
         for mrn, given, family, born, slug, day_zero in PATIENTS:
@@ -51,15 +56,22 @@ class Command(BaseCommand):
                 continue
             self._patient(mrn, given, family, born, slug, day_zero(today), coordinator, today)
             self.stdout.write(f"  {mrn} {given} {family}: created")
+        portal = Patient.objects.get(mrn=PORTAL_PATIENT_MRN)
+        if portal.user is None:
+            portal.user = self._user("patient", portal.given_name, portal.family_name)
+            portal.user.groups.add(Group.objects.get(name=roles.PATIENT))
+            portal.save(update_fields=["user"])
         self.stdout.write(
             self.style.SUCCESS(
-                "Demo logins (password for both: "
-                f"{DEMO_PASSWORD}):\n  coordinator  (coordinator)\n"
-                "  admin        (centre administrator: protocol library in /admin/)"
+                f"Demo logins (password for all: {DEMO_PASSWORD}):\n"
+                "  coordinator  transplant coordinator\n"
+                "  nurse        clinic staff\n"
+                f"  patient      the patient {portal.full_name} ({portal.mrn})\n"
+                "  admin        centre administrator: protocol library in /admin/"
             )
         )
 
-    def _user(self, username, first, last, *, superuser=False):
+    def _user(self, username, first, last, *, role=None, superuser=False):
         user, created = get_user_model().objects.get_or_create(
             username=username,
             defaults={
@@ -72,6 +84,8 @@ class Command(BaseCommand):
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save()
+        if role:
+            user.groups.add(Group.objects.get(name=role))
         return user
 
     @transaction.atomic
@@ -86,7 +100,7 @@ class Command(BaseCommand):
             by=coordinator,
         )
         if day_zero <= today:
-            course.confirm_day_zero(today=today)
+            course.confirm_day_zero(by=coordinator, today=today)
         past = course.milestones.filter(due_date__lt=today).prefetch_related("items")
         for index, milestone in enumerate(past, start=1):
             if index % LEAVE_UNDONE_EVERY == 0:

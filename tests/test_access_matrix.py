@@ -1,0 +1,145 @@
+"""Every URL pattern × every kind of user × method, with the status each must get.
+
+A URL pattern added without an entry here fails `test_every_url_pattern_has_an_entry`, so no
+new page escapes the check. Objects in the URLs belong to patient A; patient B is another
+patient with a login of their own.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tracker.models import ChecklistItem
+
+pytestmark = pytest.mark.django_db
+
+ACTORS = ["anonymous", "patient_a", "patient_b", "clinic_staff", "coordinator"]
+LOGIN = "login"  # a redirect to the login page
+R = 302  # another redirect
+
+# name: {method: (anonymous, patient A, patient B, clinic staff, coordinator)}
+MATRIX = {
+    "home": {"GET": (LOGIN, R, R, R, R)},
+    "patient_list": {"GET": (LOGIN, 403, 403, 200, 200), "POST": (405,) * 5},
+    "patient_create": {"GET": (LOGIN, 403, 403, 403, 200), "POST": (LOGIN, 403, 403, 403, 200)},
+    "patient_detail": {"GET": (LOGIN, 403, 403, 200, 200), "POST": (405,) * 5},
+    "course_start": {"GET": (LOGIN, 403, 403, 403, 200), "POST": (LOGIN, 403, 403, 403, 200)},
+    "patient_invite": {"GET": (405,) * 5, "POST": (LOGIN, 403, 403, 403, 200)},
+    "patient_feed": {"GET": (405,) * 5, "POST": (LOGIN, 403, 403, 403, R)},
+    "course_detail": {"GET": (LOGIN, R, 404, 200, 200), "POST": (405,) * 5},
+    "day_zero_move": {"GET": (LOGIN, 403, 403, 403, 200), "POST": (LOGIN, 403, 403, 403, 200)},
+    "day_zero_confirm": {"GET": (405,) * 5, "POST": (LOGIN, 403, 403, 403, R)},
+    "course_history": {"GET": (LOGIN, 403, 403, 200, 200), "POST": (405,) * 5},
+    # The printable calendar holds only what the patient may see: they may print their own.
+    "course_calendar": {"GET": (LOGIN, 200, 404, 200, 200), "POST": (405,) * 5},
+    "milestone_complete": {"GET": (405,) * 5, "POST": (LOGIN, 403, 403, R, R)},
+    "milestone_reopen": {"GET": (405,) * 5, "POST": (LOGIN, 403, 403, R, R)},
+    "checklist_toggle": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, R, R)},
+    "my_page": {"GET": (LOGIN, 200, 200, R, R), "POST": (405,) * 5},
+    "my_calendar": {"GET": (LOGIN, 200, 200, R, R), "POST": (405,) * 5},
+    "my_feed": {"GET": (405,) * 5, "POST": (LOGIN, R, R, 403, 403)},
+    "calendar_feed": {"GET": (200,) * 5, "POST": (405,) * 5},
+    "login": {"GET": (200,) * 5},
+    "logout": {"GET": (405,) * 5, "POST": (R,) * 5},
+    "password_change": {"GET": (LOGIN, 200, 200, 200, 200)},
+    "password_change_done": {"GET": (LOGIN, 200, 200, 200, 200)},
+    "password_reset": {"GET": (200,) * 5},
+    "password_reset_done": {"GET": (200,) * 5},
+    "password_reset_confirm": {"GET": (200,) * 5},
+    "password_reset_complete": {"GET": (200,) * 5},
+    # The admin is one entry: only staff accounts get past its own login page.
+    "admin": {"GET": (R,) * 5},
+}
+
+
+def url_names() -> set[str]:
+    names = set()
+    for pattern in get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            names.add(pattern.namespace)
+        elif isinstance(pattern, URLPattern):
+            names.add(pattern.name)
+    return names
+
+
+def test_every_url_pattern_has_an_entry():
+    assert url_names() == set(MATRIX)
+
+
+@pytest.fixture
+def url_for(course, patient):
+    milestone = course.milestones.get(step__key="infusion")
+    item = ChecklistItem.objects.filter(milestone=milestone).first()
+    token = patient.renew_feed_token()
+    args = {
+        "patient_detail": [patient.code],
+        "course_start": [patient.code],
+        "patient_invite": [patient.code],
+        "patient_feed": [patient.code],
+        "course_detail": [course.code],
+        "day_zero_move": [course.code],
+        "day_zero_confirm": [course.code],
+        "course_history": [course.code],
+        "course_calendar": [course.code],
+        "milestone_complete": [milestone.code],
+        "milestone_reopen": [milestone.code],
+        "checklist_toggle": [item.code],
+        "calendar_feed": [token],
+        "password_reset_confirm": ["MQ", "set-password"],
+    }
+
+    def build(name):
+        if name == "admin":
+            return reverse("admin:index")
+        return reverse(name, args=args.get(name, []))
+
+    return build
+
+
+@pytest.fixture
+def log_in_as(client, patient, other_patient, clinic_staff, coordinator):
+    users = {
+        "anonymous": None,
+        "patient_a": patient.user,
+        "patient_b": other_patient.user,
+        "clinic_staff": clinic_staff,
+        "coordinator": coordinator,
+    }
+
+    def log_in(actor):
+        client.logout()
+        if users[actor] is not None:
+            client.force_login(users[actor])
+        return client
+
+    return log_in
+
+
+CASES = [
+    pytest.param(name, method, actor, expected, id=f"{name}-{method}-{actor}")
+    for name, methods in MATRIX.items()
+    for method, statuses in methods.items()
+    for actor, expected in zip(ACTORS, statuses, strict=True)
+]
+
+
+# Form posts carry data that changes nothing lasting where possible (a renew of a feed token,
+# an action on patient A's own course); what matters here is who gets through.
+POST_DATA = {
+    "patient_feed": {"action": "renew"},
+    "my_feed": {"action": "renew"},
+    "milestone_complete": {"completed_on": "2026-11-21"},
+    "checklist_toggle": {"checked": "1"},
+}
+
+
+@pytest.mark.parametrize(("name", "method", "actor", "expected"), CASES)
+def test_access(name, method, actor, expected, url_for, log_in_as, today):
+    client = log_in_as(actor)
+    url = url_for(name)
+    data = POST_DATA.get(name, {})
+    response = client.get(url) if method == "GET" else client.post(url, data)
+    if expected == LOGIN:
+        assert response.status_code == 302, response.status_code
+        assert response.url.startswith(reverse("login"))
+    else:
+        assert response.status_code == expected

@@ -1,0 +1,279 @@
+"""Turning the calendar subscription on and off, and the printable calendar, per role."""
+
+import uuid
+from datetime import date
+
+import pytest
+from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.factories import StepFactory, start_course
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HX-Request": "true"}
+
+
+def login_redirected(response) -> bool:
+    return response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def feed_token_of(patient):
+    patient.refresh_from_db(fields=["feed_token"])
+    return patient.feed_token
+
+
+class TestMyFeed:
+    url = reverse("my_feed")
+
+    def test_get_is_not_allowed(self, patient_client):
+        assert patient_client.get(self.url).status_code == 405
+
+    def test_anonymous_is_sent_to_login(self, client):
+        assert login_redirected(client.post(self.url, {"action": "renew"}))
+
+    def test_clinic_staff_have_no_feed_of_their_own(self, staff_client):
+        assert staff_client.post(self.url, {"action": "renew"}).status_code == 403
+
+    def test_the_patient_turns_the_feed_on_and_goes_back_to_their_page(
+        self, patient_client, patient
+    ):
+        response = patient_client.post(self.url, {"action": "renew"})
+        assert response.status_code == 302
+        assert response.url == reverse("my_page")
+        assert feed_token_of(patient)
+        [message] = get_messages(response.wsgi_request)
+        assert "calendar address is ready" in str(message)
+
+    def test_a_new_address_replaces_the_old_one(self, patient_client, patient):
+        old = patient.renew_feed_token()
+        patient_client.post(self.url, {"action": "renew"})
+        assert feed_token_of(patient) not in (None, old)
+
+    def test_the_patient_turns_the_feed_off(self, patient_client, patient):
+        patient.renew_feed_token()
+        patient_client.post(self.url, {"action": "revoke"})
+        assert feed_token_of(patient) is None
+
+    def test_it_changes_only_the_patients_own_feed(self, patient_client, patient, other_patient):
+        others = other_patient.renew_feed_token()
+        patient_client.post(self.url, {"action": "revoke"})
+        patient_client.post(self.url, {"action": "renew"})
+        assert feed_token_of(other_patient) == others
+
+    def test_an_unknown_action_is_a_bad_request_and_changes_nothing(self, patient_client, patient):
+        token = patient.renew_feed_token()
+        response = patient_client.post(self.url, {"action": "delete"})
+        assert response.status_code == 400
+        assert "renew" in response.text
+        assert feed_token_of(patient) == token
+
+    def test_htmx_gets_the_controls_with_the_new_address(self, patient_client, patient):
+        response = patient_client.post(self.url, {"action": "renew"}, headers=HX)
+        assert response.status_code == 200
+        assert "<html" not in response.text
+        assert 'id="feed-controls"' in response.text
+        assert f"http://testserver/feeds/{feed_token_of(patient)}.ics" in response.text
+        assert f'action="{self.url}"' in response.text
+
+    def test_htmx_after_turning_off_offers_to_turn_it_on(self, patient_client, patient):
+        patient.renew_feed_token()
+        response = patient_client.post(self.url, {"action": "revoke"}, headers=HX)
+        assert "Turn on calendar subscription" in response.text
+        assert "/feeds/" not in response.text
+
+
+class TestPatientFeed:
+    def url(self, patient):
+        return reverse("patient_feed", args=[patient.code])
+
+    def test_get_is_not_allowed(self, coordinator_client, patient):
+        assert coordinator_client.get(self.url(patient)).status_code == 405
+
+    def test_anonymous_is_sent_to_login(self, client, patient):
+        assert login_redirected(client.post(self.url(patient), {"action": "renew"}))
+
+    def test_clinic_staff_may_not_manage_a_feed(self, staff_client, patient):
+        response = staff_client.post(self.url(patient), {"action": "renew"})
+        assert response.status_code == 403
+        assert feed_token_of(patient) is None
+
+    def test_a_patient_uses_their_own_page_not_the_coordinators_url(self, patient_client, patient):
+        assert patient_client.post(self.url(patient), {"action": "renew"}).status_code == 403
+
+    def test_a_patient_may_not_touch_another_patients_feed(self, patient_client, other_patient):
+        # The role check comes before the lookup, so this is a 403 whether or not B exists.
+        token = other_patient.renew_feed_token()
+        response = patient_client.post(self.url(other_patient), {"action": "revoke"})
+        assert response.status_code == 403
+        assert feed_token_of(other_patient) == token
+
+    def test_an_unknown_patient_is_not_found(self, coordinator_client):
+        url = reverse("patient_feed", args=[uuid.uuid4()])
+        assert coordinator_client.post(url, {"action": "renew"}).status_code == 404
+
+    def test_the_coordinator_renews_and_goes_back_to_the_patients_page(
+        self, coordinator_client, patient
+    ):
+        old = patient.renew_feed_token()
+        response = coordinator_client.post(self.url(patient), {"action": "renew"})
+        assert response.status_code == 302
+        assert response.url == patient.get_absolute_url()
+        assert feed_token_of(patient) not in (None, old)
+
+    def test_the_coordinator_turns_the_feed_off(self, coordinator_client, patient):
+        patient.renew_feed_token()
+        coordinator_client.post(self.url(patient), {"action": "revoke"})
+        assert feed_token_of(patient) is None
+
+    def test_an_unknown_action_is_a_bad_request(self, coordinator_client, patient):
+        assert coordinator_client.post(self.url(patient), {}).status_code == 400
+
+    def test_htmx_gets_the_controls_posting_back_to_this_url(self, coordinator_client, patient):
+        response = coordinator_client.post(self.url(patient), {"action": "renew"}, headers=HX)
+        assert response.status_code == 200
+        assert "<html" not in response.text
+        assert f'hx-post="{self.url(patient)}"' in response.text
+        assert "The patient's subscription address" in response.text
+
+
+def daily_protocol():
+    """A protocol with a visit every day for 300 days."""
+    step = StepFactory(day=1, repeat_every_days=1, repeat_until_day=300)
+    return step.protocol
+
+
+def rows_and_queries(client, url) -> tuple[int, int]:
+    """How many table rows a page shows and how many SQL queries it took."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return response.text.count("<tr>"), len(queries)
+
+
+@pytest.fixture
+def team_only_step(protocol):
+    return StepFactory(
+        protocol=protocol, key="mdt", title="Team review of the case", day=5, audience="care_team"
+    )
+
+
+class TestMyCalendar:
+    url = reverse("my_calendar")
+
+    def test_post_is_not_allowed(self, patient_client):
+        assert patient_client.post(self.url).status_code == 405
+
+    def test_anonymous_is_sent_to_login(self, client):
+        assert login_redirected(client.get(self.url))
+
+    def test_someone_without_a_patient_record_goes_home(self, staff_client):
+        response = staff_client.get(self.url)
+        assert response.status_code == 302
+        assert response.url == reverse("home")
+
+    def test_shows_one_section_per_phase_with_dates_days_and_what_to_prepare(
+        self, patient_client, course
+    ):
+        text = patient_client.get(self.url).text
+        assert "Ada Lovelace: transplant calendar" in text
+        assert "Day Zero Sat 21 Nov 2026" in text
+        assert text.count('<section class="print-phase"') == 4
+        for phase in ["Conditioning", "Day Zero", "Engraftment", "100-day window"]:
+            assert f">{phase}</h2>" in text
+        assert '<td class="nowrap">Wed 18 Nov 2026</td>' in text
+        assert '<td class="nowrap">Day \N{MINUS SIGN}3</td>' in text
+        assert "Plain words for the patient." in text
+
+    def test_leaves_out_steps_for_the_care_team(self, patient_client, team_only_step, course):
+        text = patient_client.get(self.url).text
+        assert "Stem cell infusion" in text
+        assert "Team review of the case" not in text
+
+    def test_shows_the_latest_course_and_links_to_the_others(
+        self, patient_client, patient, protocol, coordinator, course
+    ):
+        second = start_course(
+            patient=patient, protocol=protocol, day_zero=date(2027, 6, 1), by=coordinator
+        )
+        text = patient_client.get(self.url).text
+        assert "Day Zero Tue 1 Jun 2027" in text
+        assert f'href="?course={course.code}"' in text
+        chosen = patient_client.get(self.url, {"course": course.code}).text
+        assert "Day Zero Sat 21 Nov 2026" in chosen
+        assert f'href="?course={second.code}"' in chosen
+
+    def test_another_patients_course_is_not_found(self, patient_client, course, other_course):
+        assert patient_client.get(self.url, {"course": other_course.code}).status_code == 404
+
+    def test_a_malformed_course_code_is_not_found(self, patient_client, course):
+        assert patient_client.get(self.url, {"course": "nope"}).status_code == 404
+
+    def test_without_a_course_says_nothing_is_planned_yet(self, patient_client, patient):
+        response = patient_client.get(self.url)
+        assert response.status_code == 200
+        assert "There is no transplant plan yet" in response.text
+
+    def test_the_number_of_queries_does_not_grow_with_the_milestones(
+        self, patient_client, patient, course, coordinator, today
+    ):
+        few_rows, few_queries = rows_and_queries(patient_client, self.url)
+        start_course(patient=patient, protocol=daily_protocol(), day_zero=today, by=coordinator)
+        many_rows, many_queries = rows_and_queries(patient_client, self.url)
+        assert many_rows > 300 > few_rows
+        assert many_queries == few_queries
+
+
+class TestCourseCalendar:
+    def url(self, course):
+        return reverse("course_calendar", args=[course.code])
+
+    def test_post_is_not_allowed(self, staff_client, course):
+        assert staff_client.post(self.url(course)).status_code == 405
+
+    def test_anonymous_is_sent_to_login(self, client, course):
+        assert login_redirected(client.get(self.url(course)))
+
+    def test_an_unknown_course_is_not_found(self, staff_client):
+        url = reverse("course_calendar", args=[uuid.uuid4()])
+        assert staff_client.get(url).status_code == 404
+
+    def test_a_patient_cannot_see_another_patients_calendar(self, patient_client, other_course):
+        assert patient_client.get(self.url(other_course)).status_code == 404
+
+    def test_a_patient_may_print_their_own_course(self, patient_client, course):
+        # It holds only what the patient may see, so it is theirs as much as the team's.
+        response = patient_client.get(self.url(course))
+        assert response.status_code == 200
+        assert "Stem cell infusion" in response.text
+
+    def test_clinic_staff_print_it_for_the_patient(self, staff_client, team_only_step, course):
+        response = staff_client.get(self.url(course))
+        assert response.status_code == 200
+        assert "Ada Lovelace: transplant calendar" in response.text
+        assert "Use your browser's Print to get one page per phase" in response.text
+        assert f'href="{course.get_absolute_url()}"' in response.text
+        assert "Team review of the case" not in response.text
+
+    def test_a_course_with_nothing_for_the_patient_says_so(
+        self, staff_client, patient, coordinator, today
+    ):
+        step = StepFactory(audience="care_team")
+        course = start_course(
+            patient=patient, protocol=step.protocol, day_zero=today, by=coordinator
+        )
+        response = staff_client.get(self.url(course))
+        assert "Nothing to show yet" in response.text
+
+    def test_the_number_of_queries_does_not_grow_with_the_milestones(
+        self, staff_client, patient, course, coordinator, today
+    ):
+        few_rows, few_queries = rows_and_queries(staff_client, self.url(course))
+        many = start_course(
+            patient=patient, protocol=daily_protocol(), day_zero=today, by=coordinator
+        )
+        many_rows, many_queries = rows_and_queries(staff_client, self.url(many))
+        assert many_rows > 300 > few_rows
+        assert many_queries == few_queries

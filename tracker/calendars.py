@@ -26,9 +26,8 @@ from icalendar import Calendar, Event, vDuration
 
 from tracker import schedule
 from tracker.access import get_course_for, get_patient_for
-from tracker.models import Audience, Milestone, Patient, TransplantCourse, clinic_today
+from tracker.models import Milestone, Patient, TransplantCourse, clinic_today
 
-PATIENT_AUDIENCES = (Audience.PATIENT, Audience.BOTH)
 FEED_NAME = "Transplant calendar"
 FEED_PRODID = "-//Transplant tracker//Calendar feed//EN"
 # How often a calendar app should poll; a hint, so a moved Day Zero reaches the phone the same day.
@@ -76,7 +75,8 @@ def feed_calendar(milestones: Iterable[Milestone], *, stamp: datetime) -> Calend
 def patient_milestones(courses: Iterable[TransplantCourse]) -> list[Milestone]:
     """The milestones of these courses (a list or a queryset) the patient may see, by date."""
     return list(
-        Milestone.objects.filter(course__in=courses, step__audience__in=PATIENT_AUDIENCES)
+        Milestone.objects.for_patient()
+        .filter(course__in=courses)
         .select_related("step", "course")
         .order_by("due_date", "step__position", "occurrence")
     )

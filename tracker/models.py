@@ -374,6 +374,10 @@ class DayZeroMove(models.Model):
 
 
 class MilestoneQuerySet(models.QuerySet["Milestone"]):
+    def for_patient(self) -> MilestoneQuerySet:
+        """What the patient may see: steps meant for them, never care-team-only steps."""
+        return self.filter(step__audience__in=[Audience.PATIENT, Audience.BOTH])
+
     def pending(self) -> MilestoneQuerySet:
         return self.filter(completed_on__isnull=True)
 

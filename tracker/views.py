@@ -36,11 +36,10 @@ from tracker.forms import (
     PatientSearchForm,
     TimelineFilterForm,
 )
-from tracker.models import Audience, ChecklistItem, Kind, Milestone, Patient, clinic_today
+from tracker.models import ChecklistItem, Kind, Milestone, Patient, clinic_today
 from tracker.plain_language import phase_explanation
 
 PATIENTS_PER_PAGE = 50
-PATIENT_AUDIENCES = [Audience.PATIENT, Audience.BOTH]
 
 
 def role_required(permission: str):
@@ -300,9 +299,7 @@ def my_page(request: HttpRequest) -> HttpResponse:
     if course is not None:
         today = clinic_today()
         milestones = list(
-            course.milestones.filter(step__audience__in=PATIENT_AUDIENCES)
-            .select_related("step")
-            .prefetch_related("items")
+            course.milestones.for_patient().select_related("step").prefetch_related("items")
         )
         for milestone in milestones:
             milestone.course = course

@@ -10,7 +10,7 @@ from tests.factories import PASSWORD, PatientFactory, small_protocol, user_in
 from tracker import roles
 from tracker.models import clinic_today
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def log_in(page: Page, username: str) -> None:

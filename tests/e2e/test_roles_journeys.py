@@ -10,7 +10,7 @@ from tests.factories import PatientFactory, StepFactory, small_protocol, start_c
 from tracker import roles
 from tracker.models import clinic_today
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from tracker import followup
 from tracker.models import (
     DonorType,
     GraftSource,
@@ -171,3 +172,29 @@ class InviteForm(forms.Form):
         label="Patient's e-mail (optional)",
         help_text="If given, the link is e-mailed too. Otherwise copy it to the patient.",
     )
+
+
+class FollowUpFilterForm(forms.Form):
+    """The follow-up list's filters, all in the URL so a view is bookmarkable."""
+
+    q = forms.CharField(required=False, max_length=80, label="Name or MRN")
+    kind = forms.ChoiceField(choices=followup.KIND_CHOICES, required=False, label="Kind")
+    overdue = forms.BooleanField(required=False, label="Overdue only")
+    window = forms.BooleanField(required=False, label="Day-100 window open")
+    week = forms.BooleanField(required=False, label="Due this week")
+    later = forms.BooleanField(required=False, label="Include patients after Day +100")
+    sort = forms.ChoiceField(choices=followup.Sort.CHOICES, required=False, label="Sort by")
+
+    def filters(self) -> followup.Filters:
+        """The filters asked for; a field with a bad value falls back to its default."""
+        self.is_valid()
+        data = self.cleaned_data
+        return followup.Filters(
+            q=data.get("q", "").strip(),
+            kind=data.get("kind", ""),
+            overdue_only=data.get("overdue", False),
+            window_open=data.get("window", False),
+            due_this_week=data.get("week", False),
+            include_later=data.get("later", False),
+            sort=data.get("sort") or followup.Sort.NEXT_DUE,
+        )

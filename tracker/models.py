@@ -109,6 +109,11 @@ class ProtocolStep(models.Model):
     patient_text = models.TextField(blank=True, help_text="Plain words for the patient.")
     checklist = models.TextField(blank=True, help_text="Checklist items, one per line.")
     position = models.PositiveSmallIntegerField(default=0, help_text="Order on the same day.")
+    is_day_100_evaluation = models.BooleanField(
+        "Day-100 evaluation",
+        default=False,
+        help_text="The Day-100 evaluation the follow-up list tracks (one per protocol).",
+    )
     history = HistoricalRecords()
 
     objects = ProtocolStepManager()
@@ -117,6 +122,11 @@ class ProtocolStep(models.Model):
         ordering = ["protocol", "position", "id"]
         constraints = [
             models.UniqueConstraint(fields=["protocol", "key"], name="step_key_unique"),
+            models.UniqueConstraint(
+                fields=["protocol"],
+                condition=Q(is_day_100_evaluation=True),
+                name="one_day_100_evaluation_per_protocol",
+            ),
             models.CheckConstraint(
                 condition=Q(day__isnull=False, months__isnull=True)
                 | Q(day__isnull=True, months__isnull=False),
@@ -417,6 +427,19 @@ class Milestone(models.Model):
 
     class Meta:
         ordering = ["due_date", "step__position", "occurrence"]
+        indexes = [
+            models.Index(fields=["course", "due_date"], name="milestone_course_due"),
+            models.Index(
+                fields=["course", "window_end", "due_date"],
+                condition=Q(completed_on__isnull=True),
+                name="milestone_pending_by_course",
+            ),
+            models.Index(
+                fields=["due_date"],
+                condition=Q(completed_on__isnull=True),
+                name="milestone_pending_by_date",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["course", "step", "occurrence"], name="milestone_once_per_occurrence"

@@ -372,3 +372,50 @@ def split_for_patient(milestones: Iterable, today: date, *, soon_days: int = 14)
         else:
             later.append(milestone)
     return past, soon, later
+
+
+class Day100State(StrEnum):
+    """Where a course's Day-100 evaluation stands (CIBMTR: Day 100 ± 15, CLINICAL.md §4)."""
+
+    NOT_APPLICABLE = "not_applicable"
+    NOT_YET_OPEN = "not_yet_open"
+    OPEN = "open"
+    DUE_TODAY = "due_today"
+    OVERDUE = "overdue"
+    DONE = "done"
+
+    @property
+    def label(self) -> str:
+        return DAY_100_LABELS[self]
+
+
+DAY_100_LABELS = {
+    Day100State.NOT_APPLICABLE: "No Day-100 evaluation",
+    Day100State.NOT_YET_OPEN: "Not yet open",
+    Day100State.OPEN: "Window open",
+    Day100State.DUE_TODAY: "Due today",
+    Day100State.OVERDUE: "Overdue",
+    Day100State.DONE: "Done",
+}
+
+
+def day_100_state(
+    *,
+    due_date: date | None,
+    window_start: date | None,
+    window_end: date | None,
+    completed_on: date | None,
+    today: date,
+) -> Day100State:
+    """The Day-100 evaluation's state today; a course without one is 'not applicable'."""
+    if due_date is None or window_start is None or window_end is None:
+        return Day100State.NOT_APPLICABLE
+    if completed_on is not None:
+        return Day100State.DONE
+    if today < window_start:
+        return Day100State.NOT_YET_OPEN
+    if today == due_date:
+        return Day100State.DUE_TODAY
+    if today <= window_end:
+        return Day100State.OPEN
+    return Day100State.OVERDUE

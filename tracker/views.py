@@ -6,6 +6,7 @@ request with a redirect (POST/redirect/GET), so every page works without JavaScr
 
 from __future__ import annotations
 
+import csv
 from itertools import groupby
 from uuid import UUID
 
@@ -14,13 +15,13 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tracker import calendars, schedule, services
+from tracker import calendars, followup, schedule, services
 from tracker.access import (
     get_checklist_item_for,
     get_course_for,
@@ -31,6 +32,7 @@ from tracker.forms import (
     CompleteMilestoneForm,
     CourseStartForm,
     DayZeroMoveForm,
+    FollowUpFilterForm,
     InviteForm,
     PatientForm,
     PatientSearchForm,
@@ -50,8 +52,8 @@ def role_required(permission: str):
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    if request.user.has_perm("tracker.view_patient"):
-        return redirect("patient_list")
+    if request.user.has_perm("tracker.view_transplantcourse"):
+        return redirect("follow_up")
     if Patient.objects.filter(user=request.user).exists():
         return redirect("my_page")
     return TemplateResponse(request, "no_role.html", status=403)
@@ -314,3 +316,71 @@ def my_page(request: HttpRequest) -> HttpResponse:
             later=later,
         )
     return TemplateResponse(request, "me/page.html", context)
+
+
+FOLLOW_UP_PER_PAGE = 50
+
+
+@require_GET
+@login_required
+@role_required("view_transplantcourse")
+def follow_up_list(request: HttpRequest) -> TemplateResponse:
+    today = clinic_today()
+    form = FollowUpFilterForm(request.GET)
+    filters = form.filters()
+    courses = followup.follow_up_courses(today=today, filters=filters)
+    page = Paginator(courses, FOLLOW_UP_PER_PAGE).get_page(request.GET.get("page"))
+    rows = [followup.Row.of(course, today) for course in page]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "filters": filters,
+        "page": page,
+        "rows": rows,
+        "today": today,
+        "query": query.urlencode(),
+    }
+    template = "followup/list.html"
+    if request.htmx:
+        template += "#rows"
+    return TemplateResponse(request, template, context)
+
+
+@require_GET
+@login_required
+@role_required("view_transplantcourse")
+def follow_up_csv(request: HttpRequest) -> StreamingHttpResponse:
+    today = clinic_today()
+    filters = FollowUpFilterForm(request.GET).filters()
+    courses = followup.follow_up_courses(today=today, filters=filters)
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow(followup.CSV_HEADER)
+        for course in courses.iterator(chunk_size=500):
+            yield writer.writerow(followup.csv_line(followup.Row.of(course, today)))
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    filename = f"follow-up-{today.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class _Echo:
+    """A file-like object whose write hands the line back, for streaming csv.writer rows."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+@require_GET
+@login_required
+@role_required("view_transplantcourse")
+def follow_up_week(request: HttpRequest) -> TemplateResponse:
+    today = clinic_today()
+    milestones = list(followup.due_this_week(today=today))
+    days = [(day, list(group)) for day, group in groupby(milestones, key=lambda m: m.due_date)]
+    return TemplateResponse(
+        request, "followup/week.html", {"days": days, "today": today, "count": len(milestones)}
+    )

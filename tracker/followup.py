@@ -1,0 +1,228 @@
+"""The clinic's 100-day follow-up list: which courses need the team, today and this week.
+
+Every figure on a row (start of conditioning, next milestone, overdue count, the Day-100
+evaluation) comes from the database in the one query that fetches the rows, as subqueries,
+so the list costs the same few queries for 5 courses or 10,000.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import (
+    Count,
+    DateField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from tracker import schedule
+from tracker.models import Kind, Milestone, TransplantCourse
+
+# Courses stay on the list through Day +100 (CLINICAL.md §4), and after it until their
+# Day-100 evaluation is done.
+LAST_DAY = 100
+WEEK_DAYS = 7
+
+
+class Sort:
+    NEXT_DUE = "next_due"
+    DAY = "day"
+    OVERDUE = "overdue"
+    CHOICES = [(NEXT_DUE, "Next due date"), (DAY, "Day number"), (OVERDUE, "Most overdue")]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the person asked for, already validated (see forms.FollowUpFilterForm)."""
+
+    q: str = ""
+    kind: str = ""
+    overdue_only: bool = False
+    window_open: bool = False
+    due_this_week: bool = False
+    include_later: bool = False
+    sort: str = Sort.NEXT_DUE
+
+    def any(self) -> bool:
+        return bool(
+            self.q
+            or self.kind
+            or self.overdue_only
+            or self.window_open
+            or self.due_this_week
+            or self.include_later
+        )
+
+
+def _first(queryset: QuerySet, field: str, output_field=None) -> Subquery:
+    return Subquery(queryset.values(field)[:1], output_field=output_field)
+
+
+def annotated_courses(today: date) -> QuerySet[TransplantCourse]:
+    """Courses with the figures the list shows, computed by the database for `today`."""
+    milestones = Milestone.objects.filter(course=OuterRef("pk"))
+    pending = milestones.filter(completed_on__isnull=True)
+    upcoming = pending.filter(window_end__gte=today).order_by("due_date", "step__position")
+    overdue = (
+        pending.filter(window_end__lt=today)
+        .order_by()
+        .values("course")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    day_100 = milestones.filter(step__is_day_100_evaluation=True).order_by("occurrence")
+    return TransplantCourse.objects.select_related("patient", "protocol").annotate(
+        start_date=Coalesce(
+            _first(milestones.order_by("due_date"), "due_date", DateField()), F("day_zero")
+        ),
+        next_due_date=_first(upcoming, "due_date", DateField()),
+        next_due_title=_first(upcoming, "step__title"),
+        next_due_occurrence=_first(upcoming, "occurrence", IntegerField()),
+        overdue_count=Coalesce(Subquery(overdue, output_field=IntegerField()), Value(0)),
+        d100_due=_first(day_100, "due_date", DateField()),
+        d100_start=_first(day_100, "window_start", DateField()),
+        d100_end=_first(day_100, "window_end", DateField()),
+        d100_done=_first(day_100, "completed_on", DateField()),
+    )
+
+
+def follow_up_courses(*, today: date, filters: Filters) -> QuerySet[TransplantCourse]:
+    """The rows of the follow-up list for these filters, sorted as asked."""
+    courses = annotated_courses(today).filter(start_date__lte=today)
+    within_100 = Q(day_zero__gte=today - timedelta(days=LAST_DAY))
+    day_100_open = Q(d100_due__isnull=False, d100_done__isnull=True)
+    in_scope = within_100 | day_100_open
+    if filters.include_later:
+        due_soon = Milestone.objects.filter(
+            course=OuterRef("pk"),
+            completed_on__isnull=True,
+            window_start__lte=today + timedelta(days=WEEK_DAYS),
+        )
+        in_scope |= Exists(due_soon)
+    courses = courses.filter(in_scope)
+    if filters.kind:
+        courses = courses.filter(kind=filters.kind)
+    if filters.overdue_only:
+        courses = courses.filter(overdue_count__gt=0)
+    if filters.window_open:
+        courses = courses.filter(day_100_open, d100_start__lte=today, d100_end__gte=today)
+    if filters.due_this_week:
+        week = Milestone.objects.filter(
+            course=OuterRef("pk"),
+            completed_on__isnull=True,
+            due_date__gte=today,
+            due_date__lt=today + timedelta(days=WEEK_DAYS),
+        )
+        courses = courses.filter(Exists(week))
+    for word in filters.q.split():
+        courses = courses.filter(
+            Q(patient__mrn__icontains=word)
+            | Q(patient__given_name__icontains=word)
+            | Q(patient__family_name__icontains=word)
+        )
+    return courses.order_by(*ORDERINGS[filters.sort])
+
+
+ORDERINGS = {
+    Sort.NEXT_DUE: [F("next_due_date").asc(nulls_last=True), "-day_zero", "pk"],
+    Sort.DAY: ["-day_zero", "patient__family_name", "pk"],
+    Sort.OVERDUE: ["-overdue_count", F("next_due_date").asc(nulls_last=True), "pk"],
+}
+
+
+def due_this_week(*, today: date) -> QuerySet[Milestone]:
+    """Every pending visit and task due in the next 7 days, by day, on any course."""
+    return (
+        Milestone.objects.filter(
+            completed_on__isnull=True,
+            due_date__gte=today,
+            due_date__lt=today + timedelta(days=WEEK_DAYS),
+        )
+        .select_related("step", "course__patient", "course__protocol")
+        .order_by("due_date", "course__patient__family_name", "course__pk", "step__position")
+    )
+
+
+KIND_CHOICES = [("", "All kinds"), *Kind.choices]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the list, from a course annotated by `annotated_courses`."""
+
+    course: TransplantCourse
+    today_label: str
+    next_due_date: date | None
+    next_due_label: str
+    next_due_title: str
+    overdue_count: int
+    day_100: schedule.Day100State
+
+    @classmethod
+    def of(cls, course: TransplantCourse, today: date) -> Row:
+        next_due = course.next_due_date
+        title = course.next_due_title or ""
+        if title and course.next_due_occurrence and course.next_due_occurrence > 1:
+            title = f"{title} ({course.next_due_occurrence})"
+        return cls(
+            course=course,
+            today_label=schedule.day_label(schedule.day_number(today, course.day_zero)),
+            next_due_date=next_due,
+            next_due_label=(
+                schedule.day_label(schedule.day_number(next_due, course.day_zero))
+                if next_due
+                else ""
+            ),
+            next_due_title=title,
+            overdue_count=course.overdue_count,
+            day_100=schedule.day_100_state(
+                due_date=course.d100_due,
+                window_start=course.d100_start,
+                window_end=course.d100_end,
+                completed_on=course.d100_done,
+                today=today,
+            ),
+        )
+
+
+CSV_HEADER = [
+    "MRN",
+    "Family name",
+    "Given name",
+    "Kind",
+    "Protocol",
+    "Day Zero",
+    "Today",
+    "Next due",
+    "Next due day",
+    "Next milestone",
+    "Overdue",
+    "Day-100 evaluation",
+]
+
+
+def csv_line(row: Row) -> list[str]:
+    course = row.course
+    return [
+        course.patient.mrn,
+        course.patient.family_name,
+        course.patient.given_name,
+        course.get_kind_display(),
+        course.protocol.name,
+        course.day_zero.isoformat(),
+        row.today_label,
+        row.next_due_date.isoformat() if row.next_due_date else "",
+        row.next_due_label,
+        row.next_due_title,
+        str(row.overdue_count),
+        row.day_100.label,
+    ]

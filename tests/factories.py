@@ -102,6 +102,7 @@ def small_protocol(**kwargs) -> Protocol:
         day=100,
         window_before=15,
         window_after=15,
+        is_day_100_evaluation=True,
         position=50,
     )
     StepFactory(

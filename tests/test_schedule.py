@@ -7,12 +7,14 @@ calendar months with month-end clamping, never 30-day months).
 """
 
 from dataclasses import FrozenInstanceError
-from datetime import date
+from datetime import date, timedelta
+from types import SimpleNamespace
 
 import pytest
 
 from tracker.schedule import (
     MINUS_SIGN,
+    Day100State,
     ExistingMilestone,
     MilestoneChange,
     Phase,
@@ -22,13 +24,16 @@ from tracker.schedule import (
     Status,
     StepRule,
     add_months,
+    current_phase,
     date_of_day,
+    day_100_state,
     day_label,
     day_number,
     phase_band,
     phase_of,
     plan,
     replan,
+    split_for_patient,
     status_of,
 )
 
@@ -1076,3 +1081,117 @@ class TestPhaseBand:
     def test_first_day_minus_one_nothing_current_on_day_minus_2(self):
         band = phase_band(LEAP_DAY_ZERO, date(2024, 2, 27), first_day=-1)
         assert current_phases(band) == []
+
+
+class TestDay100State:
+    """Day 100 ± 15: the window is Day +85 … +115 (CLINICAL.md §4)."""
+
+    DAY_ZERO = date(2026, 1, 31)
+
+    def state(self, day: int, *, completed_day: int | None = None) -> Day100State:
+        def on(n: int) -> date:
+            return self.DAY_ZERO + timedelta(days=n)
+
+        return day_100_state(
+            due_date=on(100),
+            window_start=on(85),
+            window_end=on(115),
+            completed_on=None if completed_day is None else on(completed_day),
+            today=on(day),
+        )
+
+    @pytest.mark.parametrize(
+        ("day", "expected"),
+        [
+            pytest.param(0, Day100State.NOT_YET_OPEN, id="day-0"),
+            pytest.param(84, Day100State.NOT_YET_OPEN, id="day-84-not-yet-open"),
+            pytest.param(85, Day100State.OPEN, id="day-85-opens"),
+            pytest.param(99, Day100State.OPEN, id="day-99"),
+            pytest.param(100, Day100State.DUE_TODAY, id="day-100-due-today"),
+            pytest.param(101, Day100State.OPEN, id="day-101-still-open"),
+            pytest.param(115, Day100State.OPEN, id="day-115-last-day"),
+            pytest.param(116, Day100State.OVERDUE, id="day-116-overdue"),
+            pytest.param(400, Day100State.OVERDUE, id="long-after"),
+        ],
+    )
+    def test_state_at_the_window_edges(self, day, expected):
+        assert self.state(day) == expected
+
+    @pytest.mark.parametrize("completed_day", [85, 100, 115, 80, 120])
+    def test_done_inside_or_outside_the_window_is_done(self, completed_day):
+        assert self.state(116, completed_day=completed_day) == Day100State.DONE
+        assert self.state(90, completed_day=completed_day) == Day100State.DONE
+
+    def test_a_course_without_a_day_100_evaluation_is_not_applicable(self):
+        state = day_100_state(
+            due_date=None,
+            window_start=None,
+            window_end=None,
+            completed_on=None,
+            today=date(2026, 1, 1),
+        )
+        assert state == Day100State.NOT_APPLICABLE
+        assert state.label == "No Day-100 evaluation"
+
+    def test_labels_are_plain_words(self):
+        assert [s.label for s in Day100State] == [
+            "No Day-100 evaluation",
+            "Not yet open",
+            "Window open",
+            "Due today",
+            "Overdue",
+            "Done",
+        ]
+
+
+class TestCurrentPhase:
+    DAY_ZERO = date(2026, 3, 10)
+
+    @pytest.mark.parametrize(
+        ("day", "first_day", "expected"),
+        [
+            pytest.param(-8, -7, None, id="before-conditioning"),
+            pytest.param(-7, -7, Phase.CONDITIONING, id="first-conditioning-day"),
+            pytest.param(-1, 0, None, id="same-day-procedure-day-before"),
+            pytest.param(0, 0, Phase.DAY_ZERO, id="same-day-procedure-day-0"),
+            pytest.param(0, 5, Phase.DAY_ZERO, id="nothing-before-day-5-still-starts-day-0"),
+            pytest.param(101, -7, Phase.IMMUNE_RECOVERY, id="after-day-100"),
+        ],
+    )
+    def test_phase_today_or_none_before_the_course_starts(self, day, first_day, expected):
+        today = self.DAY_ZERO + timedelta(days=day)
+        assert current_phase(self.DAY_ZERO, today, first_day=first_day) == expected
+
+
+class TestSplitForPatient:
+    TODAY = date(2026, 3, 10)
+
+    def milestone(self, name, due, *, window_end=None, done=None):
+        return SimpleNamespace(
+            name=name,
+            due_date=due,
+            window_end=window_end or due,
+            completed_on=done,
+        )
+
+    def test_past_soon_and_later(self):
+        today = self.TODAY
+        milestones = [
+            self.milestone("done early", today + timedelta(days=3), done=today),
+            self.milestone("closed", today - timedelta(days=1)),
+            self.milestone("open since yesterday", today - timedelta(1), window_end=today),
+            self.milestone("today", today),
+            self.milestone("day 14", today + timedelta(days=14)),
+            self.milestone("day 15", today + timedelta(days=15)),
+        ]
+        past, soon, later = split_for_patient(milestones, today)
+        assert [m.name for m in past] == ["done early", "closed"]
+        assert [m.name for m in soon] == ["open since yesterday", "today", "day 14"]
+        assert [m.name for m in later] == ["day 15"]
+
+    def test_the_horizon_can_be_changed(self):
+        milestones = [self.milestone("day 3", self.TODAY + timedelta(days=3))]
+        assert split_for_patient(milestones, self.TODAY, soon_days=2)[2] == milestones
+
+    def test_nothing_gives_three_empty_lists(self):
+        assert split_for_patient([], self.TODAY) == ([], [], [])

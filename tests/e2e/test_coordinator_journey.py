@@ -26,6 +26,8 @@ def test_coordinator_plans_a_course_and_works_its_timeline(page: Page):
     today = clinic_today()
 
     log_in(page, "casey")
+    expect(page.get_by_role("heading", name="100-day follow-up")).to_be_visible()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Patients").click()
     expect(page.get_by_role("heading", name="Patients")).to_be_visible()
 
     page.get_by_role("link", name="Register a patient").click()
@@ -94,6 +96,7 @@ def test_patient_search_narrows_the_list_as_you_type(page: Page):
     PatientFactory(given_name="Rosalind", family_name="Franklin")
     PatientFactory(given_name="Barbara", family_name="McClintock")
     log_in(page, "casey")
+    page.goto("/patients/")
     expect(page.locator("#results tbody tr")).to_have_count(2)
     page.get_by_label("Find by name or MRN").press_sequentially("mccl", delay=50)
     expect(page.locator("#results tbody tr")).to_have_count(1)

@@ -1,0 +1,43 @@
+"""Clinic staff work the follow-up list in a real browser."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.test_coordinator_journey import log_in
+from tests.factories import PatientFactory, small_protocol, start_course, user_in
+from tracker import roles
+from tracker.models import clinic_today
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_clinic_staff_narrow_the_list_as_they_type_and_open_a_timeline(page: Page):
+    coordinator = user_in(roles.COORDINATOR, username="casey")
+    user_in(roles.CLINIC_STAFF, username="robin")
+    protocol = small_protocol(name="Allogeneic (test)")
+    today = clinic_today()
+    for given, family, day in [("Rosalind", "Franklin", 12), ("Barbara", "McClintock", 40)]:
+        patient = PatientFactory(given_name=given, family_name=family)
+        start_course(
+            patient=patient, protocol=protocol, day_zero=today - timedelta(days=day), by=coordinator
+        )
+
+    log_in(page, "robin")
+    expect(page.get_by_role("heading", name="100-day follow-up")).to_be_visible()
+    rows = page.locator("#rows tbody tr")
+    expect(rows).to_have_count(2)
+
+    page.evaluate("window.stillTheSamePage = true")
+    page.get_by_label("Name or MRN").press_sequentially("frank", delay=50)
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Franklin, Rosalind")
+    expect(page.get_by_role("status").first).to_contain_text("1 patient")
+    assert page.evaluate("window.stillTheSamePage") is True
+    expect(page).to_have_url(re.compile(r"[?&]q=frank"))
+
+    page.get_by_role("link", name="Franklin, Rosalind").click()
+    expect(page.get_by_text("Today is Day +12")).to_be_visible()
+    expect(page.get_by_role("heading", name="Rosalind", exact=False).first).to_be_visible()

@@ -1,0 +1,207 @@
+"""The follow-up list's rows: who is on it, the figures on each row, filters and sorts."""
+
+from datetime import timedelta
+
+import pytest
+
+from tests.factories import PatientFactory, ProtocolFactory, StepFactory, start_course
+from tests.factories import small_protocol as make_protocol
+from tracker import followup
+from tracker.followup import Filters, Row, Sort
+from tracker.schedule import Day100State
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def protocol(db):
+    return make_protocol(name="Allogeneic test")
+
+
+@pytest.fixture
+def at_day(protocol, coordinator, today):
+    """A course whose today is Day +n; `done` completes every milestone due before today."""
+
+    def build(n, *, family_name=None, done=False, protocol_=None, **patient):
+        patient = PatientFactory(**({"family_name": family_name} if family_name else {}), **patient)
+        course = start_course(
+            patient=patient,
+            protocol=protocol_ or protocol,
+            day_zero=today - timedelta(days=n),
+            by=coordinator,
+        )
+        if done:
+            for milestone in course.milestones.filter(due_date__lt=today):
+                milestone.complete(by=coordinator, on=milestone.due_date, today=today)
+        return course
+
+    return build
+
+
+def complete_day_100(course, today):
+    day_100 = course.milestones.get(step__is_day_100_evaluation=True)
+    day_100.complete(by=course.created_by, on=today, today=today)
+
+
+def listed(today, **filters):
+    return list(followup.follow_up_courses(today=today, filters=Filters(**filters)))
+
+
+class TestWhoIsOnTheList:
+    def test_from_the_first_day_of_conditioning(self, at_day, today):
+        before, first_day = at_day(-4), at_day(-3)  # conditioning starts on Day −3
+        assert listed(today) == [first_day]
+        assert before not in listed(today)
+
+    @pytest.mark.parametrize("day", [0, 12, 99, 100])
+    def test_through_day_100(self, at_day, today, day):
+        course = at_day(day)
+        complete_day_100(course, today)  # done early: still on the list until Day +100
+        assert listed(today) == [course]
+
+    def test_after_day_100_until_the_day_100_evaluation_is_done(self, at_day, today):
+        open_window, overdue, done = at_day(101), at_day(116), at_day(101)
+        complete_day_100(done, today)
+        assert set(listed(today)) == {open_window, overdue}
+
+    def test_a_course_without_a_day_100_evaluation_leaves_after_day_100(
+        self, at_day, today, coordinator
+    ):
+        procedure = ProtocolFactory(kind="procedure")
+        StepFactory(protocol=procedure, key="procedure", day=0)
+        day_100, day_101 = at_day(100, protocol_=procedure), at_day(101, protocol_=procedure)
+        assert listed(today) == [day_100]
+        assert day_101 not in listed(today)
+
+    def test_later_patients_with_something_due_only_when_asked(self, at_day, today):
+        finished = at_day(200, done=True)
+        something_due = at_day(200)
+        complete_day_100(something_due, today)
+        assert listed(today) == []
+        assert listed(today, include_later=True) == [something_due]
+        assert finished not in listed(today, include_later=True)
+
+
+class TestRowFigures:
+    def test_next_due_overdue_count_and_day_100_state(self, at_day, today):
+        course = at_day(12)  # nothing done: conditioning (3) and infusion and clinic 1 overdue
+        [row] = [Row.of(c, today) for c in listed(today)]
+        assert row.today_label == "Day +12"
+        assert (row.next_due_date, row.next_due_label) == (today + timedelta(days=2), "Day +14")
+        assert row.next_due_title == "Clinic visit (2)"
+        assert row.overdue_count == 5
+        assert row.day_100 == Day100State.NOT_YET_OPEN
+        assert row.course == course
+
+    def test_a_milestone_still_in_its_window_is_next_not_overdue(self, at_day, today):
+        at_day(25, done=True)  # Day +30 evaluation: window Day +23 … +37
+        [row] = [Row.of(c, today) for c in listed(today)]
+        assert row.next_due_title == "Clinic visit (4)"
+        assert row.overdue_count == 0
+
+    @pytest.mark.parametrize(
+        ("day", "state"),
+        [
+            (84, Day100State.NOT_YET_OPEN),
+            (85, Day100State.OPEN),
+            (100, Day100State.DUE_TODAY),
+            (115, Day100State.OPEN),
+            (116, Day100State.OVERDUE),
+        ],
+    )
+    def test_day_100_state_at_the_window_edges(self, at_day, today, day, state):
+        at_day(day)
+        [row] = [Row.of(c, today) for c in listed(today)]
+        assert row.day_100 == state
+
+    def test_day_100_done_outside_its_window_is_done(self, at_day, today):
+        course = at_day(80)
+        complete_day_100(course, today)  # Day +80: before the window opens
+        [row] = [Row.of(c, today) for c in listed(today)]
+        assert row.day_100 == Day100State.DONE
+
+    def test_nothing_left_to_do_has_no_next_due(self, at_day, today):
+        course = at_day(100, done=True)
+        for milestone in course.milestones.filter(completed_on__isnull=True):
+            milestone.complete(by=course.created_by, on=today, today=today)
+        [row] = [Row.of(c, today) for c in listed(today)]
+        assert (row.next_due_date, row.next_due_label, row.next_due_title) == (None, "", "")
+
+    def test_csv_line(self, at_day, today):
+        course = at_day(12, family_name="Ørsted", given_name="Åsa", mrn="MRN-77")
+        [row] = [Row.of(c, today) for c in listed(today)]
+        assert followup.csv_line(row) == [
+            "MRN-77",
+            "Ørsted",
+            "Åsa",
+            "Allogeneic",
+            "Allogeneic test",
+            course.day_zero.isoformat(),
+            "Day +12",
+            "2026-11-23",
+            "Day +14",
+            "Clinic visit (2)",
+            "5",
+            "Not yet open",
+        ]
+
+
+class TestFilters:
+    def test_kind(self, at_day, today, protocol):
+        allo = at_day(10)
+        auto = at_day(10, protocol_=make_protocol(kind="autologous", donor_type="self"))
+        assert listed(today, kind="autologous") == [auto]
+        assert listed(today, kind="allogeneic") == [allo]
+
+    def test_overdue_only(self, at_day, today):
+        behind, on_time = at_day(12), at_day(12, done=True)
+        assert listed(today, overdue_only=True) == [behind]
+        assert on_time in listed(today)
+
+    def test_day_100_window_open(self, at_day, today):
+        at_day(84)
+        opened, due_today, last_day = at_day(85), at_day(100), at_day(115)
+        overdue, done = at_day(116), at_day(90)
+        complete_day_100(done, today)
+        assert set(listed(today, window_open=True)) == {opened, due_today, last_day}
+        assert overdue not in listed(today, window_open=True)
+
+    def test_due_this_week(self, at_day, today):
+        busy = at_day(12, done=True)  # clinic visit on Day +14
+        quiet = at_day(50, done=True)  # next: pcv-1 about Day +92
+        assert listed(today, due_this_week=True) == [busy]
+        assert quiet in listed(today)
+
+    @pytest.mark.parametrize("q", ["lovel", "LOVELACE", "ada lov", "MRN-42"])
+    def test_search_by_name_or_mrn(self, at_day, today, q):
+        ada = at_day(12, given_name="Ada", family_name="Lovelace", mrn="MRN-42")
+        at_day(12, given_name="Alan", family_name="Turing", mrn="MRN-43")
+        assert listed(today, q=q) == [ada]
+
+
+class TestSorts:
+    def test_by_next_due_date_then_nothing_planned_last(self, at_day, today):
+        nothing_left = at_day(100, done=True)
+        for milestone in nothing_left.milestones.filter(completed_on__isnull=True):
+            milestone.complete(by=nothing_left.created_by, on=today, today=today)
+        later, sooner = at_day(50, done=True), at_day(12, done=True)
+        assert listed(today, sort=Sort.NEXT_DUE) == [sooner, later, nothing_left]
+
+    def test_by_day_number(self, at_day, today):
+        day_50, day_minus_2, day_12 = at_day(50), at_day(-2), at_day(12)
+        assert listed(today, sort=Sort.DAY) == [day_minus_2, day_12, day_50]
+
+    def test_by_most_overdue(self, at_day, today):
+        none, five = at_day(12, done=True), at_day(12)
+        assert listed(today, sort=Sort.OVERDUE) == [five, none]
+
+
+class TestThisWeek:
+    def test_pending_milestones_of_the_next_seven_days_by_date(self, at_day, today):
+        course = at_day(12, done=True)
+        week = list(followup.due_this_week(today=today))
+        assert [(m.course, m.title, m.due_date) for m in week] == [
+            (course, "Clinic visit (2)", today + timedelta(days=2)),
+        ]
+        at_day(-5)  # conditioning Day −3 … −1 falls on days 2, 3, 4 from today
+        assert len(list(followup.due_this_week(today=today))) == 1 + 4  # + infusion on day 5

@@ -1,0 +1,147 @@
+"""The follow-up list, this week, and the CSV export as the clinic uses them."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import PatientFactory, start_course
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("follow_up")
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def make_courses(protocol, coordinator, today):
+    def build(count, *, start_day=0):
+        return [
+            start_course(
+                patient=PatientFactory(),
+                protocol=protocol,
+                day_zero=today - timedelta(days=start_day + n % 100),
+                by=coordinator,
+            )
+            for n in range(count)
+        ]
+
+    return build
+
+
+class TestFollowUpList:
+    def test_anonymous_is_sent_to_login(self, client):
+        assert client.get(URL).url.startswith(reverse("login"))
+
+    def test_patients_are_forbidden(self, patient_client):
+        assert patient_client.get(URL).status_code == 403
+
+    def test_post_is_not_allowed(self, staff_client):
+        assert staff_client.post(URL).status_code == 405
+
+    def test_shows_a_row_per_course_with_its_figures(self, staff_client, course):
+        text = staff_client.get(URL).text
+        assert "1 patient" in text
+        assert "Lovelace, Ada" in text
+        assert "<strong>Day 0</strong>" in text
+        assert "Stem cell infusion" in text
+        assert '<span class="badge overdue">3</span>' in text
+        assert "Not yet open" in text
+        assert f'href="{course.get_absolute_url()}"' in text
+
+    def test_htmx_request_swaps_only_the_rows(self, staff_client, course):
+        response = staff_client.get(URL, {"q": "lovel"}, headers=HX)
+        assert response.text.lstrip().startswith('<div id="rows">')
+        assert "<html" not in response.text
+        assert "Lovelace, Ada" in response.text
+
+    def test_the_filters_stay_in_the_form_so_the_url_is_bookmarkable(self, staff_client, course):
+        text = staff_client.get(URL, {"q": "lov", "overdue": "on", "sort": "day"}).text
+        assert 'name="q" value="lov"' in text
+        assert 'name="overdue" id="id_overdue" checked' in text
+        assert '<option value="day" selected>' in text
+        assert "q=lov&amp;overdue=on&amp;sort=day" in text  # carried to the CSV link
+
+    def test_a_bad_filter_value_is_ignored_not_an_error(self, staff_client, course):
+        response = staff_client.get(URL, {"kind": "bogus", "sort": "bogus", "q": "lov"})
+        assert response.status_code == 200
+        assert "Lovelace, Ada" in response.text
+
+    def test_empty_state_says_why_when_filters_match_nothing(self, staff_client, course):
+        text = staff_client.get(URL, {"q": "nobody"}).text
+        assert "0 patients match these filters" in text
+        assert "No patient on the follow-up list matches these filters" in text
+        assert "(name or MRN “nobody”)" in text
+
+    def test_empty_state_with_nobody_in_follow_up(self, staff_client):
+        text = staff_client.get(URL).text
+        assert "No patient is between the start of conditioning and Day +100" in text
+
+    def test_pagination_keeps_the_filters(self, staff_client, make_courses):
+        make_courses(55)
+        text = staff_client.get(URL, {"sort": "day"}).text
+        assert "Page 1 of 2" in text
+        assert "?sort=day&amp;page=2" in text
+        assert staff_client.get(URL, {"sort": "day", "page": 2}).text.count("<tr>") == 1 + 5
+
+    @pytest.mark.parametrize("count", [5, 200])
+    def test_query_count_is_fixed_whatever_the_number_of_courses(
+        self, staff_client, make_courses, count, django_assert_num_queries
+    ):
+        make_courses(count)
+        # session, user, permissions (2), count, rows, session save (+ savepoints)
+        with django_assert_num_queries(9):
+            response = staff_client.get(URL)
+        assert f"{count} patients" in response.text
+
+
+class TestThisWeek:
+    url = reverse("follow_up_week")
+
+    def test_patients_are_forbidden(self, patient_client):
+        assert patient_client.get(self.url).status_code == 403
+
+    def test_lists_what_is_due_by_day(self, staff_client, course, today):
+        text = staff_client.get(self.url).text
+        assert '<h2 id="day-2026-11-21">Today, Saturday 21 November</h2>' in text
+        assert "Stem cell infusion" in text
+        assert "Clinic visit (1)" not in text  # Day +7: next week
+
+    def test_nothing_due_has_an_empty_state(self, staff_client):
+        assert "Nothing is due in the next 7 days." in staff_client.get(self.url).text
+
+    def test_query_count_is_fixed(self, staff_client, make_courses, django_assert_max_num_queries):
+        make_courses(30)
+        with django_assert_max_num_queries(8):
+            staff_client.get(self.url)
+
+
+class TestCsvExport:
+    url = reverse("follow_up_csv")
+
+    def read(self, response):
+        body = b"".join(response.streaming_content).decode("utf-8")
+        return list(csv.reader(io.StringIO(body)))
+
+    def test_patients_are_forbidden(self, patient_client):
+        assert patient_client.get(self.url).status_code == 403
+
+    def test_streams_utf8_with_one_header_row(self, staff_client, course, today):
+        response = staff_client.get(self.url)
+        assert response.streaming
+        assert response["Content-Type"] == "text/csv; charset=utf-8"
+        assert 'filename="follow-up-2026-11-21.csv"' in response["Content-Disposition"]
+        header, *rows = self.read(response)
+        assert header[:3] == ["MRN", "Family name", "Given name"]
+        assert len(rows) == 1
+        assert rows[0][:3] == ["MRN000100", "Lovelace", "Ada"]
+
+    def test_exports_the_current_filters(self, staff_client, course, other_course):
+        rows = self.read(staff_client.get(self.url, {"q": "babb"}))[1:]
+        assert [row[1] for row in rows] == ["Babbage"]
+
+    def test_all_matching_rows_not_just_a_page(self, staff_client, make_courses):
+        make_courses(60)
+        assert len(self.read(staff_client.get(self.url))) == 1 + 60

@@ -5,10 +5,12 @@ new page escapes the check. Objects in the URLs belong to patient A; patient B i
 patient with a login of their own.
 """
 
+from decimal import Decimal
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tracker.models import ChecklistItem
+from tracker.models import BloodCount, ChecklistItem
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +33,10 @@ MATRIX = {
     "course_history": {"GET": (LOGIN, 403, 403, 200, 200), "POST": (405,) * 5},
     # The printable calendar holds only what the patient may see: they may print their own.
     "course_calendar": {"GET": (LOGIN, 200, 404, 200, 200), "POST": (405,) * 5},
+    "counts_add": {"GET": (405,) * 5, "POST": (LOGIN, 403, 403, 200, 200)},
+    "counts_paste": {"GET": (405,) * 5, "POST": (LOGIN, 403, 403, 200, 200)},
+    "count_edit": {"GET": (LOGIN, 403, 403, 200, 200), "POST": (LOGIN, 403, 403, 200, 200)},
+    "count_delete": {"GET": (405,) * 5, "POST": (LOGIN, 403, 403, R, R)},
     "milestone_complete": {"GET": (405,) * 5, "POST": (LOGIN, 403, 403, R, R)},
     "milestone_reopen": {"GET": (405,) * 5, "POST": (LOGIN, 403, 403, R, R)},
     "checklist_toggle": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, R, R)},
@@ -69,8 +75,11 @@ def test_every_url_pattern_has_an_entry():
 
 
 @pytest.fixture
-def url_for(course, patient):
+def url_for(course, patient, coordinator, today):
     milestone = course.milestones.get(step__key="infusion")
+    count = BloodCount.objects.create(
+        course=course, drawn_on=today, anc=Decimal("0.2"), entered_by=coordinator
+    )
     item = ChecklistItem.objects.filter(milestone=milestone).first()
     token = patient.renew_feed_token()
     args = {
@@ -86,6 +95,10 @@ def url_for(course, patient):
         "milestone_complete": [milestone.code],
         "milestone_reopen": [milestone.code],
         "checklist_toggle": [item.code],
+        "counts_add": [course.code],
+        "counts_paste": [course.code],
+        "count_edit": [count.code],
+        "count_delete": [count.code],
         "calendar_feed": [token],
         "password_reset_confirm": ["MQ", "set-password"],
     }

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from django.shortcuts import get_object_or_404
 
-from tracker.models import ChecklistItem, Milestone, Patient, TransplantCourse
+from tracker.models import BloodCount, ChecklistItem, Milestone, Patient, TransplantCourse
 
 
 def get_patient_for(user, code: UUID) -> Patient:
@@ -35,3 +35,11 @@ def get_checklist_item_for(user, code: UUID) -> ChecklistItem:
         "milestone__course__patient", "milestone__step", "checked_by"
     ).filter(milestone__course__in=courses)
     return get_object_or_404(items, code=code)
+
+
+def get_blood_count_for(user, code: UUID) -> BloodCount:
+    courses = TransplantCourse.objects.visible_to(user)
+    counts = BloodCount.objects.select_related("course__patient", "course__protocol").filter(
+        course__in=courses
+    )
+    return get_object_or_404(counts, code=code)

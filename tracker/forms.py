@@ -8,8 +8,9 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from tracker import followup
+from tracker import counts, followup
 from tracker.models import (
+    BloodCount,
     DonorType,
     GraftSource,
     Kind,
@@ -198,3 +199,80 @@ class FollowUpFilterForm(forms.Form):
             include_later=data.get("later", False),
             sort=data.get("sort") or followup.Sort.NEXT_DUE,
         )
+
+
+class BloodCountForm(forms.ModelForm):
+    """One day's counts, added or corrected in place on the course page."""
+
+    class Meta:
+        model = BloodCount
+        fields = ["drawn_on", "anc", "platelets", "platelet_transfusion"]
+        widgets = {
+            "drawn_on": DateInput(),
+            "anc": forms.NumberInput(attrs={"step": "0.01", "min": "0", "max": "100"}),
+            "platelets": forms.NumberInput(attrs={"step": "1", "min": "0", "max": "2000"}),
+        }
+        error_messages = {"drawn_on": {"required": "Enter the date of the blood test."}}
+
+    def __init__(self, *args, course: TransplantCourse, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.course = course
+        self.earliest = course.start_date
+
+    def clean_drawn_on(self) -> date:
+        drawn_on = self.cleaned_data["drawn_on"]
+        problem = counts.check_date(drawn_on, earliest=self.earliest, today=clinic_today())
+        if problem:
+            raise ValidationError(problem[0].upper() + problem[1:])
+        return drawn_on
+
+    def _clean_value(self, field: str, name: str, maximum) -> object:
+        value = self.cleaned_data[field]
+        if value is None:
+            return None
+        try:
+            return counts.parse_value(str(value), name=name, maximum=maximum, decimal_comma=False)
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
+
+    def clean_anc(self):
+        return self._clean_value("anc", "ANC", counts.ANC_MAX)
+
+    def clean_platelets(self):
+        return self._clean_value("platelets", "Platelets", counts.PLATELETS_MAX)
+
+    def clean(self):
+        cleaned = super().clean()
+        empty = cleaned.get("anc") is None and cleaned.get("platelets") is None
+        if empty and not cleaned.get("platelet_transfusion") and not self.errors:
+            raise ValidationError("Enter an ANC, a platelet count, or mark a transfusion.")
+        return cleaned
+
+    def _post_clean(self):
+        # The course is not a form field; set it before the model's own checks run.
+        self.instance.course = self.course
+        super()._post_clean()
+
+
+class PastedCountsForm(forms.Form):
+    lines = forms.CharField(
+        label="Paste counts from a spreadsheet",
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+        help_text="One line per blood test: date, ANC, platelets, and y if platelets were "
+        "transfused that day. Tabs, commas or semicolons between them.",
+        error_messages={"required": "Paste at least one line."},
+    )
+
+    def __init__(self, *args, course: TransplantCourse, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.course = course
+
+    def clean_lines(self) -> list[counts.CountLine]:
+        parsed, errors = counts.parse_lines(
+            self.cleaned_data["lines"], earliest=self.course.start_date, today=clinic_today()
+        )
+        if errors:
+            raise ValidationError([str(error) for error in errors])
+        if not parsed:
+            raise ValidationError("No counts found: paste at least one line with a date.")
+        return parsed

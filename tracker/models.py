@@ -6,6 +6,7 @@ import re
 import secrets
 import uuid
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
 from tracker import schedule
@@ -45,6 +47,11 @@ class DonorType(models.TextChoices):
     CORD = "cord", "Unrelated cord blood"
 
 
+class Engraftment(models.TextChoices):
+    NEUTROPHIL = "neutrophil", "Neutrophil engraftment"
+    PLATELET = "platelet", "Platelet engraftment (≥ 20)"
+
+
 class Audience(models.TextChoices):
     CARE_TEAM = "care_team", "Care team"
     PATIENT = "patient", "Patient"
@@ -70,6 +77,13 @@ class Protocol(models.Model):
     )
     summary = models.TextField(blank=True, help_text="What this protocol is, for the team.")
     is_active = models.BooleanField(default=True, help_text="Offered when starting a course.")
+    graft_failure_day = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Alert for primary graft failure when neutrophils have not engrafted by this "
+        "day (CIBMTR: Day +30 for marrow or blood stem cells, Day +42 for cord blood). "
+        "Empty for procedures without engraftment.",
+    )
     history = HistoricalRecords()
 
     objects = ProtocolManager()
@@ -109,6 +123,12 @@ class ProtocolStep(models.Model):
     patient_text = models.TextField(blank=True, help_text="Plain words for the patient.")
     checklist = models.TextField(blank=True, help_text="Checklist items, one per line.")
     position = models.PositiveSmallIntegerField(default=0, help_text="Order on the same day.")
+    engraftment = models.CharField(
+        max_length=20,
+        choices=Engraftment.choices,
+        blank=True,
+        help_text="Completed automatically with the engraftment date the blood counts show.",
+    )
     is_day_100_evaluation = models.BooleanField(
         "Day-100 evaluation",
         default=False,
@@ -126,6 +146,11 @@ class ProtocolStep(models.Model):
                 fields=["protocol"],
                 condition=Q(is_day_100_evaluation=True),
                 name="one_day_100_evaluation_per_protocol",
+            ),
+            models.UniqueConstraint(
+                fields=["protocol", "engraftment"],
+                condition=~Q(engraftment=""),
+                name="one_engraftment_step_of_each_kind_per_protocol",
             ),
             models.CheckConstraint(
                 condition=Q(day__isnull=False, months__isnull=True)
@@ -337,10 +362,16 @@ class TransplantCourse(models.Model):
     def phase_today(self) -> schedule.Phase:
         return schedule.phase_of(clinic_today(), self.day_zero)
 
+    @cached_property
+    def start_date(self) -> date:
+        """The first date of the course's plan (the start of conditioning), or Day Zero."""
+        first = self.milestones.aggregate(first=models.Min("due_date"))["first"]
+        return min(first, self.day_zero) if first else self.day_zero
+
+    @property
     def first_day(self) -> int:
         """The earliest day number of the course's plan (the start of conditioning)."""
-        first = self.milestones.aggregate(first=models.Min("due_date"))["first"]
-        return self.day_number_on(first) if first else 0
+        return self.day_number_on(self.start_date)
 
     @property
     def sequence_label(self) -> str:
@@ -421,6 +452,9 @@ class Milestone(models.Model):
         related_name="+",
     )
     completed_at = models.DateTimeField(null=True, blank=True)
+    computed = models.BooleanField(
+        default=False, help_text="Completed from the blood counts, not by hand."
+    )
     history = HistoricalRecords()
 
     objects = MilestoneQuerySet.as_manager()
@@ -516,15 +550,27 @@ class Milestone(models.Model):
         self.completed_on = on
         self.completed_by = by
         self.completed_at = timezone.now()
+        self.computed = False
         self._history_user = by
-        self.save(update_fields=["completed_on", "completed_by", "completed_at"])
+        self.save(update_fields=["completed_on", "completed_by", "completed_at", "computed"])
 
     def reopen(self, *, by) -> None:
         self.completed_on = None
         self.completed_by = None
         self.completed_at = None
+        self.computed = False
         self._history_user = by
-        self.save(update_fields=["completed_on", "completed_by", "completed_at"])
+        self.save(update_fields=["completed_on", "completed_by", "completed_at", "computed"])
+
+    def complete_from_counts(self, *, by, on: date) -> None:
+        """Done on the engraftment date the blood counts show (marked as computed)."""
+        self.completed_on = on
+        self.completed_by = by
+        self.completed_at = timezone.now()
+        self.computed = True
+        self._history_user = by
+        self._change_reason = "Engraftment computed from blood counts"
+        self.save(update_fields=["completed_on", "completed_by", "completed_at", "computed"])
 
     def existing(self) -> schedule.ExistingMilestone:
         return schedule.ExistingMilestone(
@@ -590,3 +636,56 @@ class ChecklistItem(models.Model):
         self.checked_by = by if checked else None
         self._history_user = by
         self.save(update_fields=["checked_at", "checked_by"])
+
+
+class BloodCount(models.Model):
+    """One day's laboratory values for a course, in x 10^9/L, and whether platelets were given.
+
+    Two counts on one date are allowed (a repeat draw); the engraftment rules take the lower.
+    """
+
+    ANC_MAX = Decimal("100")
+    PLATELETS_MAX = Decimal("2000")
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    course = models.ForeignKey(
+        TransplantCourse, on_delete=models.CASCADE, related_name="blood_counts"
+    )
+    drawn_on = models.DateField("Date")
+    anc = models.DecimalField(
+        "ANC (× 10⁹/L)", max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    platelets = models.DecimalField(
+        "Platelets (× 10⁹/L)", max_digits=6, decimal_places=1, null=True, blank=True
+    )
+    platelet_transfusion = models.BooleanField(
+        "Platelets transfused", default=False, help_text="A platelet transfusion that day."
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    entered_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["drawn_on", "id"]
+        indexes = [models.Index(fields=["course", "drawn_on"], name="count_course_date")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(anc__isnull=False)
+                | Q(platelets__isnull=False)
+                | Q(platelet_transfusion=True),
+                name="count_has_a_value",
+            ),
+            models.CheckConstraint(
+                condition=Q(anc__isnull=True) | Q(anc__gte=0, anc__lte=100),
+                name="count_anc_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(platelets__isnull=True) | Q(platelets__gte=0, platelets__lte=2000),
+                name="count_platelets_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course}: {self.drawn_on}"

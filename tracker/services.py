@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth import get_user_model
@@ -17,10 +18,12 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from tracker import roles, schedule
+from tracker import engraftment, roles, schedule
 from tracker.models import (
+    BloodCount,
     ChecklistItem,
     DayZeroMove,
+    Engraftment,
     Milestone,
     Patient,
     Protocol,
@@ -223,3 +226,96 @@ def invite_patient(*, patient: Patient, email: str, by, build_url) -> str:
             recipient_list=[user.email],
         )
     return link
+
+
+@dataclass(frozen=True)
+class EngraftmentStatus:
+    """What a course's blood counts show, with the rules' reasons."""
+
+    neutrophils: engraftment.Result
+    platelets_20: engraftment.Result
+    platelets_50: engraftment.Result
+    graft_failure_alert: bool
+    applies: bool  # False for a protocol without engraftment (a same-day procedure)
+
+
+def engraftment_status(
+    course: TransplantCourse, counts: list[BloodCount], *, today: date
+) -> EngraftmentStatus:
+    """Apply the CIBMTR rules to the course's counts (fetched by the caller, in any order)."""
+    anc = [(c.drawn_on, c.anc) for c in counts if c.anc is not None]
+    platelets = [(c.drawn_on, c.platelets) for c in counts if c.platelets is not None]
+    transfusions = [c.drawn_on for c in counts if c.platelet_transfusion]
+
+    def platelets_at(threshold: int) -> engraftment.Result:
+        return engraftment.platelet_engraftment(
+            platelets, transfusions=transfusions, threshold=threshold, day_zero=course.day_zero
+        )
+
+    neutrophils = engraftment.neutrophil_engraftment(anc, day_zero=course.day_zero)
+    failure_day = course.protocol.graft_failure_day
+    return EngraftmentStatus(
+        neutrophils=neutrophils,
+        platelets_20=platelets_at(20),
+        platelets_50=platelets_at(50),
+        graft_failure_alert=engraftment.graft_failure_alert(
+            neutrophils, day_zero=course.day_zero, today=today, failure_day=failure_day
+        ),
+        applies=failure_day is not None,
+    )
+
+
+def apply_engraftment(*, course: TransplantCourse, by, today: date) -> list[Milestone]:
+    """Complete (or reopen) the engraftment milestones the counts decide; return those changed.
+
+    A milestone completed by hand is left alone; one completed from the counts follows them:
+    it takes the engraftment date, moves with a correction, and reopens when the rule no
+    longer holds.
+    """
+    status = engraftment_status(course, list(course.blood_counts.all()), today=today)
+    results = {
+        Engraftment.NEUTROPHIL: status.neutrophils,
+        Engraftment.PLATELET: status.platelets_20,
+    }
+    changed = []
+    milestones = course.milestones.select_related("step", "completed_by").exclude(
+        step__engraftment=""
+    )
+    for milestone in milestones:
+        result = results[milestone.step.engraftment]
+        if milestone.is_done and not milestone.computed:
+            continue
+        if result.engrafted and milestone.completed_on != result.date:
+            milestone.complete_from_counts(by=by, on=result.date)
+            changed.append(milestone)
+        elif not result.engrafted and milestone.is_done:
+            milestone.reopen(by=by)
+            changed.append(milestone)
+    return changed
+
+
+@transaction.atomic
+def record_counts(
+    *, course: TransplantCourse, rows: list[dict], by, today: date
+) -> list[Milestone]:
+    """Save validated count rows (drawn_on, anc, platelets, platelet_transfusion) all at once."""
+    counts = [BloodCount(course=course, entered_by=by, **row) for row in rows]
+    bulk_create_with_history(counts, BloodCount, default_user=by)
+    return apply_engraftment(course=course, by=by, today=today)
+
+
+@transaction.atomic
+def correct_count(*, count: BloodCount, values: dict, by, today: date) -> list[Milestone]:
+    for field, value in values.items():
+        setattr(count, field, value)
+    count._history_user = by
+    count.save(update_fields=list(values))
+    return apply_engraftment(course=count.course, by=by, today=today)
+
+
+@transaction.atomic
+def delete_count(*, count: BloodCount, by, today: date) -> list[Milestone]:
+    course = count.course
+    count._history_user = by
+    count.delete()
+    return apply_engraftment(course=course, by=by, today=today)

@@ -21,19 +21,22 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tracker import calendars, followup, schedule, services
+from tracker import calendars, chart, followup, schedule, services
 from tracker.access import (
+    get_blood_count_for,
     get_checklist_item_for,
     get_course_for,
     get_milestone_for,
     get_patient_for,
 )
 from tracker.forms import (
+    BloodCountForm,
     CompleteMilestoneForm,
     CourseStartForm,
     DayZeroMoveForm,
     FollowUpFilterForm,
     InviteForm,
+    PastedCountsForm,
     PatientForm,
     PatientSearchForm,
     TimelineFilterForm,
@@ -164,12 +167,31 @@ def _timeline_milestones(course, show: str, today):
     return milestones
 
 
-@require_GET
-@login_required
-def course_detail(request: HttpRequest, code: UUID) -> HttpResponse:
-    course = get_course_for(request.user, code)
-    if not request.user.has_perm("tracker.view_transplantcourse"):
-        return redirect(f"{reverse('my_page')}?course={course.code}")
+def _counts_context(course, today, **forms) -> dict:
+    """The blood counts section: the counts, what the rules make of them, the charts."""
+    counts = list(course.blood_counts.select_related("entered_by"))
+    status = services.engraftment_status(course, counts, today=today)
+    anc_chart, platelet_chart = chart.course_charts(
+        course.day_zero,
+        counts,
+        neutrophil_date=status.neutrophils.date,
+        platelet_date=status.platelets_20.date,
+    )
+    for count in counts:
+        count.day_label = schedule.day_label(course.day_number_on(count.drawn_on))
+    return {
+        "course": course,
+        "today": today,
+        "counts": counts,
+        "engraftment": status,
+        "anc_chart": anc_chart,
+        "platelet_chart": platelet_chart,
+        "count_form": forms.get("count_form") or BloodCountForm(course=course),
+        "paste_form": forms.get("paste_form") or PastedCountsForm(course=course),
+    }
+
+
+def _course_page(request: HttpRequest, course, **forms) -> TemplateResponse:
     today = clinic_today()
     show = TimelineFilterForm(request.GET).selected
     milestones = _timeline_milestones(course, show, today)
@@ -178,19 +200,27 @@ def course_detail(request: HttpRequest, code: UUID) -> HttpResponse:
         for phase, group in groupby(milestones, key=lambda m: m.phase)
     ]
     context = {
-        "course": course,
+        **_counts_context(course, today, **forms),
         "patient": course.patient,
-        "today": today,
         "show": show,
         "filters": TimelineFilterForm.SHOW_CHOICES,
         "phases": phases,
-        "band": schedule.phase_band(course.day_zero, today, first_day=course.first_day()),
+        "band": schedule.phase_band(course.day_zero, today, first_day=course.first_day),
         "moves": course.day_zero_moves.select_related("moved_by")[:5],
     }
-    template = "courses/detail.html"
+    return TemplateResponse(request, "courses/detail.html", context)
+
+
+@require_GET
+@login_required
+def course_detail(request: HttpRequest, code: UUID) -> HttpResponse:
+    course = get_course_for(request.user, code)
+    if not request.user.has_perm("tracker.view_transplantcourse"):
+        return redirect(f"{reverse('my_page')}?course={course.code}")
+    response = _course_page(request, course)
     if request.htmx:
-        template += "#timeline"
-    return TemplateResponse(request, template, context)
+        response.template_name = "courses/detail.html#timeline"
+    return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -306,7 +336,7 @@ def my_page(request: HttpRequest) -> HttpResponse:
         for milestone in milestones:
             milestone.course = course
         past, soon, later = schedule.split_for_patient(milestones, today)
-        phase = schedule.current_phase(course.day_zero, today, first_day=course.first_day())
+        phase = schedule.current_phase(course.day_zero, today, first_day=course.first_day)
         context.update(
             today=today,
             explanation=phase_explanation(phase, procedure=course.kind == Kind.PROCEDURE),
@@ -384,3 +414,78 @@ def follow_up_week(request: HttpRequest) -> TemplateResponse:
     return TemplateResponse(
         request, "followup/week.html", {"days": days, "today": today, "count": len(milestones)}
     )
+
+
+def _counts_response(request: HttpRequest, course, *, changed=(), status=200, **forms):
+    """The counts section in place (htmx) with changed milestones out of band, or a page."""
+    if request.htmx:
+        context = _counts_context(course, clinic_today(), **forms)
+        for milestone in changed:
+            milestone.course = course
+        context["changed_milestones"] = changed
+        return TemplateResponse(request, "courses/detail.html#counts", context, status=status)
+    if forms:
+        return _course_page(request, course, **forms)
+    return redirect(f"{course.get_absolute_url()}#counts")
+
+
+@require_POST
+@login_required
+@role_required("add_bloodcount")
+def counts_add(request: HttpRequest, code: UUID) -> HttpResponse:
+    course = get_course_for(request.user, code)
+    form = BloodCountForm(request.POST, course=course)
+    if not form.is_valid():
+        return _counts_response(request, course, count_form=form)
+    changed = services.record_counts(
+        course=course, rows=[form.cleaned_data], by=request.user, today=clinic_today()
+    )
+    return _counts_response(request, course, changed=changed)
+
+
+@require_POST
+@login_required
+@role_required("add_bloodcount")
+def counts_paste(request: HttpRequest, code: UUID) -> HttpResponse:
+    course = get_course_for(request.user, code)
+    form = PastedCountsForm(request.POST, course=course)
+    if not form.is_valid():
+        return _counts_response(request, course, paste_form=form)
+    rows = [line.values() for line in form.cleaned_data["lines"]]
+    changed = services.record_counts(
+        course=course, rows=rows, by=request.user, today=clinic_today()
+    )
+    if not request.htmx:
+        messages.success(request, f"{len(rows)} count{'s' if len(rows) != 1 else ''} saved.")
+    return _counts_response(request, course, changed=changed)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@role_required("change_bloodcount")
+def count_edit(request: HttpRequest, code: UUID) -> HttpResponse:
+    count = get_blood_count_for(request.user, code)
+    course = count.course
+    form = BloodCountForm(request.POST or None, instance=count, course=course)
+    if request.method == "POST" and form.is_valid():
+        changed = services.correct_count(
+            count=count,
+            values={field: form.cleaned_data[field] for field in form.changed_data},
+            by=request.user,
+            today=clinic_today(),
+        )
+        return _counts_response(request, course, changed=changed)
+    template = "courses/count_edit.html"
+    if request.htmx:
+        template += "#edit_row"
+    return TemplateResponse(request, template, {"form": form, "count": count, "course": course})
+
+
+@require_POST
+@login_required
+@role_required("delete_bloodcount")
+def count_delete(request: HttpRequest, code: UUID) -> HttpResponse:
+    count = get_blood_count_for(request.user, code)
+    course = count.course
+    changed = services.delete_count(count=count, by=request.user, today=clinic_today())
+    return _counts_response(request, course, changed=changed)

@@ -60,5 +60,5 @@ def _role_groups(transactional_db):
     it the role groups the migrations made. Make them again, with the migration's own code."""
     from django.apps import apps
 
-    role_groups = importlib.import_module("tracker.migrations.0003_role_groups")
-    role_groups.create_groups(apps, schema_editor=None)
+    importlib.import_module("tracker.migrations.0003_role_groups").create_groups(apps, None)
+    importlib.import_module("tracker.migrations.0006_blood_count_permissions").grant(apps, None)

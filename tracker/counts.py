@@ -1,0 +1,137 @@
+"""Reading blood counts pasted from a spreadsheet: one line per draw, every line checked.
+
+Pure Python (no Django). A line is `date, ANC, platelets[, transfused]`, separated by tabs
+(as a spreadsheet copies), commas or semicolons. With tabs or semicolons a decimal comma is
+accepted ("0,5"). Dates are 2026-03-14, 14/03/2026 or 14.03.2026 (day first, as written in
+the UK and Europe). The transfusion column marks a platelet transfusion that day: y, yes, x,
+1, true, plt or t; empty, n, no, 0 or false for none. A first line that is a header is skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+ANC_MAX = Decimal("100")
+PLATELETS_MAX = Decimal("2000")
+YES = {"y", "yes", "x", "1", "true", "plt", "t"}
+NO = {"", "n", "no", "0", "false", "-"}
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y")
+
+
+@dataclass(frozen=True)
+class CountLine:
+    line: int
+    drawn_on: date
+    anc: Decimal | None
+    platelets: Decimal | None
+    platelet_transfusion: bool
+
+    def values(self) -> dict:
+        return {
+            "drawn_on": self.drawn_on,
+            "anc": self.anc,
+            "platelets": self.platelets,
+            "platelet_transfusion": self.platelet_transfusion,
+        }
+
+
+@dataclass(frozen=True)
+class LineError:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"Line {self.line}: {self.message[0].upper()}{self.message[1:]}"
+
+
+def parse_date(text: str) -> date | None:
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def parse_value(text: str, *, name: str, maximum: Decimal, decimal_comma: bool) -> Decimal | None:
+    """A count in x 10^9/L, or None when empty; ValueError with a message when it is wrong."""
+    text = text.strip()
+    if not text:
+        return None
+    if decimal_comma:
+        text = text.replace(",", ".")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{name} “{text}” is not a number.") from None
+    if not value.is_finite():
+        raise ValueError(f"{name} “{text}” is not a number.")
+    if value < 0:
+        raise ValueError(f"{name} cannot be negative.")
+    if value > maximum:
+        hint = " (an ANC of 1500/mm³ is 1.5 × 10⁹/L)" if name == "ANC" else ""
+        raise ValueError(f"{name} {value} is above {maximum}: check the unit, × 10⁹/L{hint}.")
+    return value
+
+
+def check_date(drawn_on: date, *, earliest: date, today: date) -> str | None:
+    """Why a draw date is not acceptable, or None."""
+    if drawn_on > today:
+        return "the date is in the future."
+    if drawn_on < earliest:
+        return f"the date is before the course started ({earliest:%-d %b %Y})."
+    return None
+
+
+def parse_lines(
+    text: str, *, earliest: date, today: date
+) -> tuple[list[CountLine], list[LineError]]:
+    """Every non-empty line read and checked; the lines only count if there are no errors."""
+    counts: list[CountLine] = []
+    errors: list[LineError] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        separator = "\t" if "\t" in raw else ";" if ";" in raw else ","
+        cells = [cell.strip() for cell in raw.split(separator)]
+        if number == 1 and parse_date(cells[0]) is None and re.search("[a-zA-Z]", cells[0]):
+            continue  # a header row
+        line_errors = []
+        if len(cells) < 3 or len(cells) > 4:
+            errors.append(
+                LineError(number, "expected date, ANC, platelets and an optional transfusion mark.")
+            )
+            continue
+        drawn_on = parse_date(cells[0])
+        if drawn_on is None:
+            line_errors.append(f"“{cells[0]}” is not a date (use 2026-03-14 or 14/03/2026).")
+        else:
+            problem = check_date(drawn_on, earliest=earliest, today=today)
+            if problem:
+                line_errors.append(problem)
+        values = {}
+        for name, cell, maximum in (
+            ("ANC", cells[1], ANC_MAX),
+            ("Platelets", cells[2], PLATELETS_MAX),
+        ):
+            try:
+                values[name] = parse_value(
+                    cell, name=name, maximum=maximum, decimal_comma=separator != ","
+                )
+            except ValueError as error:
+                line_errors.append(str(error))
+        mark = cells[3].lower() if len(cells) == 4 else ""
+        if mark not in YES | NO:
+            line_errors.append(f"transfusion mark “{cells[3]}” is not yes or no.")
+        transfused = mark in YES
+        nothing = values["ANC"] is None and values["Platelets"] is None and not transfused
+        if nothing and not line_errors:
+            line_errors.append("there is no ANC, no platelet count and no transfusion.")
+        if line_errors:
+            errors.extend(LineError(number, message) for message in line_errors)
+            continue
+        counts.append(CountLine(number, drawn_on, values["ANC"], values["Platelets"], transfused))
+    return counts, errors

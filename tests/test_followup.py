@@ -143,6 +143,7 @@ class TestRowFigures:
             "Clinic visit (2)",
             "5",
             "Not yet open",
+            "",  # no engraftment milestones in this protocol
         ]
 
 
@@ -205,3 +206,39 @@ class TestThisWeek:
         ]
         at_day(-5)  # conditioning Day −3 … −1 falls on days 2, 3, 4 from today
         assert len(list(followup.due_this_week(today=today))) == 1 + 4  # + infusion on day 5
+
+
+class TestEngraftmentColumn:
+    @pytest.fixture
+    def engrafting(self, db):
+        protocol = make_protocol(name="With engraftment", graft_failure_day=30)
+        StepFactory(protocol=protocol, key="anc", day=14, window_after=16, engraftment="neutrophil")
+        StepFactory(protocol=protocol, key="plt", day=21, window_after=60, engraftment="platelet")
+        return protocol
+
+    def row(self, today):
+        [row] = [Row.of(c, today) for c in listed(today)]
+        return row
+
+    def test_waiting(self, at_day, today, engrafting):
+        at_day(12, protocol_=engrafting)
+        assert (self.row(today).engraftment, self.row(today).graft_failure_alert) == (
+            "Waiting",
+            False,
+        )
+
+    def test_engrafted_days(self, at_day, today, engrafting):
+        course = at_day(40, protocol_=engrafting)
+        for key, day in (("anc", 15), ("plt", 22)):
+            milestone = course.milestones.get(step__key=key)
+            milestone.complete_from_counts(
+                by=course.created_by, on=course.day_zero + timedelta(day)
+            )
+        assert self.row(today).engraftment == "Neutrophils Day +15, platelets Day +22"
+
+    def test_graft_failure_alert_after_day_30(self, at_day, today, engrafting):
+        at_day(30, protocol_=engrafting)
+        assert self.row(today).graft_failure_alert is False
+        listed_course = at_day(31, protocol_=engrafting)
+        rows = {r.course: r for r in (Row.of(c, today) for c in listed(today))}
+        assert rows[listed_course].graft_failure_alert is True

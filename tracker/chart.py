@@ -65,6 +65,11 @@ def nice_ceiling(value: float) -> float:
     return float(10 ** (exponent + 1))
 
 
+def _day_tick(day: int) -> str:
+    """'−7', '0', '+14': the typographic minus, as in day labels."""
+    return "0" if day == 0 else f"+{day}" if day > 0 else f"\N{MINUS SIGN}{-day}"
+
+
 def build(
     values: Sequence[tuple[int, Decimal]],
     *,
@@ -100,7 +105,7 @@ def build(
         points=tuple(
             Point(x_of(day), y_of(float(value)), day, value) for day, value in sorted(values)
         ),
-        x_ticks=tuple(Line(x_of(day), f"{day:+d}" if day else "0") for day in tick_days),
+        x_ticks=tuple(Line(x_of(day), _day_tick(day)) for day in tick_days),
         y_ticks=tuple(Line(y_of(top * i / 4), f"{top * i / 4:g}") for i in range(5)),
         thresholds=tuple(Line(y_of(t), f"{t:g}") for t in thresholds),
         markers=tuple(Line(x_of(day), label) for day, label in markers),

@@ -56,19 +56,24 @@ def parse_date(text: str) -> date | None:
     return None
 
 
+def _is_header(cells: list[str]) -> bool:
+    """A header row names its columns: no cell is a date or a number, and some are words."""
+    if parse_date(cells[0]) is not None or not re.search("[a-zA-Z]", cells[0]):
+        return False
+    return not any(re.fullmatch(r"[-+]?\d+([.,]\d*)?", cell) for cell in cells[1:])
+
+
 def parse_value(text: str, *, name: str, maximum: Decimal, decimal_comma: bool) -> Decimal | None:
     """A count in x 10^9/L, or None when empty; ValueError with a message when it is wrong."""
-    text = text.strip()
-    if not text:
+    typed = text.strip()
+    if not typed:
         return None
-    if decimal_comma:
-        text = text.replace(",", ".")
     try:
-        value = Decimal(text)
+        value = Decimal(typed.replace(",", ".") if decimal_comma else typed)
     except InvalidOperation:
-        raise ValueError(f"{name} “{text}” is not a number.") from None
+        raise ValueError(f"{name} “{typed}” is not a number.") from None
     if not value.is_finite():
-        raise ValueError(f"{name} “{text}” is not a number.")
+        raise ValueError(f"{name} “{typed}” is not a number.")
     if value < 0:
         raise ValueError(f"{name} cannot be negative.")
     if value > maximum:
@@ -97,8 +102,8 @@ def parse_lines(
             continue
         separator = "\t" if "\t" in raw else ";" if ";" in raw else ","
         cells = [cell.strip() for cell in raw.split(separator)]
-        if number == 1 and parse_date(cells[0]) is None and re.search("[a-zA-Z]", cells[0]):
-            continue  # a header row
+        if number == 1 and _is_header(cells):
+            continue
         line_errors = []
         if len(cells) < 3 or len(cells) > 4:
             errors.append(
@@ -127,7 +132,7 @@ def parse_lines(
         if mark not in YES | NO:
             line_errors.append(f"transfusion mark “{cells[3]}” is not yes or no.")
         transfused = mark in YES
-        nothing = values["ANC"] is None and values["Platelets"] is None and not transfused
+        nothing = values.get("ANC") is None and values.get("Platelets") is None and not transfused
         if nothing and not line_errors:
             line_errors.append("there is no ANC, no platelet count and no transfusion.")
         if line_errors:

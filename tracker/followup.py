@@ -24,8 +24,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from tracker import schedule
-from tracker.models import Kind, Milestone, TransplantCourse
+from tracker import engraftment, schedule
+from tracker.models import Engraftment, Kind, Milestone, TransplantCourse
 
 # Courses stay on the list through Day +100 (CLINICAL.md §4), and after it until their
 # Day-100 evaluation is done.
@@ -80,6 +80,8 @@ def annotated_courses(today: date) -> QuerySet[TransplantCourse]:
         .values("count")
     )
     day_100 = milestones.filter(step__is_day_100_evaluation=True).order_by("occurrence")
+    neutrophils = milestones.filter(step__engraftment=Engraftment.NEUTROPHIL)
+    platelets = milestones.filter(step__engraftment=Engraftment.PLATELET)
     return TransplantCourse.objects.select_related("patient", "protocol").annotate(
         start_date=Coalesce(
             _first(milestones.order_by("due_date"), "due_date", DateField()), F("day_zero")
@@ -92,6 +94,8 @@ def annotated_courses(today: date) -> QuerySet[TransplantCourse]:
         d100_start=_first(day_100, "window_start", DateField()),
         d100_end=_first(day_100, "window_end", DateField()),
         d100_done=_first(day_100, "completed_on", DateField()),
+        neutrophils_on=_first(neutrophils, "completed_on", DateField()),
+        platelets_on=_first(platelets, "completed_on", DateField()),
     )
 
 
@@ -166,6 +170,8 @@ class Row:
     next_due_title: str
     overdue_count: int
     day_100: schedule.Day100State
+    engraftment: str
+    graft_failure_alert: bool
 
     @classmethod
     def of(cls, course: TransplantCourse, today: date) -> Row:
@@ -191,7 +197,36 @@ class Row:
                 completed_on=course.d100_done,
                 today=today,
             ),
+            engraftment=_engraftment_label(course),
+            graft_failure_alert=engraftment.graft_failure_alert(
+                engraftment.Result(
+                    engraftment.Outcome.ENGRAFTED
+                    if course.neutrophils_on
+                    else engraftment.Outcome.NOT_YET,
+                    course.neutrophils_on,
+                    "",
+                ),
+                day_zero=course.day_zero,
+                today=today,
+                failure_day=course.protocol.graft_failure_day,
+            ),
         )
+
+
+def _engraftment_label(course: TransplantCourse) -> str:
+    """'Neutrophils Day +15, platelets Day +22', 'Waiting', or '' without engraftment."""
+    if course.protocol.graft_failure_day is None:
+        return ""
+
+    def day(engrafted_on) -> str:
+        return schedule.day_label(schedule.day_number(engrafted_on, course.day_zero))
+
+    parts = []
+    if course.neutrophils_on:
+        parts.append(f"Neutrophils {day(course.neutrophils_on)}")
+    if course.platelets_on:
+        parts.append(f"{'platelets' if parts else 'Platelets'} {day(course.platelets_on)}")
+    return ", ".join(parts) or "Waiting"
 
 
 CSV_HEADER = [
@@ -207,6 +242,7 @@ CSV_HEADER = [
     "Next milestone",
     "Overdue",
     "Day-100 evaluation",
+    "Engraftment",
 ]
 
 
@@ -225,4 +261,5 @@ def csv_line(row: Row) -> list[str]:
         row.next_due_title,
         str(row.overdue_count),
         row.day_100.label,
+        "Graft failure alert" if row.graft_failure_alert else row.engraftment,
     ]

@@ -256,6 +256,7 @@ class BloodCountForm(forms.ModelForm):
 
 class PastedCountsForm(forms.Form):
     lines = forms.CharField(
+        strip=False,  # trailing tabs are empty cells, not white space to tidy
         label="Paste counts from a spreadsheet",
         widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
         help_text="One line per blood test: date, ANC, platelets, and y if platelets were "
@@ -268,6 +269,8 @@ class PastedCountsForm(forms.Form):
         self.course = course
 
     def clean_lines(self) -> list[counts.CountLine]:
+        if not self.cleaned_data["lines"].strip():
+            raise ValidationError("Paste at least one line.")
         parsed, errors = counts.parse_lines(
             self.cleaned_data["lines"], earliest=self.course.start_date, today=clinic_today()
         )

@@ -4,6 +4,7 @@ Safe to run again: a demo patient that exists already (by MRN) is left as it is.
 """
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -35,6 +36,57 @@ PATIENTS = [
 
 # The demo patient with a portal login: Sam Okafor, at about Day +12.
 PORTAL_PATIENT_MRN = "DEMO-0002"
+
+# Invented daily counts from Day 0, in x 10^9/L: (ANC, platelets, platelets transfused).
+# Jo Lindqvist engrafts (neutrophils on Day +15, platelets >= 20 on Day +22); Sam Okafor,
+# at Day +12, has not yet.
+ENGRAFTING = [
+    (2.1, 45, False),
+    (1.2, 30, False),
+    (0.6, 22, False),
+    (0.3, 15, True),
+    (0.2, 24, False),
+    (0.1, 16, False),
+    (0.1, 9, True),
+    (0.05, 28, False),
+    (0.05, 17, False),
+    (0.1, 11, True),
+    (0.1, 30, False),
+    (0.2, 21, False),
+    (0.2, 14, True),
+    (0.3, 26, False),
+    (0.4, 18, False),
+    (0.6, 15, True),
+    (0.9, 24, False),
+    (1.3, 22, False),
+    (1.6, 19, False),
+    (2.0, 18, False),
+    (2.4, 19, False),
+    (2.6, 21, False),
+    (2.9, 24, False),
+    (3.1, 28, False),
+    (3.0, 33, False),
+    (3.4, 41, False),
+    (3.2, 52, False),
+    (3.5, 58, False),
+    (3.6, 63, False),
+    (3.8, 70, False),
+]
+NOT_YET = [
+    (3.2, 120, False),
+    (2.0, 95, False),
+    (1.1, 70, False),
+    (0.5, 48, False),
+    (0.2, 30, False),
+    (0.1, 19, True),
+    (0.05, 28, False),
+    (0.05, 14, False),
+    (0.1, 9, True),
+    (0.2, 22, False),
+    (0.3, 18, False),
+    (0.4, 12, True),
+]
+COUNTS = {"DEMO-0003": ENGRAFTING, "DEMO-0002": NOT_YET}
 
 # Leave every n-th past milestone undone, so the demo shows overdue work.
 LEAVE_UNDONE_EVERY = 9
@@ -101,10 +153,24 @@ class Command(BaseCommand):
         )
         if day_zero <= today:
             course.confirm_day_zero(by=coordinator, today=today)
-        past = course.milestones.filter(due_date__lt=today).prefetch_related("items")
-        for index, milestone in enumerate(past, start=1):
+        past = course.milestones.filter(due_date__lt=today).select_related("step")
+        for index, milestone in enumerate(past.prefetch_related("items"), start=1):
             if index % LEAVE_UNDONE_EVERY == 0:
                 continue
+            if mrn in COUNTS and milestone.step.engraftment:
+                continue  # the counts decide these
             milestone.complete(by=coordinator, on=milestone.due_date, today=today)
             for item in milestone.items.all():
                 item.set_checked(True, by=coordinator)
+        rows = [
+            {
+                "drawn_on": day_zero + timedelta(days=n),
+                "anc": Decimal(str(anc)),
+                "platelets": Decimal(platelets),
+                "platelet_transfusion": transfused,
+            }
+            for n, (anc, platelets, transfused) in enumerate(COUNTS.get(mrn, []))
+            if day_zero + timedelta(days=n) <= today
+        ]
+        if rows:
+            services.record_counts(course=course, rows=rows, by=coordinator, today=today)

@@ -1,0 +1,68 @@
+"""Pasting blood counts in a real browser, and seeing the engraftment day appear."""
+
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.test_coordinator_journey import log_in
+from tests.factories import PatientFactory, StepFactory, small_protocol, start_course, user_in
+from tracker import roles
+from tracker.models import clinic_today
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+ANC = ["0.8", "0.4", "0.2", "0.1", "0.1", "0.2", "0.3", "0.6", "0.9", "1.4"]
+
+
+def test_clinic_staff_paste_counts_and_see_neutrophil_engraftment(page: Page):
+    coordinator = user_in(roles.COORDINATOR, username="casey")
+    user_in(roles.CLINIC_STAFF, username="robin")
+    protocol = small_protocol(name="Allogeneic (test)", graft_failure_day=30)
+    StepFactory(
+        protocol=protocol,
+        key="anc",
+        title="Neutrophil engraftment",
+        day=14,
+        window_before=7,
+        window_after=16,
+        engraftment="neutrophil",
+        checklist="",
+    )
+    today = clinic_today()
+    day_zero = today - timedelta(days=12)
+    course = start_course(
+        patient=PatientFactory(given_name="Rosalind", family_name="Franklin"),
+        protocol=protocol,
+        day_zero=day_zero,
+        by=coordinator,
+    )
+
+    log_in(page, "robin")
+    page.goto(course.get_absolute_url())
+    counts = page.locator("#counts")
+    expect(counts).to_contain_text("Waiting")
+
+    lines = "\n".join(
+        f"{(day_zero + timedelta(days=n)).strftime('%d/%m/%Y')}\t{anc.replace('.', ',')}\t\t"
+        for n, anc in enumerate(ANC)
+    )
+    counts.get_by_text("Paste many counts").click()
+    counts.get_by_label("Paste counts from a spreadsheet").fill(lines)
+    counts.get_by_role("button", name="Check and save").click()
+
+    engrafted_on = day_zero + timedelta(days=7)
+    expect(page.locator("#counts")).to_contain_text(f"Engrafted {engrafted_on:%-d %b %Y}")
+    expect(page.locator("#counts tbody tr")).to_have_count(len(ANC))
+    expect(page.locator("#counts svg[role=img]")).to_have_count(2)
+    milestone = page.locator("li.milestone", has_text="Neutrophil engraftment")
+    expect(milestone).to_contain_text(f"Done on {engrafted_on:%a %-d %b %Y}, computed")
+
+    # A bad paste is refused whole, with the line that is wrong.
+    page.locator("#counts").get_by_text("Paste many counts").click()
+    page.locator("#counts").get_by_label("Paste counts from a spreadsheet").fill(
+        f"{today:%d/%m/%Y}\t0,5\t30\n31/02/2026\t1\t1"
+    )
+    page.locator("#counts").get_by_role("button", name="Check and save").click()
+    expect(page.locator("#counts")).to_contain_text("Line 2: “31/02/2026” is not a date")
+    expect(page.locator("#counts tbody tr")).to_have_count(len(ANC))

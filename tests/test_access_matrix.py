@@ -2,7 +2,8 @@
 
 A URL pattern added without an entry here fails `test_every_url_pattern_has_an_entry`, so no
 new page escapes the check. Objects in the URLs belong to patient A; patient B is another
-patient with a login of their own.
+patient with a login of their own: to B, A's data does not exist (404), while A is refused
+the care team's actions on their own data (403).
 """
 
 from decimal import Decimal
@@ -23,22 +24,22 @@ MATRIX = {
     "home": {"GET": (LOGIN, R, R, R, R)},
     "patient_list": {"GET": (LOGIN, 403, 403, 200, 200), "POST": (405,) * 5},
     "patient_create": {"GET": (LOGIN, 403, 403, 403, 200), "POST": (LOGIN, 403, 403, 403, 200)},
-    "patient_detail": {"GET": (LOGIN, 403, 403, 200, 200), "POST": (405,) * 5},
-    "course_start": {"GET": (LOGIN, 403, 403, 403, 200), "POST": (LOGIN, 403, 403, 403, 200)},
-    "patient_invite": {"GET": (405,) * 5, "POST": (LOGIN, 403, 403, 403, 200)},
-    "patient_feed": {"GET": (405,) * 5, "POST": (LOGIN, 403, 403, 403, R)},
+    "patient_detail": {"GET": (LOGIN, 403, 404, 200, 200), "POST": (405,) * 5},
+    "course_start": {"GET": (LOGIN, 403, 404, 403, 200), "POST": (LOGIN, 403, 404, 403, 200)},
+    "patient_invite": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, 403, 200)},
+    "patient_feed": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, 403, R)},
     "course_detail": {"GET": (LOGIN, R, 404, 200, 200), "POST": (405,) * 5},
-    "day_zero_move": {"GET": (LOGIN, 403, 403, 403, 200), "POST": (LOGIN, 403, 403, 403, 200)},
-    "day_zero_confirm": {"GET": (405,) * 5, "POST": (LOGIN, 403, 403, 403, R)},
-    "course_history": {"GET": (LOGIN, 403, 403, 200, 200), "POST": (405,) * 5},
+    "day_zero_move": {"GET": (LOGIN, 403, 404, 403, 200), "POST": (LOGIN, 403, 404, 403, 200)},
+    "day_zero_confirm": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, 403, R)},
+    "course_history": {"GET": (LOGIN, 403, 404, 200, 200), "POST": (405,) * 5},
     # The printable calendar holds only what the patient may see: they may print their own.
     "course_calendar": {"GET": (LOGIN, 200, 404, 200, 200), "POST": (405,) * 5},
-    "counts_add": {"GET": (405,) * 5, "POST": (LOGIN, 403, 403, 200, 200)},
-    "counts_paste": {"GET": (405,) * 5, "POST": (LOGIN, 403, 403, 200, 200)},
-    "count_edit": {"GET": (LOGIN, 403, 403, 200, 200), "POST": (LOGIN, 403, 403, 200, 200)},
-    "count_delete": {"GET": (405,) * 5, "POST": (LOGIN, 403, 403, R, R)},
-    "milestone_complete": {"GET": (405,) * 5, "POST": (LOGIN, 403, 403, R, R)},
-    "milestone_reopen": {"GET": (405,) * 5, "POST": (LOGIN, 403, 403, R, R)},
+    "counts_add": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, 200, 200)},
+    "counts_paste": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, 200, 200)},
+    "count_edit": {"GET": (LOGIN, 403, 404, 200, 200), "POST": (LOGIN, 403, 404, 200, 200)},
+    "count_delete": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, R, R)},
+    "milestone_complete": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, R, R)},
+    "milestone_reopen": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, R, R)},
     "checklist_toggle": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, R, R)},
     "follow_up": {"GET": (LOGIN, 403, 403, 200, 200), "POST": (405,) * 5},
     "follow_up_week": {"GET": (LOGIN, 403, 403, 200, 200), "POST": (405,) * 5},

@@ -1,12 +1,14 @@
 """Scoped lookups: every clinical object a view touches is fetched through the user.
 
-An object the user may not see is a 404, whether or not it exists.
+An object the user may not see is a 404, whether or not it exists; an action the user may not
+take on an object they can see is a 403. So views look up first, then check the permission.
 """
 
 from __future__ import annotations
 
 from uuid import UUID
 
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
 from tracker.models import BloodCount, ChecklistItem, Milestone, Patient, TransplantCourse
@@ -43,3 +45,9 @@ def get_blood_count_for(user, code: UUID) -> BloodCount:
         course__in=courses
     )
     return get_object_or_404(counts, code=code)
+
+
+def require(user, permission: str) -> None:
+    """403 unless the user holds tracker.<permission>."""
+    if not user.has_perm(f"tracker.{permission}"):
+        raise PermissionDenied

@@ -16,14 +16,14 @@ from datetime import date, datetime
 from operator import attrgetter
 from uuid import UUID
 
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from tracker.access import get_course_for
+from tracker.access import get_course_for, require
 from tracker.models import ChecklistItem, DayZeroMove, Milestone, ProtocolStep, TransplantCourse
 from tracker.services import DEFAULT_MOVE_REASON, PLANNED_FROM_PROTOCOL
 
@@ -357,10 +357,10 @@ def history_entries(course: TransplantCourse) -> list[Entry]:
 
 @require_GET
 @login_required
-@permission_required("tracker.view_course_history", raise_exception=True)
 def course_history(request: HttpRequest, code: UUID) -> TemplateResponse:
     """A course's history, newest first, a page at a time."""
     course = get_course_for(request.user, code)
+    require(request.user, "view_course_history")
     page = Paginator(history_entries(course), ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
     template = "courses/history.html"
     if request.htmx:

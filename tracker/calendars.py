@@ -14,7 +14,7 @@ from itertools import groupby
 from uuid import UUID
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 from icalendar import Calendar, Event, vDuration
 
 from tracker import schedule
-from tracker.access import get_course_for, get_patient_for
+from tracker.access import get_course_for, get_patient_for, require
 from tracker.models import Milestone, Patient, TransplantCourse, clinic_today
 
 FEED_NAME = "Transplant calendar"
@@ -148,10 +148,10 @@ def my_feed(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-@permission_required("tracker.manage_calendar_feed", raise_exception=True)
 def patient_feed(request: HttpRequest, code: UUID) -> HttpResponse:
     """A coordinator turns on, renews or turns off a patient's calendar subscription."""
     patient = get_patient_for(request.user, code)
+    require(request.user, "manage_calendar_feed")
     return _change_feed(request, patient, next_url=patient.get_absolute_url())
 
 

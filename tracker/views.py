@@ -28,6 +28,7 @@ from tracker.access import (
     get_course_for,
     get_milestone_for,
     get_patient_for,
+    require,
 )
 from tracker.forms import (
     BloodCountForm,
@@ -106,16 +107,17 @@ def _patient_page(request: HttpRequest, patient: Patient, **extra) -> TemplateRe
 
 @require_GET
 @login_required
-@role_required("view_patient")
 def patient_detail(request: HttpRequest, code: UUID) -> TemplateResponse:
-    return _patient_page(request, get_patient_for(request.user, code))
+    patient = get_patient_for(request.user, code)
+    require(request.user, "view_patient")
+    return _patient_page(request, patient)
 
 
 @require_POST
 @login_required
-@role_required("invite_patient")
 def patient_invite(request: HttpRequest, code: UUID) -> TemplateResponse:
     patient = get_patient_for(request.user, code)
+    require(request.user, "invite_patient")
     form = InviteForm(request.POST)
     link = None
     if form.is_valid():
@@ -134,9 +136,9 @@ def patient_invite(request: HttpRequest, code: UUID) -> TemplateResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-@role_required("add_transplantcourse")
 def course_start(request: HttpRequest, code: UUID) -> HttpResponse:
     patient = get_patient_for(request.user, code)
+    require(request.user, "add_transplantcourse")
     form = CourseStartForm(request.POST or None, patient=patient)
     if request.method == "POST" and form.is_valid():
         course = services.start_course(
@@ -225,9 +227,9 @@ def course_detail(request: HttpRequest, code: UUID) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-@role_required("move_day_zero")
 def day_zero_move(request: HttpRequest, code: UUID) -> HttpResponse:
     course = get_course_for(request.user, code)
+    require(request.user, "move_day_zero")
     form = DayZeroMoveForm(request.POST or None, course=course)
     preview = out_of_window = None
     if request.method == "POST" and form.is_valid():
@@ -252,9 +254,9 @@ def day_zero_move(request: HttpRequest, code: UUID) -> HttpResponse:
 
 @require_POST
 @login_required
-@role_required("confirm_day_zero")
 def day_zero_confirm(request: HttpRequest, code: UUID) -> HttpResponse:
     course = get_course_for(request.user, code)
+    require(request.user, "confirm_day_zero")
     try:
         course.confirm_day_zero(by=request.user, today=clinic_today())
     except ValidationError as error:
@@ -273,9 +275,9 @@ def _milestone_response(request: HttpRequest, milestone: Milestone, **extra) -> 
 
 @require_POST
 @login_required
-@role_required("complete_milestone")
 def milestone_complete(request: HttpRequest, code: UUID) -> HttpResponse:
     milestone = get_milestone_for(request.user, code)
+    require(request.user, "complete_milestone")
     form = CompleteMilestoneForm(request.POST)
     if not form.is_valid():
         error = form.errors["completed_on"][0]
@@ -288,9 +290,9 @@ def milestone_complete(request: HttpRequest, code: UUID) -> HttpResponse:
 
 @require_POST
 @login_required
-@role_required("complete_milestone")
 def milestone_reopen(request: HttpRequest, code: UUID) -> HttpResponse:
     milestone = get_milestone_for(request.user, code)
+    require(request.user, "complete_milestone")
     milestone.reopen(by=request.user)
     return _milestone_response(request, milestone)
 
@@ -431,9 +433,9 @@ def _counts_response(request: HttpRequest, course, *, changed=(), status=200, **
 
 @require_POST
 @login_required
-@role_required("add_bloodcount")
 def counts_add(request: HttpRequest, code: UUID) -> HttpResponse:
     course = get_course_for(request.user, code)
+    require(request.user, "add_bloodcount")
     form = BloodCountForm(request.POST, course=course)
     if not form.is_valid():
         return _counts_response(request, course, count_form=form)
@@ -445,9 +447,9 @@ def counts_add(request: HttpRequest, code: UUID) -> HttpResponse:
 
 @require_POST
 @login_required
-@role_required("add_bloodcount")
 def counts_paste(request: HttpRequest, code: UUID) -> HttpResponse:
     course = get_course_for(request.user, code)
+    require(request.user, "add_bloodcount")
     form = PastedCountsForm(request.POST, course=course)
     if not form.is_valid():
         return _counts_response(request, course, paste_form=form)
@@ -462,9 +464,9 @@ def counts_paste(request: HttpRequest, code: UUID) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-@role_required("change_bloodcount")
 def count_edit(request: HttpRequest, code: UUID) -> HttpResponse:
     count = get_blood_count_for(request.user, code)
+    require(request.user, "change_bloodcount")
     course = count.course
     form = BloodCountForm(request.POST or None, instance=count, course=course)
     if request.method == "POST" and form.is_valid():
@@ -483,9 +485,9 @@ def count_edit(request: HttpRequest, code: UUID) -> HttpResponse:
 
 @require_POST
 @login_required
-@role_required("delete_bloodcount")
 def count_delete(request: HttpRequest, code: UUID) -> HttpResponse:
     count = get_blood_count_for(request.user, code)
+    require(request.user, "delete_bloodcount")
     course = count.course
     changed = services.delete_count(count=count, by=request.user, today=clinic_today())
     return _counts_response(request, course, changed=changed)

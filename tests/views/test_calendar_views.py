@@ -104,10 +104,10 @@ class TestPatientFeed:
         assert patient_client.post(self.url(patient), {"action": "renew"}).status_code == 403
 
     def test_a_patient_may_not_touch_another_patients_feed(self, patient_client, other_patient):
-        # The role check comes before the lookup, so this is a 403 whether or not B exists.
+        # To patient A, patient B does not exist.
         token = other_patient.renew_feed_token()
         response = patient_client.post(self.url(other_patient), {"action": "revoke"})
-        assert response.status_code == 403
+        assert response.status_code == 404
         assert feed_token_of(other_patient) == token
 
     def test_an_unknown_patient_is_not_found(self, coordinator_client):

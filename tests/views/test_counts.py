@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import PatientFactory, StepFactory, small_protocol, start_course
+from tests.factories import StepFactory, small_protocol, start_course
 from tracker.models import BloodCount, Milestone
 
 pytestmark = pytest.mark.django_db
@@ -19,8 +19,8 @@ ANC = ["0.8", "0.4", "0.2", "0.1", "0.1", "0.1", "0.1", "0.2", "0.3", "0.4", "0.
 
 
 @pytest.fixture
-def course(coordinator, today):
-    """A course at Day +20 whose protocol has both engraftment milestones."""
+def course(patient, coordinator, today):
+    """Patient A's course at Day +20; its protocol has both engraftment milestones."""
     protocol = small_protocol(name="Allogeneic with engraftment", graft_failure_day=30)
     StepFactory(
         protocol=protocol,
@@ -43,7 +43,7 @@ def course(coordinator, today):
         checklist="",
     )
     return start_course(
-        patient=PatientFactory(given_name="Ada", family_name="Lovelace"),
+        patient=patient,
         protocol=protocol,
         day_zero=today - timedelta(days=20),
         by=coordinator,

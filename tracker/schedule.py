@@ -250,6 +250,11 @@ class Replan:
         return (self.new_day_zero - self.old_day_zero).days
 
     @property
+    def days_moved(self) -> int:
+        """How far Day Zero moves, either way."""
+        return abs(self.shift_days)
+
+    @property
     def moved(self) -> tuple[MilestoneChange, ...]:
         return tuple(change for change in self.changes if change.moves)
 

@@ -89,6 +89,13 @@ def start_course(
     """Start a course from a protocol: the course, its dated milestones and their checklists."""
     # Lock the patient's row so two coordinators cannot take the same sequence number.
     Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    if patient.courses.filter(protocol=protocol, day_zero=day_zero).exists():
+        raise ValidationError(
+            {
+                "day_zero": "This patient already has a course on this protocol with this "
+                "Day Zero. Open it from the patient's page."
+            }
+        )
     last = patient.courses.aggregate(last=Max("sequence"))["last"] or 0
     course = TransplantCourse(
         patient=patient,
@@ -185,6 +192,17 @@ def move_day_zero(
     return result
 
 
+def _free_username(patient: Patient) -> str:
+    """'patient-<mrn>', or with a number after it when that login exists already (unlinked)."""
+    users = get_user_model().objects
+    base = f"patient-{patient.mrn.lower()}"
+    username, number = base, 1
+    while users.filter(username=username).exists():
+        number += 1
+        username = f"{base}-{number}"
+    return username
+
+
 @transaction.atomic
 def invite_patient(*, patient: Patient, email: str, by, build_url) -> str:
     """Give a patient a portal login (once) and return a one-time link to set its password.
@@ -194,7 +212,7 @@ def invite_patient(*, patient: Patient, email: str, by, build_url) -> str:
     """
     user = patient.user
     if user is None:
-        user = get_user_model()(username=f"patient-{patient.mrn.lower()}", email=email)
+        user = get_user_model()(username=_free_username(patient), email=email)
         user.first_name, user.last_name = patient.given_name, patient.family_name
         user.set_unusable_password()
         user.full_clean()

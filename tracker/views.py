@@ -17,6 +17,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Max, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -141,17 +142,21 @@ def course_start(request: HttpRequest, code: UUID) -> HttpResponse:
     require(request.user, "add_transplantcourse")
     form = CourseStartForm(request.POST or None, patient=patient)
     if request.method == "POST" and form.is_valid():
-        course = services.start_course(
-            patient=patient,
-            protocol=form.cleaned_data["protocol"],
-            day_zero=form.cleaned_data["day_zero"],
-            by=request.user,
-            graft_source=form.cleaned_data["graft_source"],
-            donor_type=form.cleaned_data["donor_type"] or None,
-            is_tandem=form.cleaned_data["is_tandem"],
-        )
-        messages.success(request, f"Course started: {course.protocol.name}.")
-        return redirect(course)
+        try:
+            course = services.start_course(
+                patient=patient,
+                protocol=form.cleaned_data["protocol"],
+                day_zero=form.cleaned_data["day_zero"],
+                by=request.user,
+                graft_source=form.cleaned_data["graft_source"],
+                donor_type=form.cleaned_data["donor_type"] or None,
+                is_tandem=form.cleaned_data["is_tandem"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Course started: {course.protocol.name}.")
+            return redirect(course)
     return TemplateResponse(request, "courses/start.html", {"patient": patient, "form": form})
 
 
@@ -235,15 +240,21 @@ def day_zero_move(request: HttpRequest, code: UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         day_zero = form.cleaned_data["day_zero"]
         if "confirm" in request.POST:
-            result = services.move_day_zero(
-                course=course,
-                day_zero=day_zero,
-                by=request.user,
-                reason=form.cleaned_data["reason"],
-            )
+            try:
+                result = services.move_day_zero(
+                    course=course,
+                    day_zero=day_zero,
+                    by=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError:  # a second click, or a colleague, moved it a moment ago
+                messages.info(request, f"Day Zero is already {day_zero:%-d %b %Y}.")
+                return redirect(course)
+            moved = len(result.pending_moved)
             messages.success(
                 request,
-                f"Day Zero moved to {day_zero:%-d %b %Y}; {len(result.moved)} dates moved.",
+                f"Day Zero moved to {day_zero:%-d %b %Y}; "
+                f"{moved} planned date{pluralize(moved)} moved.",
             )
             return redirect(course)
         preview = services.preview_day_zero_move(course=course, day_zero=day_zero)

@@ -428,3 +428,55 @@ class TestChecklistToggle:
         changes = item.history.filter(history_type="~").order_by("history_date")
         assert [c.checked_by_id for c in changes] == [coordinator.pk, None]
         assert {c.history_user_id for c in changes} == {coordinator.pk}
+
+
+class TestReviewFixes:
+    """Double submissions and wording found in review."""
+
+    def test_moving_one_day_earlier_says_one_day(self, coordinator_client, course):
+        response = coordinator_client.post(
+            reverse("day_zero_move", args=[course.code]),
+            {"day_zero": "2026-11-20", "reason": "Earlier bed"},
+        )
+        assert "(1 day earlier)" in response.text
+
+    def test_a_second_confirm_of_the_same_move_is_not_an_error(self, coordinator_client, course):
+        url = reverse("day_zero_move", args=[course.code])
+        data = {"day_zero": "2026-11-24", "reason": "Delayed", "confirm": "1"}
+        first = coordinator_client.post(url, data, follow=True)
+        assert "planned dates moved" in first.text
+        # The second click arrives after the move: the form says it is Day Zero already.
+        second = coordinator_client.post(url, data)
+        assert second.status_code == 200
+        assert "That is already Day Zero" in second.text
+        assert DayZeroMove.objects.count() == 1
+
+    def test_a_move_racing_another_is_a_message_not_a_500(
+        self, coordinator_client, course, monkeypatch
+    ):
+        from tracker import services
+
+        # The form sees the old Day Zero; the service, under its lock, sees the new one (a
+        # colleague's move landed in between): run the real move twice to get there.
+        url = reverse("day_zero_move", args=[course.code])
+        data = {"day_zero": "2026-11-24", "reason": "Delayed", "confirm": "1"}
+        original = services.move_day_zero
+
+        def raced(**kwargs):
+            original(**kwargs)
+            return original(**kwargs)
+
+        monkeypatch.setattr(services, "move_day_zero", raced)
+        response = coordinator_client.post(url, data, follow=True)
+        assert response.status_code == 200
+        assert "Day Zero is already 24 Nov 2026." in response.text
+
+    def test_starting_the_same_course_twice_is_refused(
+        self, coordinator_client, patient, protocol, today
+    ):
+        url = reverse("course_start", args=[patient.code])
+        data = {"protocol": protocol.pk, "day_zero": "2026-12-01"}
+        coordinator_client.post(url, data)
+        second = coordinator_client.post(url, data)
+        assert "already has a course on this protocol with this Day Zero" in second.text
+        assert TransplantCourse.objects.filter(patient=patient).count() == 1

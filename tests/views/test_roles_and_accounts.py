@@ -146,6 +146,16 @@ class TestInvite:
         uninvited.refresh_from_db()
         assert uninvited.user is None
 
+    def test_reinviting_after_the_login_was_unlinked_makes_a_new_login(
+        self, coordinator_client, uninvited
+    ):
+        coordinator_client.post(self.url(uninvited))
+        Patient.objects.filter(pk=uninvited.pk).update(user=None)  # as an admin might
+        response = coordinator_client.post(self.url(uninvited))
+        assert response.status_code == 200
+        uninvited.refresh_from_db()
+        assert uninvited.user.username == "patient-mrn-555-2"
+
     def test_inviting_again_keeps_the_same_login(self, coordinator_client, uninvited):
         coordinator_client.post(self.url(uninvited))
         first = Patient.objects.get(pk=uninvited.pk).user

@@ -238,3 +238,17 @@ class TestFeedContext:
 
     def test_there_is_no_address_while_the_feed_is_off(self, patient):
         assert feed_context(self.request_by(patient.user), patient)["feed_url"] is None
+
+
+def test_a_done_milestone_stays_on_the_day_it_happened_after_day_zero_moves(
+    client, patient, course, coordinator, today
+):
+    infusion = course.milestones.get(step__key="infusion")
+    infusion.complete(by=coordinator, on=today, today=today)
+    services.move_day_zero(course=course, day_zero=today + timedelta(days=3), by=coordinator)
+    token = patient.renew_feed_token()
+    body = client.get(reverse("calendar_feed", args=[token])).content
+    events = {str(event["uid"]): event for event in Calendar.from_ical(body).walk("VEVENT")}
+    done = events[f"{infusion.code}@transplant-tracker"]
+    assert done.decoded("dtstart") == today
+    assert str(done["description"]).startswith("Day −3")

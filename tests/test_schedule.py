@@ -24,6 +24,7 @@ from tracker.schedule import (
     Status,
     StepRule,
     add_months,
+    current_course,
     current_phase,
     date_of_day,
     day_100_state,
@@ -1195,3 +1196,29 @@ class TestSplitForPatient:
 
     def test_nothing_gives_three_empty_lists(self):
         assert split_for_patient([], self.TODAY) == ([], [], [])
+
+
+class TestCurrentCourse:
+    TODAY = date(2026, 11, 21)
+
+    def course(self, name, days_from_today):
+        return SimpleNamespace(name=name, day_zero=self.TODAY + timedelta(days=days_from_today))
+
+    def test_the_latest_course_that_has_begun(self):
+        first, second = self.course("first", -266), self.course("second", 365)
+        assert current_course([second, first], self.TODAY) is first
+
+    def test_a_tandem_within_its_first_100_days_shows_the_first(self):
+        first, second = self.course("first", -40), self.course("second", 60)
+        assert current_course([first, second], self.TODAY) is first
+
+    def test_a_second_transplant_about_to_start_is_current(self):
+        first, second = self.course("first", -200), self.course("second", 30)
+        assert current_course([first, second], self.TODAY) is second
+
+    def test_all_far_ahead_gives_the_nearest(self):
+        near, far = self.course("near", 45), self.course("far", 400)
+        assert current_course([far, near], self.TODAY) is near
+
+    def test_no_course(self):
+        assert current_course([], self.TODAY) is None

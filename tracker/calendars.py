@@ -21,6 +21,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST, require_safe
 from icalendar import Calendar, Event, vDuration
 
@@ -61,10 +62,10 @@ def feed_calendar(milestones: Iterable[Milestone], *, stamp: datetime) -> Calend
         event = Event()
         event.add("uid", event_uid(milestone))
         event.add("dtstamp", stamp)
-        event.add("dtstart", milestone.due_date)
-        event.add("dtend", all_day_end(milestone.due_date))
+        event.add("dtstart", milestone.calendar_date)
+        event.add("dtend", all_day_end(milestone.calendar_date))
         event.add("summary", milestone.title)
-        description = milestone.day_label
+        description = milestone.calendar_day_label
         if milestone.step.patient_text:
             description += f"\n\n{milestone.step.patient_text}"
         event.add("description", description)
@@ -82,6 +83,7 @@ def patient_milestones(courses: Iterable[TransplantCourse]) -> list[Milestone]:
     )
 
 
+@csrf_exempt  # no session and no form: a POST should hear 405, not a CSRF 403
 @require_safe
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """The patient's dates as an .ics subscription; the secret in the address is the key."""

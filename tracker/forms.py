@@ -149,10 +149,23 @@ class CompleteMilestoneForm(forms.Form):
         error_messages={"required": "Enter the date it was done."},
     )
 
+    # Work-up can happen well before the plan says; a year before the course starts is a typo.
+    EARLIEST_BEFORE_START = timedelta(days=365)
+
+    def __init__(self, *args, course: TransplantCourse, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.course = course
+
     def clean_completed_on(self) -> date:
         completed_on = self.cleaned_data["completed_on"]
         if completed_on > clinic_today():
             raise ValidationError("A milestone cannot be done in the future.")
+        started = self.course.start_date
+        if completed_on < started - self.EARLIEST_BEFORE_START:
+            raise ValidationError(
+                f"That is more than a year before the course started ({started:%-d %b %Y}); "
+                "check the year."
+            )
         return completed_on
 
 

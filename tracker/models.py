@@ -376,7 +376,8 @@ class TransplantCourse(models.Model):
     @property
     def sequence_label(self) -> str:
         ordinal = {1: "1st", 2: "2nd", 3: "3rd"}.get(self.sequence, f"{self.sequence}th")
-        return f"{ordinal} transplant" + (" (tandem)" if self.is_tandem else "")
+        what = "procedure" if self.kind == Kind.PROCEDURE else "transplant"
+        return f"{ordinal} {what}" + (" (tandem)" if self.is_tandem else "")
 
     def confirm_day_zero(self, *, by, today: date) -> None:
         """Record that the infusion happened on Day Zero."""
@@ -517,6 +518,15 @@ class Milestone(models.Model):
     @property
     def day_label(self) -> str:
         return schedule.day_label(self.day_number)
+
+    @property
+    def calendar_date(self) -> date:
+        """The day it happened when done (a later Day Zero move doesn't change that), else due."""
+        return self.completed_on or self.due_date
+
+    @property
+    def calendar_day_label(self) -> str:
+        return schedule.day_label(schedule.day_number(self.calendar_date, self.course.day_zero))
 
     @property
     def window_label(self) -> str:

@@ -8,9 +8,9 @@ from tracker.schedule import Phase
 TRANSPLANT = {
     None: "Your treatment has not started yet. Below is what is planned and what to prepare.",
     Phase.CONDITIONING: (
-        "You are having conditioning: strong chemotherapy (sometimes with radiation) that "
-        "clears space in your bone marrow for the new cells. You will feel tired and may feel "
-        "sick; the team checks on you every day."
+        "These are the days before your transplant: first tests and getting ready, then "
+        "conditioning, strong chemotherapy (sometimes with radiation) that clears space in "
+        "your bone marrow for the new cells. Your plan below shows what happens on which day."
     ),
     Phase.DAY_ZERO: (
         "Today you receive your stem cells. They go in through your line, like a blood "

@@ -424,3 +424,18 @@ def day_100_state(
     if today <= window_end:
         return Day100State.OPEN
     return Day100State.OVERDUE
+
+
+# A course whose Day Zero is this close ahead is the one a patient is living through
+# (conditioning has started or is about to).
+CURRENT_COURSE_LEAD_DAYS = 30
+
+
+def current_course(courses: Sequence, today: date):
+    """The course a patient is in now: the latest whose Day Zero is at most 30 days ahead;
+    when all are further ahead, the nearest. Anything with a `day_zero`; None for none."""
+    horizon = today + timedelta(days=CURRENT_COURSE_LEAD_DAYS)
+    started = [c for c in courses if c.day_zero <= horizon]
+    if started:
+        return max(started, key=lambda c: c.day_zero)
+    return min(courses, key=lambda c: c.day_zero, default=None)

@@ -289,7 +289,7 @@ def _milestone_response(request: HttpRequest, milestone: Milestone, **extra) -> 
 def milestone_complete(request: HttpRequest, code: UUID) -> HttpResponse:
     milestone = get_milestone_for(request.user, code)
     require(request.user, "complete_milestone")
-    form = CompleteMilestoneForm(request.POST)
+    form = CompleteMilestoneForm(request.POST, course=milestone.course)
     if not form.is_valid():
         error = form.errors["completed_on"][0]
         if not request.htmx:
@@ -333,7 +333,7 @@ def my_page(request: HttpRequest) -> HttpResponse:
     if patient is None:
         return redirect("home")
     courses = list(patient.courses.select_related("protocol").order_by("-sequence"))
-    course = courses[0] if courses else None
+    course = schedule.current_course(courses, clinic_today())
     if "course" in request.GET:
         chosen = [c for c in courses if str(c.code) == request.GET["course"]]
         if not chosen:

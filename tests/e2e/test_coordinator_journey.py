@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.factories import PASSWORD, PatientFactory, small_protocol, user_in
+from tests.factories import PASSWORD, PatientFactory, small_protocol, start_course, user_in
 from tracker import roles
 from tracker.models import clinic_today
 
@@ -102,3 +102,20 @@ def test_patient_search_narrows_the_list_as_you_type(page: Page):
     expect(page.locator("#results tbody tr")).to_have_count(1)
     expect(page.locator("#results")).to_contain_text("McClintock")
     expect(page).to_have_url(re.compile(r"\?q=mccl"))
+
+
+def test_keyboard_focus_stays_on_a_ticked_item(page: Page):
+    coordinator = user_in(roles.COORDINATOR, username="casey")
+    course = start_course(
+        patient=PatientFactory(), protocol=small_protocol(), day_zero=clinic_today(), by=coordinator
+    )
+    log_in(page, "casey")
+    page.goto(course.get_absolute_url())
+    infusion = page.locator("li.milestone", has_text="Stem cell infusion")
+    item = infusion.get_by_role("checkbox", name="First thing")
+    item.focus()
+    page.keyboard.press("Enter")
+    expect(infusion.get_by_role("checkbox", name="First thing")).to_have_attribute(
+        "aria-checked", "true"
+    )
+    expect(infusion.get_by_role("checkbox", name="First thing")).to_be_focused()

@@ -480,3 +480,24 @@ class TestReviewFixes:
         second = coordinator_client.post(url, data)
         assert "already has a course on this protocol with this Day Zero" in second.text
         assert TransplantCourse.objects.filter(patient=patient).count() == 1
+
+    def test_a_completion_date_years_before_the_course_is_refused(self, coordinator_client, course):
+        milestone = course.milestones.get(step__key="infusion")
+        response = coordinator_client.post(
+            reverse("milestone_complete", args=[milestone.code]),
+            {"completed_on": "1900-01-01"},
+            headers=HX,
+        )
+        assert "more than a year before the course started (18 Nov 2026)" in response.text
+        milestone.refresh_from_db()
+        assert milestone.completed_on is None
+
+    def test_the_filter_links_are_swapped_with_the_timeline(self, coordinator_client, course):
+        response = coordinator_client.get(
+            course.get_absolute_url(), {"show": "overdue"}, headers=HX
+        )
+        assert 'class="filter selected" aria-current="true">Overdue</a>' in response.text
+
+    def test_clinic_staff_are_not_offered_registration(self, staff_client):
+        text = staff_client.get(reverse("patient_list")).text
+        assert reverse("patient_create") not in text

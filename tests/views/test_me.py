@@ -67,7 +67,7 @@ class TestMyPage:
         assert course.milestones.filter(step__key="cmv").exists()
         assert "CMV PCR" not in patient_client.get(URL).text
 
-    def test_a_tandem_shows_the_latest_course_first_and_links_the_other(
+    def test_a_tandem_shows_the_current_course_first_and_links_the_other(
         self, patient_client, patient, course, coordinator, today
     ):
         second = start_course(
@@ -77,9 +77,11 @@ class TestMyPage:
             by=coordinator,
         )
         text = patient_client.get(URL).text
-        assert f"<strong>2nd transplant, Day Zero {second.day_zero:%-d %b %Y}</strong>" in text
-        assert f'href="?course={course.code}"' in text
-        assert "Today is Day 0" in patient_client.get(URL, {"course": str(course.code)}).text
+        assert "Today is Day 0" in text
+        assert f"<strong>1st transplant, Day Zero {course.day_zero:%-d %b %Y}</strong>" in text
+        assert f'href="?course={second.code}"' in text
+        other = patient_client.get(URL, {"course": str(second.code)}).text
+        assert "Today is Day −90" in other
 
     def test_another_patients_course_is_not_found(self, patient_client, course, other_course):
         response = patient_client.get(URL, {"course": str(other_course.code)})

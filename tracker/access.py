@@ -9,8 +9,10 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from tracker import schedule
 from tracker.models import BloodCount, ChecklistItem, Milestone, Patient, TransplantCourse
 
 
@@ -51,3 +53,19 @@ def require(user, permission: str) -> None:
     """403 unless the user holds tracker.<permission>."""
     if not user.has_perm(f"tracker.{permission}"):
         raise PermissionDenied
+
+
+def own_courses(user, wanted: str | None, *, today):
+    """A patient's own courses and the one to show: `wanted` (a code from ?course=, 404 when
+    it is not theirs) or the one they are in now. (None, [], None) for a user with no patient
+    record."""
+    patient = Patient.objects.filter(user=user).first() if user.is_authenticated else None
+    if patient is None:
+        return None, [], None
+    courses = list(patient.courses.select_related("protocol").order_by("-sequence"))
+    if wanted is None:
+        return patient, courses, schedule.current_course(courses, today)
+    chosen = [course for course in courses if str(course.code) == wanted]
+    if not chosen:
+        raise Http404("No such course of yours.")
+    return patient, courses, chosen[0]

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 from icalendar import Calendar, Event, vDuration
 
 from tracker import schedule
-from tracker.access import get_course_for, get_patient_for, require
+from tracker.access import get_course_for, get_patient_for, own_courses, require
 from tracker.models import Milestone, Patient, TransplantCourse, clinic_today
 
 FEED_NAME = "Transplant calendar"
@@ -188,20 +188,12 @@ def _print_response(
 @require_GET
 @login_required
 def my_calendar(request: HttpRequest) -> HttpResponse:
-    """The patient's own printable calendar: their latest course, or ?course=<code>."""
-    patient = Patient.objects.filter(user=request.user).first()
+    """The patient's own printable calendar: their current course, or ?course=<code>."""
+    patient, courses, course = own_courses(
+        request.user, request.GET.get("course"), today=clinic_today()
+    )
     if patient is None:
         return redirect("home")
-    courses = list(patient.courses.select_related("protocol").order_by("-sequence"))
-    course = courses[0] if courses else None
-    if "course" in request.GET:
-        try:
-            wanted = UUID(request.GET["course"])
-        except ValueError:
-            raise Http404 from None
-        course = next((c for c in courses if c.code == wanted), None)
-        if course is None:
-            raise Http404
     return _print_response(
         request, course, patient=patient, courses=courses, back_url=reverse("my_page")
     )

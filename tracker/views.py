@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Prefetch
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
@@ -29,6 +29,7 @@ from tracker.access import (
     get_course_for,
     get_milestone_for,
     get_patient_for,
+    own_courses,
     require,
 )
 from tracker.forms import (
@@ -329,16 +330,11 @@ def checklist_toggle(request: HttpRequest, code: UUID) -> HttpResponse:
 @login_required
 def my_page(request: HttpRequest) -> HttpResponse:
     """The patient's own page: today's day, the phase in plain words, what comes next."""
-    patient = Patient.objects.filter(user=request.user).first()
+    patient, courses, course = own_courses(
+        request.user, request.GET.get("course"), today=clinic_today()
+    )
     if patient is None:
         return redirect("home")
-    courses = list(patient.courses.select_related("protocol").order_by("-sequence"))
-    course = schedule.current_course(courses, clinic_today())
-    if "course" in request.GET:
-        chosen = [c for c in courses if str(c.code) == request.GET["course"]]
-        if not chosen:
-            raise Http404("No such course of yours.")
-        course = chosen[0]
     context = {"patient": patient, "courses": courses, "course": course}
     context.update(calendars.feed_context(request, patient))
     if course is not None:

@@ -192,18 +192,18 @@ class TestMyCalendar:
         assert "Stem cell infusion" in text
         assert "Team review of the case" not in text
 
-    def test_shows_the_latest_course_and_links_to_the_others(
+    def test_shows_the_current_course_and_links_to_the_others(
         self, patient_client, patient, protocol, coordinator, course
     ):
         second = start_course(
             patient=patient, protocol=protocol, day_zero=date(2027, 6, 1), by=coordinator
         )
         text = patient_client.get(self.url).text
-        assert "Day Zero Tue 1 Jun 2027" in text
-        assert f'href="?course={course.code}"' in text
-        chosen = patient_client.get(self.url, {"course": course.code}).text
-        assert "Day Zero Sat 21 Nov 2026" in chosen
-        assert f'href="?course={second.code}"' in chosen
+        assert "Day Zero Sat 21 Nov 2026" in text
+        assert f'href="?course={second.code}"' in text
+        chosen = patient_client.get(self.url, {"course": second.code}).text
+        assert "Day Zero Tue 1 Jun 2027" in chosen
+        assert f'href="?course={course.code}"' in chosen
 
     def test_another_patients_course_is_not_found(self, patient_client, course, other_course):
         assert patient_client.get(self.url, {"course": other_course.code}).status_code == 404

@@ -213,6 +213,26 @@ def create_courses(count: int, user, today: date, seed: int) -> Counter:
                     checklists.append(step.checklist_items)
             Milestone.objects.bulk_create(milestones)  # SQLite returns the new primary keys
 
+            # What services.start_course keeps on the course: the plan's first date and its
+            # Day-100 milestone.
+            by_course: dict[int, list[Milestone]] = {}
+            for milestone in milestones:
+                by_course.setdefault(milestone.course_id, []).append(milestone)
+            day_100_steps = {
+                step.pk
+                for plan in plans
+                for step in plan.steps.values()
+                if step.is_day_100_evaluation
+            }
+            for course in courses:
+                planned = by_course.get(course.pk, [])
+                first = min((m.due_date for m in planned), default=course.day_zero)
+                course.starts_on = min(first, course.day_zero)
+                course.day_100_milestone_id = next(
+                    (m.pk for m in planned if m.step_id in day_100_steps), None
+                )
+            TransplantCourse.objects.bulk_update(courses, ["starts_on", "day_100_milestone"])
+
             ChecklistItem.objects.bulk_create(
                 ChecklistItem(
                     milestone_id=milestone.pk,

@@ -85,7 +85,7 @@ class TestWhoIsOnTheList:
 class TestRowFigures:
     def test_next_due_overdue_count_and_day_100_state(self, at_day, today):
         course = at_day(12)  # nothing done: conditioning (3) and infusion and clinic 1 overdue
-        [row] = [Row.of(c, today) for c in listed(today)]
+        [row] = [Row.of(c, today) for c in followup.with_details(listed(today))]
         assert row.today_label == "Day +12"
         assert (row.next_due_date, row.next_due_label) == (today + timedelta(days=2), "Day +14")
         assert row.next_due_title == "Clinic visit (2)"
@@ -95,7 +95,7 @@ class TestRowFigures:
 
     def test_a_milestone_still_in_its_window_is_next_not_overdue(self, at_day, today):
         at_day(25, done=True)  # Day +30 evaluation: window Day +23 … +37
-        [row] = [Row.of(c, today) for c in listed(today)]
+        [row] = [Row.of(c, today) for c in followup.with_details(listed(today))]
         assert row.next_due_title == "Clinic visit (4)"
         assert row.overdue_count == 0
 
@@ -111,25 +111,25 @@ class TestRowFigures:
     )
     def test_day_100_state_at_the_window_edges(self, at_day, today, day, state):
         at_day(day)
-        [row] = [Row.of(c, today) for c in listed(today)]
+        [row] = [Row.of(c, today) for c in followup.with_details(listed(today))]
         assert row.day_100 == state
 
     def test_day_100_done_outside_its_window_is_done(self, at_day, today):
         course = at_day(80)
         complete_day_100(course, today)  # Day +80: before the window opens
-        [row] = [Row.of(c, today) for c in listed(today)]
+        [row] = [Row.of(c, today) for c in followup.with_details(listed(today))]
         assert row.day_100 == Day100State.DONE
 
     def test_nothing_left_to_do_has_no_next_due(self, at_day, today):
         course = at_day(100, done=True)
         for milestone in course.milestones.filter(completed_on__isnull=True):
             milestone.complete(by=course.created_by, on=today, today=today)
-        [row] = [Row.of(c, today) for c in listed(today)]
+        [row] = [Row.of(c, today) for c in followup.with_details(listed(today))]
         assert (row.next_due_date, row.next_due_label, row.next_due_title) == (None, "", "")
 
     def test_csv_line(self, at_day, today):
         course = at_day(12, family_name="Ørsted", given_name="Åsa", mrn="MRN-77")
-        [row] = [Row.of(c, today) for c in listed(today)]
+        [row] = [Row.of(c, today) for c in followup.with_details(listed(today))]
         assert followup.csv_line(row) == [
             "MRN-77",
             "Ørsted",
@@ -217,7 +217,7 @@ class TestEngraftmentColumn:
         return protocol
 
     def row(self, today):
-        [row] = [Row.of(c, today) for c in listed(today)]
+        [row] = [Row.of(c, today) for c in followup.with_details(listed(today))]
         return row
 
     def test_waiting(self, at_day, today, engrafting):
@@ -240,5 +240,6 @@ class TestEngraftmentColumn:
         at_day(30, protocol_=engrafting)
         assert self.row(today).graft_failure_alert is False
         listed_course = at_day(31, protocol_=engrafting)
-        rows = {r.course: r for r in (Row.of(c, today) for c in listed(today))}
+        courses = followup.with_details(listed(today))
+        rows = {course: Row.of(course, today) for course in courses}
         assert rows[listed_course].graft_failure_alert is True

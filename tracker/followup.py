@@ -68,10 +68,15 @@ def _first(queryset: QuerySet, field: str, output_field=None) -> Subquery:
 
 
 def annotated_courses(today: date) -> QuerySet[TransplantCourse]:
-    """Courses with the figures the list shows, computed by the database for `today`."""
-    milestones = Milestone.objects.filter(course=OuterRef("pk"))
-    pending = milestones.filter(completed_on__isnull=True)
-    upcoming = pending.filter(window_end__gte=today).order_by("due_date", "step__position")
+    """Courses with what the list filters and sorts on, computed by the database for `today`.
+
+    The start of the plan and the Day-100 milestone are columns of the course (kept by the
+    services), so they cost a join, not a subquery; the next due date and the overdue count
+    are subqueries on the partial indexes of pending milestones. What is only shown (titles,
+    engraftment) is fetched for the rows of one page by `with_details`.
+    """
+    pending = Milestone.objects.filter(course=OuterRef("pk"), completed_on__isnull=True)
+    upcoming = pending.filter(window_end__gte=today).order_by("due_date", "pk")
     overdue = (
         pending.filter(window_end__lt=today)
         .order_by()
@@ -79,29 +84,50 @@ def annotated_courses(today: date) -> QuerySet[TransplantCourse]:
         .annotate(count=Count("pk"))
         .values("count")
     )
-    day_100 = milestones.filter(step__is_day_100_evaluation=True).order_by("occurrence")
-    neutrophils = milestones.filter(step__engraftment=Engraftment.NEUTROPHIL)
-    platelets = milestones.filter(step__engraftment=Engraftment.PLATELET)
     return TransplantCourse.objects.select_related("patient", "protocol").annotate(
-        start_date=Coalesce(
-            _first(milestones.order_by("due_date"), "due_date", DateField()), F("day_zero")
-        ),
+        plan_start=Coalesce(F("starts_on"), F("day_zero")),
         next_due_date=_first(upcoming, "due_date", DateField()),
-        next_due_title=_first(upcoming, "step__title"),
-        next_due_occurrence=_first(upcoming, "occurrence", IntegerField()),
+        next_due_pk=_first(upcoming, "pk", IntegerField()),
         overdue_count=Coalesce(Subquery(overdue, output_field=IntegerField()), Value(0)),
-        d100_due=_first(day_100, "due_date", DateField()),
-        d100_start=_first(day_100, "window_start", DateField()),
-        d100_end=_first(day_100, "window_end", DateField()),
-        d100_done=_first(day_100, "completed_on", DateField()),
-        neutrophils_on=_first(neutrophils, "completed_on", DateField()),
-        platelets_on=_first(platelets, "completed_on", DateField()),
+        d100_due=F("day_100_milestone__due_date"),
+        d100_start=F("day_100_milestone__window_start"),
+        d100_end=F("day_100_milestone__window_end"),
+        d100_done=F("day_100_milestone__completed_on"),
     )
+
+
+def with_details(courses: list[TransplantCourse]) -> list[TransplantCourse]:
+    """Add what a row shows but nobody filters on, for these courses only: two queries."""
+    next_ids = [course.next_due_pk for course in courses if course.next_due_pk]
+    upcoming = Milestone.objects.filter(pk__in=next_ids).select_related("step")
+    next_due = {milestone.pk: milestone for milestone in upcoming}
+    engrafted = Milestone.objects.filter(
+        course__in=[course.pk for course in courses],
+        completed_on__isnull=False,
+        step__engraftment__in=[Engraftment.NEUTROPHIL, Engraftment.PLATELET],
+    ).values_list("course_id", "step__engraftment", "completed_on")
+    dates = {(course_id, kind): done for course_id, kind, done in engrafted}
+    for course in courses:
+        course.next_due = next_due.get(course.next_due_pk)
+        course.neutrophils_on = dates.get((course.pk, Engraftment.NEUTROPHIL))
+        course.platelets_on = dates.get((course.pk, Engraftment.PLATELET))
+    return courses
+
+
+def in_batches(courses: QuerySet[TransplantCourse], size: int = 500):
+    """Every course of the queryset with its details, streamed a batch at a time (for CSV)."""
+    batch: list[TransplantCourse] = []
+    for course in courses.iterator(chunk_size=size):
+        batch.append(course)
+        if len(batch) == size:
+            yield from with_details(batch)
+            batch = []
+    yield from with_details(batch)
 
 
 def follow_up_courses(*, today: date, filters: Filters) -> QuerySet[TransplantCourse]:
     """The rows of the follow-up list for these filters, sorted as asked."""
-    courses = annotated_courses(today).filter(start_date__lte=today)
+    courses = annotated_courses(today).filter(plan_start__lte=today)
     within_100 = Q(day_zero__gte=today - timedelta(days=LAST_DAY))
     day_100_open = Q(d100_due__isnull=False, d100_done__isnull=True)
     in_scope = within_100 | day_100_open
@@ -176,9 +202,7 @@ class Row:
     @classmethod
     def of(cls, course: TransplantCourse, today: date) -> Row:
         next_due = course.next_due_date
-        title = course.next_due_title or ""
-        if title and course.next_due_occurrence and course.next_due_occurrence > 1:
-            title = f"{title} ({course.next_due_occurrence})"
+        title = course.next_due.title if course.next_due else ""
         return cls(
             course=course,
             today_label=schedule.day_label(schedule.day_number(today, course.day_zero)),

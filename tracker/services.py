@@ -11,7 +11,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Min
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -114,7 +114,23 @@ def start_course(
     steps = _steps(protocol)
     planned = schedule.plan(day_zero, [step.rule() for step in steps.values()])
     _create_milestones(course, planned, steps, by=by)
+    _keep_bookkeeping(course)
     return course
+
+
+def _keep_bookkeeping(course: TransplantCourse) -> None:
+    """Refresh the course's start date and Day-100 milestone after (re-)planning."""
+    first = course.milestones.aggregate(first=Min("due_date"))["first"]
+    course.starts_on = min(first, course.day_zero) if first else course.day_zero
+    course.day_100_milestone = (
+        course.milestones.filter(step__is_day_100_evaluation=True).order_by("occurrence").first()
+    )
+    # Derived bookkeeping, not clinical data: no history row of its own.
+    course.skip_history_when_saving = True
+    try:
+        course.save(update_fields=["starts_on", "day_100_milestone"])
+    finally:
+        del course.skip_history_when_saving
 
 
 def preview_day_zero_move(*, course: TransplantCourse, day_zero: date) -> schedule.Replan:
@@ -189,6 +205,7 @@ def move_day_zero(
     course._history_user = by
     course._change_reason = reason_text
     course.save(update_fields=["day_zero", "day_zero_confirmed"])
+    _keep_bookkeeping(course)
     return result
 
 

@@ -369,7 +369,7 @@ def follow_up_list(request: HttpRequest) -> TemplateResponse:
     filters = form.filters()
     courses = followup.follow_up_courses(today=today, filters=filters)
     page = Paginator(courses, FOLLOW_UP_PER_PAGE).get_page(request.GET.get("page"))
-    rows = [followup.Row.of(course, today) for course in page]
+    rows = [followup.Row.of(course, today) for course in followup.with_details(list(page))]
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -397,7 +397,7 @@ def follow_up_csv(request: HttpRequest) -> StreamingHttpResponse:
 
     def lines():
         yield writer.writerow(followup.CSV_HEADER)
-        for course in courses.iterator(chunk_size=500):
+        for course in followup.in_batches(courses):
             yield writer.writerow(followup.csv_line(followup.Row.of(course, today)))
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")

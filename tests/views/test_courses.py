@@ -12,7 +12,7 @@ from tracker.models import ChecklistItem, DayZeroMove, Milestone, TransplantCour
 pytestmark = pytest.mark.django_db
 
 HX = {"HX-Request": "true"}
-QUERIES_ON_TIMELINE = 13
+QUERIES_ON_TIMELINE = 12
 
 
 def login_redirected(response) -> bool:
@@ -181,7 +181,7 @@ class TestCourseDetail:
             milestone.items.first().set_checked(True, by=coordinator)
         assert course.milestones.count() == repeats
         # session, user, user and group permissions, course, milestones, checklist items,
-        # blood counts, first day, Day Zero moves, session save (idle timeout) and savepoints
+        # blood counts, Day Zero moves, session save (idle timeout) and its savepoints
         with django_assert_num_queries(QUERIES_ON_TIMELINE):
             response = coordinator_client.get(course.get_absolute_url())
         assert response.text.count('<li id="milestone-') == repeats

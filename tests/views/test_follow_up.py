@@ -91,8 +91,9 @@ class TestFollowUpList:
         self, staff_client, make_courses, count, django_assert_num_queries
     ):
         make_courses(count)
-        # session, user, permissions (2), count, rows, session save (+ savepoints)
-        with django_assert_num_queries(9):
+        # session, user, permissions (2), count, rows, the page's next milestones and
+        # engraftment dates, session save (+ savepoints)
+        with django_assert_num_queries(11):
             response = staff_client.get(URL)
         assert f"{count} patients" in response.text
 

@@ -66,7 +66,7 @@ class TestDayZeroMoved:
         [entry] = of_kind(course, EntryKind.DAY_ZERO_MOVED)
         assert entry.text == (
             "Day Zero moved from 21 Nov 2026 to 24 Nov 2026 (Donor delayed); "
-            f"{len(result.moved)} dates moved"
+            f"{len(result.pending_moved)} planned dates moved"
         )
         assert entry.who == person(coordinator)
 

@@ -146,6 +146,13 @@ class TestMoveDayZero:
         planned.refresh_from_db()
         assert planned.day_zero == date(2026, 3, 6)
 
+    def test_the_record_counts_the_planned_dates_the_preview_showed(self, planned, user):
+        planned.milestones.get(step__key="infusion").complete(by=user, on=DAY_ZERO, today=DAY_ZERO)
+        preview = services.preview_day_zero_move(course=planned, day_zero=date(2026, 3, 6))
+        services.move_day_zero(course=planned, day_zero=date(2026, 3, 6), by=user)
+        move = DayZeroMove.objects.get(course=planned)
+        assert move.milestones_moved == len(preview.pending_moved) == 10
+
     def test_every_moved_milestone_gets_a_history_row_by_the_mover(self, planned, user):
         mover = UserFactory()
         services.move_day_zero(course=planned, day_zero=date(2026, 3, 6), by=mover)

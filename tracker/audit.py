@@ -322,7 +322,7 @@ def _move_entry(move: _Move) -> Entry:
     text = f"Day Zero moved from {day(row.from_date)} to {day(row.to_date)}"
     if row.reason:
         text += f" ({row.reason})"
-    text += f"; {counted(row.milestones_moved, 'date')} moved"
+    text += f"; {counted(row.milestones_moved, 'planned date')} moved"
     if move.added_milestones:
         text += f"; {_planned(len(move.added_milestones), move.added_items)} added"
     if move.unconfirmed:

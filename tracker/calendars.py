@@ -168,8 +168,6 @@ def _print_response(
     phases = []
     if course is not None:
         milestones = patient_milestones([course])
-        for milestone in milestones:
-            milestone.course = course  # day labels need Day Zero; don't fetch the course again
         phases = [
             (schedule.Phase(phase), list(group))
             for phase, group in groupby(milestones, key=lambda m: m.phase)

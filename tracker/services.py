@@ -133,16 +133,19 @@ def _keep_bookkeeping(course: TransplantCourse) -> None:
         del course.skip_history_when_saving
 
 
-def preview_day_zero_move(*, course: TransplantCourse, day_zero: date) -> schedule.Replan:
-    """What moving Day Zero would do, without changing anything."""
-    milestones = course.milestones.select_related("step")
-    steps = _steps(course.protocol)
+def _replan(course, day_zero, milestones, steps) -> schedule.Replan:
     return schedule.replan(
         old_day_zero=course.day_zero,
         new_day_zero=day_zero,
         rules=[step.rule() for step in steps.values()],
         existing=[m.existing() for m in milestones],
     )
+
+
+def preview_day_zero_move(*, course: TransplantCourse, day_zero: date) -> schedule.Replan:
+    """What moving Day Zero would do, without changing anything (the move applies the same)."""
+    milestones = course.milestones.select_related("step")
+    return _replan(course, day_zero, milestones, _steps(course.protocol))
 
 
 def titled(
@@ -167,12 +170,7 @@ def move_day_zero(
         raise ValidationError({"day_zero": "That is already Day Zero; choose another date."})
     milestones = {(m.step.key, m.occurrence): m for m in course.milestones.select_related("step")}
     steps = _steps(course.protocol)
-    result = schedule.replan(
-        old_day_zero=course.day_zero,
-        new_day_zero=day_zero,
-        rules=[step.rule() for step in steps.values()],
-        existing=[m.existing() for m in milestones.values()],
-    )
+    result = _replan(course, day_zero, milestones.values(), steps)
     reason_text = reason or DEFAULT_MOVE_REASON
     moved = []
     for change in result.moved:
@@ -197,7 +195,8 @@ def move_day_zero(
         reason=reason,
         moved_by=by,
         moved_at=timezone.now(),
-        milestones_moved=len(moved),
+        # What the coordinator was shown: planned dates (done ones keep their real date).
+        milestones_moved=len(result.pending_moved),
     )
     course.day_zero = day_zero
     # A moved infusion has not happened yet on its new day unless someone confirms it again.

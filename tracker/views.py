@@ -129,10 +129,9 @@ def patient_invite(request: HttpRequest, code: UUID) -> TemplateResponse:
             by=request.user,
             build_url=request.build_absolute_uri,
         )
-    template = "patients/detail.html#invite" if request.htmx else None
     response = _patient_page(request, patient, invite_form=form, invite_link=link)
-    if template:
-        response.template_name = template
+    if request.htmx:
+        response.template_name = "patients/detail.html#invite"
     return response
 
 
@@ -169,10 +168,7 @@ def _timeline_milestones(course, show: str, today):
         milestones = milestones.due_within(today, 30)
     elif show == "overdue":
         milestones = milestones.overdue(today)
-    milestones = list(milestones)
-    for milestone in milestones:
-        milestone.course = course  # day labels need Day Zero; don't fetch the course again
-    return milestones
+    return list(milestones)  # the related manager gives each milestone this very course
 
 
 def _counts_context(course, today, **forms) -> dict:
@@ -342,8 +338,6 @@ def my_page(request: HttpRequest) -> HttpResponse:
         milestones = list(
             course.milestones.for_patient().select_related("step").prefetch_related("items")
         )
-        for milestone in milestones:
-            milestone.course = course
         past, soon, later = schedule.split_for_patient(milestones, today)
         phase = schedule.current_phase(course.day_zero, today, first_day=course.first_day)
         context.update(
@@ -425,14 +419,12 @@ def follow_up_week(request: HttpRequest) -> TemplateResponse:
     )
 
 
-def _counts_response(request: HttpRequest, course, *, changed=(), status=200, **forms):
+def _counts_response(request: HttpRequest, course, *, changed=(), **forms):
     """The counts section in place (htmx) with changed milestones out of band, or a page."""
     if request.htmx:
         context = _counts_context(course, clinic_today(), **forms)
-        for milestone in changed:
-            milestone.course = course
         context["changed_milestones"] = changed
-        return TemplateResponse(request, "courses/detail.html#counts", context, status=status)
+        return TemplateResponse(request, "courses/detail.html#counts", context)
     if forms:
         return _course_page(request, course, **forms)
     return redirect(f"{course.get_absolute_url()}#counts")

@@ -139,7 +139,7 @@ def create_courses(count: int, user, today: date, seed: int) -> Counter:
     from django.db import transaction
     from django.utils import timezone
 
-    from tracker import schedule
+    from tracker.rules import schedule
     from tracker.models import ChecklistItem, Milestone, Patient, TransplantCourse
 
     rng = random.Random(seed)
@@ -363,9 +363,9 @@ def print_table(results: list[Result]) -> None:
 def run(args: argparse.Namespace) -> None:
     from django.test import Client
 
-    from tracker.models import clinic_today
+    from tracker import clock
 
-    today = clinic_today()
+    today = clock.today()
     print(f"Follow-up list benchmark, {today.isoformat()}, {args.courses:,} courses")
     user = set_up(args.courses, args.seed, today)
     # An allowed host with DEBUG on; a server error comes back as a 500, not as an exception.

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from tracker.models import Protocol, ProtocolStep
-from tracker.schedule import StepRule, day_number, plan
+from tracker.rules.schedule import StepRule, day_number, plan
 
 AUTOLOGOUS = ["auto-beam", "auto-melphalan"]
 ALLOGENEIC = ["allo-mac-bu-cy", "allo-ric-flu-mel", "cord-blood"]

@@ -12,8 +12,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from tracker import schedule
 from tracker.models import BloodCount, ChecklistItem, Milestone, Patient, TransplantCourse
+from tracker.rules import schedule
 
 
 def get_patient_for(user, code: UUID) -> Patient:

@@ -8,18 +8,20 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from tracker import counts, followup
+from tracker import clock
 from tracker.models import (
     BloodCount,
     DonorType,
+    EventKind,
     GraftSource,
     Kind,
     Patient,
     Protocol,
     TransplantCourse,
-    clinic_today,
     normalise_mrn,
 )
+from tracker.queries import followup
+from tracker.rules import pasted_counts as counts
 
 OLDEST_BIRTH_YEAR = 1900
 DAY_ZERO_MAX_DAYS_AHEAD = 365
@@ -64,7 +66,7 @@ class PatientSearchForm(forms.Form):
 
 
 def validate_day_zero(day_zero: date, *, patient: Patient) -> None:
-    today = clinic_today()
+    today = clock.today()
     if day_zero > today + timedelta(days=DAY_ZERO_MAX_DAYS_AHEAD):
         raise ValidationError("Day Zero is more than a year ahead; check the year.")
     if day_zero.year < today.year - DAY_ZERO_MAX_YEARS_BACK:
@@ -158,7 +160,7 @@ class CompleteMilestoneForm(forms.Form):
 
     def clean_completed_on(self) -> date:
         completed_on = self.cleaned_data["completed_on"]
-        if completed_on > clinic_today():
+        if completed_on > clock.today():
             raise ValidationError("A milestone cannot be done in the future.")
         started = self.course.start_date
         if completed_on < started - self.EARLIEST_BEFORE_START:
@@ -183,6 +185,7 @@ class TimelineFilterForm(forms.Form):
 class InviteForm(forms.Form):
     email = forms.EmailField(
         required=False,
+        max_length=254,  # the login's e-mail column (RFC 5321's limit on an address)
         label="Patient's e-mail (optional)",
         help_text="If given, the link is e-mailed too. Otherwise copy it to the patient.",
     )
@@ -234,7 +237,7 @@ class BloodCountForm(forms.ModelForm):
 
     def clean_drawn_on(self) -> date:
         drawn_on = self.cleaned_data["drawn_on"]
-        problem = counts.check_date(drawn_on, earliest=self.earliest, today=clinic_today())
+        problem = counts.check_date(drawn_on, earliest=self.earliest, today=clock.today())
         if problem:
             raise ValidationError(problem[0].upper() + problem[1:])
         return drawn_on
@@ -285,10 +288,24 @@ class PastedCountsForm(forms.Form):
         if not self.cleaned_data["lines"].strip():
             raise ValidationError("Paste at least one line.")
         parsed, errors = counts.parse_lines(
-            self.cleaned_data["lines"], earliest=self.course.start_date, today=clinic_today()
+            self.cleaned_data["lines"], earliest=self.course.start_date, today=clock.today()
         )
         if errors:
             raise ValidationError([str(error) for error in errors])
         if not parsed:
             raise ValidationError("No counts found: paste at least one line with a date.")
         return parsed
+
+
+class HistoryFilterForm(forms.Form):
+    """Which kind of event the History page shows; all when empty or unknown."""
+
+    kind = forms.ChoiceField(
+        choices=[("", "Every kind of change"), *EventKind.choices], required=False, label="Show"
+    )
+
+    @property
+    def selected(self) -> str:
+        if self.is_valid():
+            return str(self.cleaned_data["kind"])
+        return ""

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from tests.factories import PASSWORD, PatientFactory, small_protocol, start_course, user_in
 from tracker import roles
-from tracker.models import clinic_today
+from tracker import clock
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -23,7 +23,7 @@ def log_in(page: Page, username: str) -> None:
 def test_coordinator_plans_a_course_and_works_its_timeline(page: Page):
     user_in(roles.COORDINATOR, username="casey")
     small_protocol(name="Allogeneic, reduced intensity (test)")
-    today = clinic_today()
+    today = clock.today()
 
     log_in(page, "casey")
     expect(page.get_by_role("heading", name="100-day follow-up")).to_be_visible()
@@ -107,7 +107,7 @@ def test_patient_search_narrows_the_list_as_you_type(page: Page):
 def test_keyboard_focus_stays_on_a_ticked_item(page: Page):
     coordinator = user_in(roles.COORDINATOR, username="casey")
     course = start_course(
-        patient=PatientFactory(), protocol=small_protocol(), day_zero=clinic_today(), by=coordinator
+        patient=PatientFactory(), protocol=small_protocol(), day_zero=clock.today(), by=coordinator
     )
     log_in(page, "casey")
     page.goto(course.get_absolute_url())

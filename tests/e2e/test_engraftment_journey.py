@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e.test_coordinator_journey import log_in
 from tests.factories import PatientFactory, StepFactory, small_protocol, start_course, user_in
 from tracker import roles
-from tracker.models import clinic_today
+from tracker import clock
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -29,7 +29,7 @@ def test_clinic_staff_paste_counts_and_see_neutrophil_engraftment(page: Page):
         engraftment="neutrophil",
         checklist="",
     )
-    today = clinic_today()
+    today = clock.today()
     day_zero = today - timedelta(days=12)
     course = start_course(
         patient=PatientFactory(given_name="Rosalind", family_name="Franklin"),

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e.test_coordinator_journey import log_in
 from tests.factories import PatientFactory, small_protocol, start_course, user_in
 from tracker import roles
-from tracker.models import clinic_today
+from tracker import clock
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -18,7 +18,7 @@ def test_clinic_staff_narrow_the_list_as_they_type_and_open_a_timeline(page: Pag
     coordinator = user_in(roles.COORDINATOR, username="casey")
     user_in(roles.CLINIC_STAFF, username="robin")
     protocol = small_protocol(name="Allogeneic (test)")
-    today = clinic_today()
+    today = clock.today()
     for given, family, day in [("Rosalind", "Franklin", 12), ("Barbara", "McClintock", 40)]:
         patient = PatientFactory(given_name=given, family_name=family)
         start_course(

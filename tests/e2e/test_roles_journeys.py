@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e.test_coordinator_journey import log_in
 from tests.factories import PatientFactory, StepFactory, small_protocol, start_course, user_in
 from tracker import roles
-from tracker.models import clinic_today
+from tracker import clock
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -27,7 +27,7 @@ def two_patients():
         checklist="Comfortable clothes\nYour medication list",
         position=35,
     )
-    today = clinic_today()
+    today = clock.today()
     ada = PatientFactory(given_name="Ada", user=user_in(roles.PATIENT, username="ada"))
     grace = PatientFactory(given_name="Grace", user=user_in(roles.PATIENT, username="grace"))
     start_course(
@@ -38,7 +38,7 @@ def two_patients():
 
 
 def test_patient_sees_today_and_what_comes_next_but_not_another_patient(page: Page, two_patients):
-    today = clinic_today()
+    today = clock.today()
     log_in(page, "ada")
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("Today is Day +12")
@@ -74,6 +74,6 @@ def test_clinic_staff_cannot_move_day_zero(page: Page, two_patients):
     expect(page.get_by_role("heading", name="You can't do that here")).to_be_visible()
     response = page.request.post(
         two_patients.get_absolute_url() + "day-zero/",
-        form={"day_zero": clinic_today().isoformat(), "reason": "x", "confirm": "1"},
+        form={"day_zero": clock.today().isoformat(), "reason": "x", "confirm": "1"},
     )
     assert response.status == 403

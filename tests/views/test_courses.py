@@ -340,13 +340,28 @@ class TestMilestoneComplete:
         infusion.refresh_from_db()
         assert infusion.completed_on is None
 
-    def test_bad_date_without_javascript_comes_back_as_a_message(
+    def test_bad_date_without_javascript_comes_back_on_the_page_next_to_the_field(
         self, coordinator_client, infusion, today
     ):
+        response = coordinator_client.post(self.url(infusion), {"completed_on": "2026-11-22"})
+        assert response.status_code == 200
+        assert "A milestone cannot be done in the future." in response.text
+        assert f'id="done-error-{infusion.code}"' in response.text
+
+    @pytest.mark.parametrize("headers", [{}, HX], ids=["plain", "htmx"])
+    def test_a_failed_mark_done_keeps_the_date_that_was_typed(
+        self, coordinator_client, infusion, today, headers
+    ):
         response = coordinator_client.post(
-            self.url(infusion), {"completed_on": "2026-11-22"}, follow=True
+            self.url(infusion), {"completed_on": "2026-11-29"}, headers=headers
         )
-        assert "Stem cell infusion: A milestone cannot be done in the future." in response.text
+        field = f'id="done-{infusion.code}" name="completed_on" value="2026-11-29"'
+        assert field in response.text
+        assert 'aria-invalid="true"' in response.text
+
+    def test_only_the_failed_milestone_shows_the_error(self, coordinator_client, infusion, today):
+        text = coordinator_client.post(self.url(infusion), {"completed_on": "2026-11-29"}).text
+        assert text.count('aria-invalid="true"') == 1
 
 
 class TestMilestoneReopen:

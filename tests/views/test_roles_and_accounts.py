@@ -134,11 +134,27 @@ class TestInvite:
         client.logout()
         assert "This link no longer works" in client.get(link.group(1), follow=True).text
 
-    def test_emails_the_link_when_an_address_is_given(self, coordinator_client, uninvited):
-        coordinator_client.post(self.url(uninvited), {"email": "grace@example.org"})
+    def test_emails_the_link_when_an_address_is_given(
+        self, coordinator_client, uninvited, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            coordinator_client.post(self.url(uninvited), {"email": "grace@example.org"})
         assert len(mail.outbox) == 1
         assert mail.outbox[0].to == ["grace@example.org"]
         assert "/accounts/password/reset/" in mail.outbox[0].body
+
+    def test_an_email_too_long_to_store_is_a_form_error(
+        self, coordinator_client, uninvited, django_capture_on_commit_callbacks
+    ):
+        address = "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".org"
+        assert len(address) > 254
+        with django_capture_on_commit_callbacks(execute=True):
+            response = coordinator_client.post(self.url(uninvited), {"email": address})
+        assert response.status_code == 200
+        assert "at most 254 characters" in response.text
+        uninvited.refresh_from_db()
+        assert uninvited.user is None
+        assert mail.outbox == []
 
     def test_a_bad_email_is_explained_and_nothing_is_made(self, coordinator_client, uninvited):
         response = coordinator_client.post(self.url(uninvited), {"email": "not-an-address"})

@@ -11,9 +11,9 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from tracker import roles, services
-from tracker.models import Patient, Protocol, clinic_today
-from tracker.schedule import add_months
+from tracker import clock, roles, services
+from tracker.models import Patient, Protocol
+from tracker.rules.schedule import add_months
 
 DEMO_PASSWORD = "transplant-demo"  # noqa: S105 (invented demo login, printed on purpose)
 
@@ -101,7 +101,7 @@ class Command(BaseCommand):
         coordinator = self._user("coordinator", "Casey", "Morgan", role=roles.COORDINATOR)
         self._user("nurse", "Robin", "Ellis", role=roles.CLINIC_STAFF)
         self._user("admin", "Centre", "Administrator", superuser=True)
-        today = clinic_today()
+        today = clock.today()
         for mrn, given, family, born, slug, day_zero in PATIENTS:
             if Patient.objects.filter(mrn=mrn).exists():
                 self.stdout.write(f"  {mrn} exists, left as it is")

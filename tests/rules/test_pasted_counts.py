@@ -1,4 +1,4 @@
-"""Reading blood counts pasted from a spreadsheet (`tracker.counts`, pure Python).
+"""Reading blood counts pasted from a spreadsheet (`tracker.rules.pasted_counts`, pure Python).
 
 Issue 5, "Counts": many rows pasted at once, tab or comma separated, with a transfusion marker
 column; every line is checked and its errors name its line number; no dates before the course's
@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 
-from tracker.counts import CountLine, LineError, parse_date, parse_lines
+from tracker.rules.pasted_counts import CountLine, LineError, parse_date, parse_lines
 
 EARLIEST = date(2026, 3, 1)  # the course's conditioning start
 TODAY = date(2026, 3, 20)

@@ -21,7 +21,7 @@ from decimal import Decimal
 
 import pytest
 
-from tracker.engraftment import (
+from tracker.rules.engraftment import (
     ANC_THRESHOLD,
     CONSECUTIVE_VALUES,
     PLATELET_THRESHOLDS,

@@ -1,4 +1,4 @@
-"""Geometry of the blood-count charts (`tracker.chart`, pure Python, no database).
+"""Geometry of the blood-count charts (`tracker.rules.chart`, pure Python, no database).
 
 The plot area is fixed: 640 × 220 with margins left 44, right 12, top 12, bottom 28, so
 x runs from 44 to 628 (584 wide) and y from 192 (value 0) up to 12 (the top of the axis,
@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tracker.chart import Chart, Line, build, course_charts, nice_ceiling
+from tracker.rules.chart import Chart, Line, build, course_charts, nice_ceiling
 
 LEFT, RIGHT_EDGE, TOP, BOTTOM = 44, 628, 12, 192
 PLOT_WIDTH, PLOT_HEIGHT = 584, 180

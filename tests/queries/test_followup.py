@@ -6,9 +6,10 @@ import pytest
 
 from tests.factories import PatientFactory, ProtocolFactory, StepFactory, start_course
 from tests.factories import small_protocol as make_protocol
-from tracker import followup
-from tracker.followup import Filters, Row, Sort
-from tracker.schedule import Day100State
+from tracker.exports.csv import csv_line
+from tracker.queries import followup
+from tracker.queries.followup import Filters, Row, Sort
+from tracker.rules.schedule import Day100State
 
 pytestmark = pytest.mark.django_db
 
@@ -130,7 +131,7 @@ class TestRowFigures:
     def test_csv_line(self, at_day, today):
         course = at_day(12, family_name="Ørsted", given_name="Åsa", mrn="MRN-77")
         [row] = [Row.of(c, today) for c in followup.with_details(listed(today))]
-        assert followup.csv_line(row) == [
+        assert csv_line(row) == [
             "MRN-77",
             "Ørsted",
             "Åsa",

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tracker.schedule import (
+from tracker.rules.schedule import (
     MINUS_SIGN,
     Day100State,
     ExistingMilestone,

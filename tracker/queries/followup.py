@@ -24,8 +24,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from tracker import engraftment, schedule
 from tracker.models import Engraftment, Kind, Milestone, TransplantCourse
+from tracker.rules import engraftment, schedule
 
 # Courses stay on the list through Day +100 (CLINICAL.md §4), and after it until their
 # Day-100 evaluation is done.
@@ -251,39 +251,3 @@ def _engraftment_label(course: TransplantCourse) -> str:
     if course.platelets_on:
         parts.append(f"{'platelets' if parts else 'Platelets'} {day(course.platelets_on)}")
     return ", ".join(parts) or "Waiting"
-
-
-CSV_HEADER = [
-    "MRN",
-    "Family name",
-    "Given name",
-    "Kind",
-    "Protocol",
-    "Day Zero",
-    "Today",
-    "Next due",
-    "Next due day",
-    "Next milestone",
-    "Overdue",
-    "Day-100 evaluation",
-    "Engraftment",
-]
-
-
-def csv_line(row: Row) -> list[str]:
-    course = row.course
-    return [
-        course.patient.mrn,
-        course.patient.family_name,
-        course.patient.given_name,
-        course.get_kind_display(),
-        course.protocol.name,
-        course.day_zero.isoformat(),
-        row.today_label,
-        row.next_due_date.isoformat() if row.next_due_date else "",
-        row.next_due_label,
-        row.next_due_title,
-        str(row.overdue_count),
-        row.day_100.label,
-        "Graft failure alert" if row.graft_failure_alert else row.engraftment,
-    ]

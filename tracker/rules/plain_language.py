@@ -3,7 +3,7 @@
 Pure Python (no Django). Sources for the content: CLINICAL.md sections 1 and 8.
 """
 
-from tracker.schedule import Phase
+from tracker.rules.schedule import Phase
 
 TRANSPLANT = {
     None: "Your treatment has not started yet. Below is what is planned and what to prepare.",

@@ -1,0 +1,63 @@
+"""The follow-up list as CSV, streamed a batch of rows at a time."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from datetime import date
+
+from django.db.models import QuerySet
+
+from tracker.models import TransplantCourse
+from tracker.queries.followup import Row, in_batches
+
+
+class _Echo:
+    """A file-like object whose write hands the line back, for streaming csv.writer rows."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+CSV_HEADER = [
+    "MRN",
+    "Family name",
+    "Given name",
+    "Kind",
+    "Protocol",
+    "Day Zero",
+    "Today",
+    "Next due",
+    "Next due day",
+    "Next milestone",
+    "Overdue",
+    "Day-100 evaluation",
+    "Engraftment",
+]
+
+
+def csv_line(row: Row) -> list[str]:
+    course = row.course
+    return [
+        course.patient.mrn,
+        course.patient.family_name,
+        course.patient.given_name,
+        course.get_kind_display(),
+        course.protocol.name,
+        course.day_zero.isoformat(),
+        row.today_label,
+        row.next_due_date.isoformat() if row.next_due_date else "",
+        row.next_due_label,
+        row.next_due_title,
+        str(row.overdue_count),
+        row.day_100.label,
+        "Graft failure alert" if row.graft_failure_alert else row.engraftment,
+    ]
+
+
+def follow_up_lines(courses: QuerySet[TransplantCourse], *, today: date) -> Iterator[str]:
+    """The header and one line per course, as CSV text, for a streaming response."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow(CSV_HEADER)
+    for course in in_batches(courses):
+        yield writer.writerow(csv_line(Row.of(course, today)))

@@ -1,0 +1,104 @@
+"""Typed requests for views, the role decorator, and what htmx needs from the HTTP layer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.models import User
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import resolve_url
+from django.template.response import TemplateResponse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.middleware import HtmxDetails
+
+
+class Request(HttpRequest):
+    """Any request, as django-htmx's middleware leaves it."""
+
+    htmx: HtmxDetails
+
+
+class AuthenticatedRequest(Request):
+    """A request behind @login_required: the user is a real login."""
+
+    user: User
+
+
+def role_required(permission: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """403 for a logged-in user without the permission (put @login_required above it)."""
+    return permission_required(f"tracker.{permission}", raise_exception=True)
+
+
+# The login page says this when an htmx action came in after the session had ended.
+UNSAVED_PARAMETER = "unsaved"
+
+
+def _page_of(request: Request) -> str:
+    """The page the browser shows (htmx says which), as a local path; else the home page."""
+    current = request.htmx.current_url or ""
+    parts = urlsplit(current)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    allowed = {request.get_host()}
+    if path and url_has_allowed_host_and_scheme(current, allowed, request.is_secure()):
+        return path
+    return resolve_url("home")
+
+
+class HtmxLoginMiddleware:
+    """An htmx request whose session has ended goes to the login page as a whole page.
+
+    Left alone, the browser would follow the redirect inside the XHR and swap the login form
+    into the timeline, and the action would be lost without a word. Instead htmx is told to
+    load the login page (HX-Redirect), with `next` the page the user was on, not the action's
+    address, and a flag so the page after login says the action was not saved.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        htmx = getattr(request, "htmx", None)
+        if not htmx or request.user.is_authenticated:
+            return response
+        login_url = resolve_url(settings.LOGIN_URL)
+        location = response.get("Location", "") if response.status_code == 302 else ""
+        if not location.startswith(login_url):
+            return response
+        query = {"next": _page_of(request)}  # type: ignore[arg-type]
+        if request.method not in ("GET", "HEAD"):
+            query[UNSAVED_PARAMETER] = "1"
+        redirect = HttpResponse(status=204)
+        redirect["HX-Redirect"] = f"{login_url}?{urlencode(query)}"
+        return redirect
+
+
+class BadRequestBodyMiddleware:
+    """A form body that is not UTF-8 is the sender's mistake: a 400 page, not a 500.
+
+    Django decodes form fields lazily; one that does not decode raises UnicodeDecodeError
+    deep inside a view. Reading the form here, first, turns that into a clear answer.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "POST":
+            try:
+                request.POST  # noqa: B018 (parse now, to answer a bad body with a 400)
+                for key in request.POST:
+                    request.POST.getlist(key)
+            except UnicodeDecodeError:
+                response = TemplateResponse(request, "400.html", status=400)
+                response.render()
+                return response
+        return self.get_response(request)
+
+
+def bad_request(message: str) -> HttpResponse:
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")

@@ -1,0 +1,42 @@
+"""The app's models by area, re-exported here: `from tracker.models import Milestone` works."""
+
+from tracker.models.choices import Audience, DonorType, Engraftment, GraftSource, Kind
+from tracker.models.counts import BloodCount
+from tracker.models.courses import CourseQuerySet, DayZeroMove, TransplantCourse
+from tracker.models.events import CourseEvent, CourseEventQuerySet, EventKind
+from tracker.models.milestones import ChecklistItem, Milestone, MilestoneQuerySet
+from tracker.models.patients import (
+    Patient,
+    PatientQuerySet,
+    normalise_mrn,
+    validate_mrn,
+    validate_not_future,
+)
+from tracker.models.protocols import Protocol, ProtocolManager, ProtocolStep, ProtocolStepManager
+
+__all__ = [
+    "Audience",
+    "BloodCount",
+    "ChecklistItem",
+    "CourseEvent",
+    "CourseEventQuerySet",
+    "CourseQuerySet",
+    "DayZeroMove",
+    "DonorType",
+    "Engraftment",
+    "EventKind",
+    "GraftSource",
+    "Kind",
+    "Milestone",
+    "MilestoneQuerySet",
+    "Patient",
+    "PatientQuerySet",
+    "Protocol",
+    "ProtocolManager",
+    "ProtocolStep",
+    "ProtocolStepManager",
+    "TransplantCourse",
+    "normalise_mrn",
+    "validate_mrn",
+    "validate_not_future",
+]

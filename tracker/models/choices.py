@@ -1,0 +1,38 @@
+"""Choices shared by the models: kinds of course, graft sources, donors, audiences."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Kind(models.TextChoices):
+    AUTOLOGOUS = "autologous", "Autologous"
+    ALLOGENEIC = "allogeneic", "Allogeneic"
+    PROCEDURE = "procedure", "Other bone-marrow cell procedure"
+
+
+class GraftSource(models.TextChoices):
+    BONE_MARROW = "bone_marrow", "Bone marrow"
+    PBSC = "pbsc", "Peripheral blood stem cells"
+    CORD_BLOOD = "cord_blood", "Umbilical cord blood"
+    MARROW_CONCENTRATE = "marrow_concentrate", "Bone-marrow cell concentrate"
+
+
+class DonorType(models.TextChoices):
+    SELF = "self", "Self (autologous)"
+    MATCHED_SIBLING = "matched_sibling", "Matched sibling"
+    MATCHED_UNRELATED = "matched_unrelated", "Matched unrelated"
+    MISMATCHED_UNRELATED = "mismatched_unrelated", "Mismatched unrelated"
+    HAPLOIDENTICAL = "haploidentical", "Haploidentical"
+    CORD = "cord", "Unrelated cord blood"
+
+
+class Engraftment(models.TextChoices):
+    NEUTROPHIL = "neutrophil", "Neutrophil engraftment"
+    PLATELET = "platelet", "Platelet engraftment (≥ 20)"
+
+
+class Audience(models.TextChoices):
+    CARE_TEAM = "care_team", "Care team"
+    PATIENT = "patient", "Patient"
+    BOTH = "both", "Care team and patient"

@@ -1,0 +1,157 @@
+"""Transplant courses (one transplant or procedure of one patient) and Day Zero moves."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from tracker import clock
+from tracker.models.choices import DonorType, GraftSource, Kind
+from tracker.models.patients import Patient
+from tracker.models.protocols import Protocol
+from tracker.rules import schedule
+
+
+class CourseQuerySet(models.QuerySet["TransplantCourse"]):
+    def visible_to(self, user) -> CourseQuerySet:
+        """The care team sees every course; a patient sees only their own."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.has_perm("tracker.view_transplantcourse"):
+            return self
+        return self.filter(patient__user=user)
+
+
+class TransplantCourse(models.Model):
+    """One transplant (or same-day procedure) of one patient, hanging off Day Zero."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="courses")
+    protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="courses")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    graft_source = models.CharField(max_length=20, choices=GraftSource.choices)
+    donor_type = models.CharField(max_length=30, choices=DonorType.choices, blank=True)
+    sequence = models.PositiveSmallIntegerField(
+        default=1, help_text="1 for the first transplant, 2 for the second, ..."
+    )
+    is_tandem = models.BooleanField(default=False, help_text="Part of a planned tandem.")
+    day_zero = models.DateField(help_text="The day the cells are infused.")
+    day_zero_confirmed = models.BooleanField(
+        default=False, help_text="Planned until the infusion is confirmed."
+    )
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # Kept by the services that plan and re-plan a course, so the follow-up list can filter
+    # 10,000 courses on plain columns instead of a subquery per course.
+    starts_on = models.DateField(
+        null=True, blank=True, editable=False, help_text="The first date of the plan."
+    )
+    day_100_milestone = models.ForeignKey(
+        "Milestone",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    history = HistoricalRecords(excluded_fields=["starts_on", "day_100_milestone"])
+
+    objects = CourseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["patient", "sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "sequence"],
+                name="course_sequence_unique_per_patient",
+                violation_error_message="This patient already has a course with this number.",
+            ),
+            models.CheckConstraint(
+                condition=Q(sequence__gte=1),
+                name="course_sequence_from_1",
+                violation_error_message="A course number starts at 1.",
+            ),
+        ]
+        permissions = [
+            ("move_day_zero", "Can move Day Zero"),
+            ("confirm_day_zero", "Can confirm the infusion on Day Zero"),
+            ("view_course_history", "Can see the change history of a course"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient.full_name}: {self.protocol.name} (#{self.sequence})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("course_detail", args=[self.code])
+
+    def day_number_on(self, day: date) -> int:
+        return schedule.day_number(day, self.day_zero)
+
+    def day_label_on(self, day: date) -> str:
+        """'Day +12' for a date."""
+        return schedule.day_label(self.day_number_on(day))
+
+    def phase_on(self, day: date) -> schedule.Phase:
+        return schedule.phase_of(day, self.day_zero)
+
+    @property
+    def start_date(self) -> date:
+        """The first date of the course's plan (the start of conditioning), or Day Zero."""
+        return self.starts_on or self.day_zero
+
+    @property
+    def first_day(self) -> int:
+        """The earliest day number of the course's plan (the start of conditioning)."""
+        return self.day_number_on(self.start_date)
+
+    @property
+    def sequence_label(self) -> str:
+        ordinal = {1: "1st", 2: "2nd", 3: "3rd"}.get(self.sequence, f"{self.sequence}th")
+        what = "procedure" if self.kind == Kind.PROCEDURE else "transplant"
+        return f"{ordinal} {what}" + (" (tandem)" if self.is_tandem else "")
+
+    def confirm_day_zero(self, *, by, today: date) -> None:
+        """Record that the infusion happened on Day Zero."""
+        if self.day_zero > today:
+            raise ValidationError("Day Zero is in the future; confirm it on or after the day.")
+        self.day_zero_confirmed = True
+        self._history_user = by
+        self.save(update_fields=["day_zero_confirmed"])
+
+
+class DayZeroMove(models.Model):
+    """Day Zero moved: from, to, who, when and why. Never edited, never deleted."""
+
+    course = models.ForeignKey(
+        TransplantCourse, on_delete=models.CASCADE, related_name="day_zero_moves"
+    )
+    from_date = models.DateField()
+    to_date = models.DateField()
+    reason = models.CharField(max_length=200, blank=True)
+    moved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    moved_at = models.DateTimeField(default=clock.now)
+    milestones_moved = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-moved_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_date=models.F("to_date")),
+                name="day_zero_move_changes_date",
+                violation_error_message="That is already Day Zero; choose another date.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course}: {self.from_date} → {self.to_date}"

@@ -1,0 +1,130 @@
+"""Course events: every clinical change, written once by the service that makes it.
+
+Append-only: a row is never edited or deleted by the app. The History page, and later caches
+and reminders, read these rows instead of reconstructing sentences from the field-level
+history tables (django-simple-history stays as that trail, admin edits included).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from tracker import clock
+from tracker.models.courses import TransplantCourse
+from tracker.models.patients import Patient
+
+
+class EventKind(models.TextChoices):
+    COURSE_STARTED = "course_started", "Course started"
+    DAY_ZERO_MOVED = "day_zero_moved", "Day Zero moved"
+    DAY_ZERO_CONFIRMED = "day_zero_confirmed", "Infusion confirmed"
+    MILESTONE_DONE = "milestone_done", "Milestone done"
+    MILESTONE_REOPENED = "milestone_reopened", "Milestone reopened"
+    MILESTONE_COMPUTED = "milestone_computed", "Engraftment computed"
+    ITEM_TICKED = "item_ticked", "Checklist item ticked"
+    ITEM_UNTICKED = "item_unticked", "Checklist item unticked"
+    COUNT_ADDED = "count_added", "Blood count added"
+    COUNT_CORRECTED = "count_corrected", "Blood count corrected"
+    COUNT_DELETED = "count_deleted", "Blood count deleted"
+    PORTAL_INVITED = "portal_invited", "Portal invitation"
+    FEED_RENEWED = "feed_renewed", "Calendar address renewed"
+    FEED_REVOKED = "feed_revoked", "Calendar subscription turned off"
+
+
+class CourseEventQuerySet(models.QuerySet["CourseEvent"]):
+    def for_course(self, course: TransplantCourse) -> CourseEventQuerySet:
+        """The course's own events and its patient's (invitations, calendar), newest first."""
+        return self.filter(
+            Q(course=course) | Q(course__isnull=True, patient_id=course.patient_id)
+        ).order_by("-at", "-id")
+
+
+class CourseEvent(models.Model):
+    """One clinical change: who, when, what, and the data needed to show it."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="events")
+    # Empty for what concerns the patient rather than one course (portal, calendar address).
+    course = models.ForeignKey(
+        TransplantCourse,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+    )
+    kind = models.CharField(max_length=30, choices=EventKind.choices)
+    at = models.DateTimeField(default=clock.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # The name at the time, so the record reads the same if the login is renamed or removed.
+    by_name = models.CharField(max_length=150, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = CourseEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["course", "-at"], name="event_course_at"),
+            models.Index(fields=["patient", "-at"], name="event_patient_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.at:%Y-%m-%d %H:%M})"
+
+
+def person(user: Any) -> str:
+    """Who made a change: full name, else username; "system" when nobody was logged in."""
+    if user is None:
+        return "system"
+    return str(user.get_full_name() or user.get_username())
+
+
+def event(
+    kind: EventKind,
+    *,
+    by: Any,
+    course: TransplantCourse | None = None,
+    patient: Patient | None = None,
+    **data: Any,
+) -> CourseEvent:
+    """An unsaved event (for bulk writes); `record` saves one."""
+    if patient is None:
+        if course is None:
+            raise ValueError("An event belongs to a course or a patient.")
+        patient_id = course.patient_id
+    else:
+        patient_id = patient.pk
+    return CourseEvent(
+        patient_id=patient_id,
+        course=course,
+        kind=kind,
+        at=clock.now(),
+        by=by,
+        by_name=person(by),
+        data=data,
+    )
+
+
+def record(
+    kind: EventKind,
+    *,
+    by: Any,
+    course: TransplantCourse | None = None,
+    patient: Patient | None = None,
+    **data: Any,
+) -> CourseEvent:
+    """Write one event now (call it inside the service's transaction)."""
+    row = event(kind, by=by, course=course, patient=patient, **data)
+    row.save()
+    return row

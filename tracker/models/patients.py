@@ -1,0 +1,113 @@
+"""Patients: who they are, their portal login and their calendar subscription secret."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from tracker import clock
+
+
+class PatientQuerySet(models.QuerySet["Patient"]):
+    def visible_to(self, user) -> PatientQuerySet:
+        """The care team sees every patient; a patient sees only themselves."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.has_perm("tracker.view_patient"):
+            return self
+        return self.filter(user=user)
+
+    def search(self, text: str) -> PatientQuerySet:
+        query = Q()
+        for word in text.split():
+            query &= (
+                Q(mrn__icontains=word)
+                | Q(given_name__icontains=word)
+                | Q(family_name__icontains=word)
+            )
+        return self.filter(query)
+
+
+def normalise_mrn(raw: str) -> str:
+    return re.sub(r"\s+", "", raw).upper()
+
+
+def validate_mrn(value: str) -> None:
+    if not re.fullmatch(settings.MRN_PATTERN, value):
+        raise ValidationError(f"This is not a valid MRN: {settings.MRN_HELP}")
+
+
+def validate_not_future(value: date) -> None:
+    if value > clock.today():
+        raise ValidationError("The date of birth cannot be in the future.")
+
+
+class Patient(models.Model):
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    mrn = models.CharField("MRN", max_length=20, unique=True, validators=[validate_mrn])
+    given_name = models.CharField(max_length=80)
+    family_name = models.CharField(max_length=80)
+    date_of_birth = models.DateField(validators=[validate_not_future])
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="patient",
+        help_text="The patient's own portal login, if invited.",
+    )
+    feed_token = models.CharField(
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Secret in the calendar subscription address; empty when revoked.",
+    )
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+    history = HistoricalRecords(excluded_fields=["feed_token"])
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["family_name", "given_name", "mrn"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(mrn=""),
+                name="patient_mrn_not_empty",
+                violation_error_message="Enter the patient’s MRN.",
+            ),
+        ]
+        permissions = [
+            ("invite_patient", "Can invite a patient to the portal"),
+            ("manage_calendar_feed", "Can revoke or renew a patient's calendar feed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.mrn})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("patient_detail", args=[self.code])
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    def renew_feed_token(self) -> str:
+        """A new calendar subscription secret; the old address stops working."""
+        self.feed_token = secrets.token_urlsafe(32)
+        self.save(update_fields=["feed_token"])
+        return self.feed_token
+
+    def revoke_feed_token(self) -> None:
+        self.feed_token = None
+        self.save(update_fields=["feed_token"])

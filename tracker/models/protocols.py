@@ -1,0 +1,169 @@
+"""Protocols and their steps: the shipped library a course is planned from."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from tracker.models.choices import Audience, DonorType, Engraftment, GraftSource, Kind
+from tracker.rules import schedule
+
+
+class ProtocolManager(models.Manager["Protocol"]):
+    def get_by_natural_key(self, slug: str) -> Protocol:
+        return self.get(slug=slug)
+
+
+class Protocol(models.Model):
+    """A reusable plan, e.g. 'Allogeneic, reduced intensity (Flu/Mel)'."""
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    graft_source = models.CharField(
+        max_length=20, choices=GraftSource.choices, help_text="The usual graft source."
+    )
+    donor_type = models.CharField(
+        max_length=30, choices=DonorType.choices, blank=True, help_text="The usual donor."
+    )
+    summary = models.TextField(blank=True, help_text="What this protocol is, for the team.")
+    is_active = models.BooleanField(default=True, help_text="Offered when starting a course.")
+    graft_failure_day = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Alert for primary graft failure when neutrophils have not engrafted by this "
+        "day (CIBMTR: Day +30 for marrow or blood stem cells, Day +42 for cord blood). "
+        "Empty for procedures without engraftment.",
+    )
+    history = HistoricalRecords()
+
+    objects = ProtocolManager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+
+class ProtocolStepManager(models.Manager["ProtocolStep"]):
+    def get_by_natural_key(self, protocol_slug: str, key: str) -> ProtocolStep:
+        return self.get(protocol__slug=protocol_slug, key=key)
+
+
+class ProtocolStep(models.Model):
+    """One planned thing in a protocol, anchored on Day Zero in days or calendar months."""
+
+    protocol = models.ForeignKey(Protocol, on_delete=models.CASCADE, related_name="steps")
+    key = models.SlugField(max_length=60, help_text="Stable name within the protocol.")
+    title = models.CharField(max_length=160)
+    day = models.IntegerField(
+        null=True, blank=True, help_text="Day number (negative before Day Zero)."
+    )
+    months = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Calendar months after Day Zero (instead of a day)."
+    )
+    window_before = models.PositiveSmallIntegerField(default=0, help_text="Days before due.")
+    window_after = models.PositiveSmallIntegerField(default=0, help_text="Days after due.")
+    repeat_every_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    repeat_until_day = models.IntegerField(null=True, blank=True)
+    audience = models.CharField(max_length=20, choices=Audience.choices, default=Audience.BOTH)
+    patient_text = models.TextField(blank=True, help_text="Plain words for the patient.")
+    checklist = models.TextField(blank=True, help_text="Checklist items, one per line.")
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order on the same day.")
+    engraftment = models.CharField(
+        max_length=20,
+        choices=Engraftment.choices,
+        blank=True,
+        help_text="Completed automatically with the engraftment date the blood counts show.",
+    )
+    is_day_100_evaluation = models.BooleanField(
+        "Day-100 evaluation",
+        default=False,
+        help_text="The Day-100 evaluation the follow-up list tracks (one per protocol).",
+    )
+    history = HistoricalRecords()
+
+    objects = ProtocolStepManager()
+
+    class Meta:
+        ordering = ["protocol", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["protocol", "key"],
+                name="step_key_unique",
+                violation_error_message="This protocol already has a step with this key.",
+            ),
+            models.UniqueConstraint(
+                fields=["protocol"],
+                condition=Q(is_day_100_evaluation=True),
+                name="one_day_100_evaluation_per_protocol",
+                violation_error_message="This protocol already has a Day-100 evaluation step.",
+            ),
+            models.UniqueConstraint(
+                fields=["protocol", "engraftment"],
+                condition=~Q(engraftment=""),
+                name="one_engraftment_step_of_each_kind_per_protocol",
+                violation_error_message=(
+                    "This protocol already has a step for this kind of engraftment."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(day__isnull=False, months__isnull=True)
+                | Q(day__isnull=True, months__isnull=False),
+                name="step_anchored_on_day_or_months",
+                violation_error_message=(
+                    "Give the step either a day number or a number of months after Day Zero, "
+                    "not both."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(repeat_every_days__isnull=True, repeat_until_day__isnull=True)
+                | Q(
+                    repeat_every_days__gte=1,
+                    repeat_until_day__isnull=False,
+                    day__isnull=False,
+                    repeat_until_day__gte=models.F("day"),
+                ),
+                name="step_repeat_complete",
+                violation_error_message=(
+                    "A repeated step needs a day, how often it repeats, and a last day on or "
+                    "after its day."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.protocol.slug}: {self.title}"
+
+    def natural_key(self) -> tuple[str, str]:
+        return (*self.protocol.natural_key(), self.key)
+
+    natural_key.dependencies = ["tracker.protocol"]
+
+    @property
+    def checklist_items(self) -> list[str]:
+        return [line.strip() for line in self.checklist.splitlines() if line.strip()]
+
+    def rule(self) -> schedule.StepRule:
+        return schedule.StepRule(
+            key=self.key,
+            day=self.day,
+            months=self.months,
+            window_before=self.window_before,
+            window_after=self.window_after,
+            repeat_every_days=self.repeat_every_days,
+            repeat_until_day=self.repeat_until_day,
+        )
+
+    def clean(self) -> None:
+        try:
+            self.rule()
+        except ValueError as error:
+            message = str(error).split(": ", 1)[-1]
+            raise ValidationError(message[0].upper() + message[1:] + ".") from None

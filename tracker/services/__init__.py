@@ -1,0 +1,35 @@
+"""Writes that span models, by area. Each runs in one transaction, takes the course lock
+first (`lock_course`), and writes a course event for every clinical change it makes.
+
+The public services are importable from here: `tracker.services.start_course(...)`.
+"""
+
+from tracker.services.counts import apply_engraftment, correct_count, delete_count, record_counts
+from tracker.services.courses import (
+    confirm_day_zero,
+    lock_course,
+    move_day_zero,
+    preview_day_zero_move,
+    start_course,
+    titled,
+)
+from tracker.services.milestones import complete_milestone, reopen_milestone, tick_item
+from tracker.services.patients import change_feed, invite_patient
+
+__all__ = [
+    "apply_engraftment",
+    "change_feed",
+    "complete_milestone",
+    "confirm_day_zero",
+    "correct_count",
+    "delete_count",
+    "invite_patient",
+    "lock_course",
+    "move_day_zero",
+    "preview_day_zero_move",
+    "record_counts",
+    "reopen_milestone",
+    "start_course",
+    "tick_item",
+    "titled",
+]

@@ -1,0 +1,149 @@
+"""Blood counts: add, correct, delete; the engraftment milestones follow the counts."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from simple_history.utils import bulk_create_with_history
+
+from tracker.models import (
+    BloodCount,
+    CourseEvent,
+    Engraftment,
+    EventKind,
+    Milestone,
+    TransplantCourse,
+)
+from tracker.models.events import event, record
+from tracker.queries.engraftment import engraftment_status
+from tracker.services.courses import lock_course
+
+COUNT_FIELDS = ("drawn_on", "anc", "platelets", "platelet_transfusion")
+
+
+def _shown(value: Any) -> Any:
+    """A count's value as the event keeps it (JSON): dates and decimals as text."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _values(count: BloodCount) -> dict[str, Any]:
+    return {field: _shown(getattr(count, field)) for field in COUNT_FIELDS}
+
+
+def apply_engraftment(
+    *, course: TransplantCourse, by: AbstractBaseUser, today: date
+) -> list[Milestone]:
+    """Complete (or reopen) the engraftment milestones the counts decide; return those changed.
+
+    A milestone completed by hand is left alone; one completed from the counts follows them:
+    it takes the engraftment date, moves with a correction, and reopens when the rule no
+    longer holds. Call it under the course lock, so it sees every count.
+    """
+    status = engraftment_status(course, course.blood_counts.all(), today=today)
+    results = {
+        Engraftment.NEUTROPHIL: status.neutrophils,
+        Engraftment.PLATELET: status.platelets_20,
+    }
+    changed = []
+    milestones = course.milestones.select_related("step", "completed_by").exclude(
+        step__engraftment=""
+    )
+    for milestone in milestones:
+        result = results[Engraftment(milestone.step.engraftment)]
+        if milestone.is_done and not milestone.computed:
+            continue
+        if result.engrafted and result.date is not None and milestone.completed_on != result.date:
+            milestone.complete_from_counts(by=by, on=result.date)
+            record(
+                EventKind.MILESTONE_COMPUTED,
+                by=by,
+                course=course,
+                milestone=str(milestone.code),
+                title=milestone.title,
+                on=result.date.isoformat(),
+                reason=result.reason,
+            )
+            changed.append(milestone)
+        elif not result.engrafted and milestone.is_done:
+            was_done_on = milestone.completed_on
+            milestone.reopen(by=by)
+            record(
+                EventKind.MILESTONE_REOPENED,
+                by=by,
+                course=course,
+                milestone=str(milestone.code),
+                title=milestone.title,
+                was_done_on=was_done_on.isoformat() if was_done_on else None,
+                computed=True,
+                reason=result.reason,
+            )
+            changed.append(milestone)
+    return changed
+
+
+@transaction.atomic
+def record_counts(
+    *, course: TransplantCourse, rows: list[dict[str, Any]], by: AbstractBaseUser, today: date
+) -> list[Milestone]:
+    """Save validated count rows (drawn_on, anc, platelets, platelet_transfusion) all at once."""
+    course = lock_course(course)
+    counts = [BloodCount(course=course, entered_by=by, **row) for row in rows]
+    bulk_create_with_history(counts, BloodCount, default_user=by)
+    CourseEvent.objects.bulk_create(
+        event(EventKind.COUNT_ADDED, by=by, course=course, count=str(c.code), **_values(c))
+        for c in counts
+    )
+    return apply_engraftment(course=course, by=by, today=today)
+
+
+@transaction.atomic
+def correct_count(
+    *, count: BloodCount, values: dict[str, Any], by: AbstractBaseUser, today: date
+) -> list[Milestone]:
+    """Change the values the user changed; the history records only those."""
+    course = lock_course(count.course)
+    fresh = BloodCount.objects.filter(pk=count.pk).first()
+    if fresh is None:  # a colleague deleted it a moment ago
+        return []
+    count = fresh
+    changes = {
+        field: [_shown(getattr(count, field)), _shown(value)]
+        for field, value in values.items()
+        if getattr(count, field) != value
+    }
+    if not changes:
+        return []
+    for field in changes:
+        setattr(count, field, values[field])
+    count._history_user = by  # type: ignore[attr-defined]
+    count.save(update_fields=list(changes))
+    record(
+        EventKind.COUNT_CORRECTED,
+        by=by,
+        course=course,
+        count=str(count.code),
+        drawn_on=count.drawn_on.isoformat(),
+        changes=changes,
+    )
+    return apply_engraftment(course=course, by=by, today=today)
+
+
+@transaction.atomic
+def delete_count(*, count: BloodCount, by: AbstractBaseUser, today: date) -> list[Milestone]:
+    course = lock_course(count.course)
+    fresh = BloodCount.objects.filter(pk=count.pk).first()
+    if fresh is None:  # deleted already: a second click, or a colleague
+        return []
+    count = fresh
+    record(EventKind.COUNT_DELETED, by=by, course=course, count=str(count.code), **_values(count))
+    count._history_user = by  # type: ignore[attr-defined]
+    count.delete()
+    return apply_engraftment(course=course, by=by, today=today)

@@ -1,0 +1,251 @@
+"""Starting a course from a protocol, moving and confirming Day Zero."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max, Min
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from tracker import clock
+from tracker.models import (
+    ChecklistItem,
+    DayZeroMove,
+    EventKind,
+    Milestone,
+    Patient,
+    Protocol,
+    ProtocolStep,
+    TransplantCourse,
+)
+from tracker.models.events import record
+from tracker.rules import schedule
+
+# The field-level history's change reasons (django-simple-history).
+PLANNED_FROM_PROTOCOL = "Planned from protocol"
+DEFAULT_MOVE_REASON = "Day Zero moved"
+
+
+def lock_course(course: TransplantCourse) -> TransplantCourse:
+    """The course row, locked for this transaction: every write to a course takes it first."""
+    return (
+        TransplantCourse.objects.select_for_update()
+        .select_related("patient", "protocol")
+        .get(pk=course.pk)
+    )
+
+
+def _steps(protocol: Protocol) -> dict[str, ProtocolStep]:
+    return {step.key: step for step in protocol.steps.all()}
+
+
+def _create_milestones(
+    course: TransplantCourse,
+    planned: Sequence[schedule.PlannedMilestone],
+    steps: dict[str, ProtocolStep],
+    *,
+    by: AbstractBaseUser,
+) -> tuple[list[Milestone], int]:
+    """The milestones and their checklist items; returns the milestones and the item count."""
+    milestones = [
+        Milestone(
+            course=course,
+            step=steps[p.key],
+            occurrence=p.occurrence,
+            due_date=p.due_date,
+            window_start=p.window_start,
+            window_end=p.window_end,
+        )
+        for p in planned
+    ]
+    created = bulk_create_with_history(
+        milestones, Milestone, default_user=by, default_change_reason=PLANNED_FROM_PROTOCOL
+    )
+    # SQLite and PostgreSQL both return primary keys from bulk_create, but bulk_create_with_history
+    # may re-read rows; fetch by code to be certain every item points at a saved milestone.
+    saved = {m.code: m for m in Milestone.objects.filter(code__in=[m.code for m in created])}
+    items = [
+        ChecklistItem(milestone=saved[milestone.code], text=text, position=position)
+        for milestone in milestones
+        for position, text in enumerate(milestone.step.checklist_items)
+    ]
+    bulk_create_with_history(
+        items, ChecklistItem, default_user=by, default_change_reason=PLANNED_FROM_PROTOCOL
+    )
+    return list(saved.values()), len(items)
+
+
+@transaction.atomic
+def start_course(
+    *,
+    patient: Patient,
+    protocol: Protocol,
+    day_zero: date,
+    by: AbstractBaseUser,
+    graft_source: str = "",
+    donor_type: str | None = None,
+    is_tandem: bool = False,
+) -> TransplantCourse:
+    """Start a course from a protocol: the course, its dated milestones and their checklists."""
+    # Lock the patient's row so two coordinators cannot take the same sequence number.
+    Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    if patient.courses.filter(protocol=protocol, day_zero=day_zero).exists():
+        raise ValidationError(
+            {
+                "day_zero": "This patient already has a course on this protocol with this "
+                "Day Zero. Open it from the patient's page."
+            }
+        )
+    last = patient.courses.aggregate(last=Max("sequence"))["last"] or 0
+    course = TransplantCourse(
+        patient=patient,
+        protocol=protocol,
+        kind=protocol.kind,
+        graft_source=graft_source or protocol.graft_source,
+        donor_type=protocol.donor_type if donor_type is None else donor_type,
+        sequence=last + 1,
+        is_tandem=is_tandem,
+        day_zero=day_zero,
+        created_by=by,
+    )
+    course.full_clean()
+    course._history_user = by  # type: ignore[attr-defined]
+    course.save()
+    steps = _steps(protocol)
+    planned = schedule.plan(day_zero, [step.rule() for step in steps.values()])
+    milestones, items = _create_milestones(course, planned, steps, by=by)
+    _keep_bookkeeping(course)
+    record(
+        EventKind.COURSE_STARTED,
+        by=by,
+        course=course,
+        protocol=protocol.name,
+        day_zero=day_zero.isoformat(),
+        milestones=len(milestones),
+        items=items,
+    )
+    return course
+
+
+def _keep_bookkeeping(course: TransplantCourse) -> None:
+    """Refresh the course's start date and Day-100 milestone after (re-)planning."""
+    first = course.milestones.aggregate(first=Min("due_date"))["first"]
+    course.starts_on = min(first, course.day_zero) if first else course.day_zero
+    course.day_100_milestone = (
+        course.milestones.filter(step__is_day_100_evaluation=True).order_by("occurrence").first()
+    )
+    # Derived bookkeeping, not clinical data: no history row of its own.
+    course.skip_history_when_saving = True  # type: ignore[attr-defined]
+    try:
+        course.save(update_fields=["starts_on", "day_100_milestone"])
+    finally:
+        del course.skip_history_when_saving  # type: ignore[attr-defined]
+
+
+def _replan(
+    course: TransplantCourse,
+    day_zero: date,
+    milestones: Iterable[Milestone],
+    steps: dict[str, ProtocolStep],
+) -> schedule.Replan:
+    return schedule.replan(
+        old_day_zero=course.day_zero,
+        new_day_zero=day_zero,
+        rules=[step.rule() for step in steps.values()],
+        existing=[m.existing() for m in milestones],
+    )
+
+
+def preview_day_zero_move(*, course: TransplantCourse, day_zero: date) -> schedule.Replan:
+    """What moving Day Zero would do, without changing anything (the move applies the same)."""
+    milestones = course.milestones.select_related("step")
+    return _replan(course, day_zero, milestones, _steps(course.protocol))
+
+
+def titled(
+    course: TransplantCourse, changes: tuple[schedule.MilestoneChange, ...]
+) -> list[tuple[str, schedule.MilestoneChange]]:
+    """Pair each change with its milestone's title, for showing it to people."""
+    titles = {step.key: step.title for step in course.protocol.steps.all()}
+    return [(titles.get(change.existing.key, change.existing.key), change) for change in changes]
+
+
+@transaction.atomic
+def move_day_zero(
+    *, course: TransplantCourse, day_zero: date, by: AbstractBaseUser, reason: str = ""
+) -> schedule.Replan:
+    """Move Day Zero and every date that hangs off it; record the move.
+
+    Pending milestones take their new dates. Completed ones keep their completion date and
+    show as done out of window where it now falls outside. Nothing is deleted.
+    """
+    course = lock_course(course)
+    if day_zero == course.day_zero:
+        raise ValidationError({"day_zero": "That is already Day Zero; choose another date."})
+    milestones = {(m.step.key, m.occurrence): m for m in course.milestones.select_related("step")}
+    steps = _steps(course.protocol)
+    result = _replan(course, day_zero, milestones.values(), steps)
+    reason_text = reason or DEFAULT_MOVE_REASON
+    moved = []
+    for change in result.moved:
+        milestone = milestones[(change.existing.key, change.existing.occurrence)]
+        milestone.due_date = change.due_date
+        milestone.window_start = change.window_start
+        milestone.window_end = change.window_end
+        moved.append(milestone)
+    bulk_update_with_history(
+        moved,
+        Milestone,
+        ["due_date", "window_start", "window_end"],
+        default_user=by,
+        default_change_reason=reason_text,
+    )
+    added, added_items = [], 0
+    if result.added:
+        added, added_items = _create_milestones(course, result.added, steps, by=by)
+    # What the coordinator was shown: planned dates (done ones keep their real date).
+    planned_moved = len(result.pending_moved)
+    DayZeroMove.objects.create(
+        course=course,
+        from_date=course.day_zero,
+        to_date=day_zero,
+        reason=reason,
+        moved_by=by,
+        moved_at=clock.now(),
+        milestones_moved=planned_moved,
+    )
+    was_confirmed = course.day_zero_confirmed
+    record(
+        EventKind.DAY_ZERO_MOVED,
+        by=by,
+        course=course,
+        from_date=course.day_zero.isoformat(),
+        to_date=day_zero.isoformat(),
+        reason=reason,
+        planned_moved=planned_moved,
+        added=len(added),
+        added_items=added_items,
+        unconfirmed=was_confirmed,
+    )
+    course.day_zero = day_zero
+    # A moved infusion has not happened yet on its new day unless someone confirms it again.
+    course.day_zero_confirmed = False
+    course._history_user = by  # type: ignore[attr-defined]
+    course._change_reason = reason_text  # type: ignore[attr-defined]
+    course.save(update_fields=["day_zero", "day_zero_confirmed"])
+    _keep_bookkeeping(course)
+    return result
+
+
+@transaction.atomic
+def confirm_day_zero(*, course: TransplantCourse, by: AbstractBaseUser, today: date) -> None:
+    """Record that the infusion happened on Day Zero (once; a second click changes nothing)."""
+    course = lock_course(course)
+    if course.day_zero_confirmed:
+        return
+    course.confirm_day_zero(by=by, today=today)
+    record(EventKind.DAY_ZERO_CONFIRMED, by=by, course=course, day_zero=course.day_zero.isoformat())

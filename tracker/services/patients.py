@@ -1,0 +1,107 @@
+"""The patient's portal login and calendar subscription."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from tracker import roles
+from tracker.models import EventKind, Patient
+from tracker.models.events import record
+
+
+def _free_username(patient: Patient) -> str:
+    """'patient-<mrn>', or with a number after it when that login exists already (unlinked)."""
+    users = get_user_model().objects
+    base = f"patient-{patient.mrn.lower()}"
+    username, number = base, 1
+    while users.filter(username=username).exists():
+        number += 1
+        username = f"{base}-{number}"
+    return username
+
+
+@transaction.atomic
+def invite_patient(
+    *, patient: Patient, email: str, by: AbstractBaseUser, build_url: Callable[[str], str]
+) -> str:
+    """Give a patient a portal login (once) and return a one-time link to set its password.
+
+    `build_url` turns a path into an absolute address (request.build_absolute_uri). The link
+    stops working once the password is set. It is e-mailed, once the transaction has
+    committed, when an address is given.
+    """
+    patient = Patient.objects.select_for_update().select_related("user").get(pk=patient.pk)
+    user = patient.user
+    new_login = user is None
+    if user is None:
+        user = get_user_model()(username=_free_username(patient), email=email)
+        user.first_name, user.last_name = patient.given_name, patient.family_name
+        user.set_unusable_password()
+        user.full_clean()
+        user.save()
+        user.groups.add(Group.objects.get(name=roles.PATIENT))
+        patient.user = user
+        patient._history_user = by  # type: ignore[attr-defined]
+        patient.save(update_fields=["user"])
+    elif email and email != user.email:
+        user.email = email
+        user.full_clean(exclude=["password", "username"])
+        user.save(update_fields=["email"])
+    path = reverse(
+        "password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    link = build_url(path)
+    address = user.email
+    if address:
+        message = (
+            f"Hello {patient.given_name},\n\nYour transplant team has invited you to see "
+            f"your transplant calendar online. Open this link to choose a password:\n\n"
+            f"{link}\n\nYour username is {user.get_username()}. The link works once.\n"
+        )
+        transaction.on_commit(
+            lambda: send_mail(
+                subject="Your transplant calendar: set your password",
+                message=message,
+                from_email=None,
+                recipient_list=[address],
+            )
+        )
+    record(
+        EventKind.PORTAL_INVITED,
+        by=by,
+        patient=patient,
+        username=user.get_username(),
+        new_login=new_login,
+        emailed=bool(address),
+    )
+    return link
+
+
+FeedAction = Literal["renew", "revoke"]
+
+
+@transaction.atomic
+def change_feed(*, patient: Patient, action: FeedAction, by: AbstractBaseUser) -> Patient:
+    """Renew (a new secret address; the old one stops working) or revoke the calendar feed."""
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    if action == "renew":
+        patient.renew_feed_token()
+        record(EventKind.FEED_RENEWED, by=by, patient=patient)
+    else:
+        patient.revoke_feed_token()
+        record(EventKind.FEED_REVOKED, by=by, patient=patient)
+    return patient

@@ -1,0 +1,50 @@
+"""Template filters (built in, see settings.TEMPLATES): they format, they never compute dates."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django import template
+
+from tracker.models import Milestone, TransplantCourse
+from tracker.rules import schedule
+
+register = template.Library()
+
+
+@register.filter
+def status_on(milestone: Milestone, today: date) -> schedule.Status:
+    """`{{ milestone|status_on:today }}`: its status on the day the view passed in."""
+    return milestone.status_on(today)
+
+
+@register.filter
+def as_date(value: str | None) -> date | None:
+    """An ISO date kept in an event's data, as a date for the `date` filter."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@register.filter
+def day_label_on(course: TransplantCourse, day: date) -> str:
+    """`{{ course|day_label_on:today }}`: 'Day +12'."""
+    return course.day_label_on(day)
+
+
+@register.filter
+def event_value(value: object) -> str:
+    """A value kept in an event's data, as people read it: yes/no, a date, or "—" for none."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        try:
+            return f"{date.fromisoformat(value):%-d %b %Y}"
+        except ValueError:
+            return value
+    return str(value)

@@ -1,0 +1,108 @@
+"""Blood counts on the course page: add, paste, correct and delete, in place.
+
+The counts section (`<section id="counts">`) is the one swap target of every form in it: each
+answers an htmx request with the whole section (counts, engraftment, charts) and the
+milestones the counts completed or reopened, out of band.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tracker import clock, services
+from tracker.access import get_blood_count_for, get_course_for, require
+from tracker.forms import BloodCountForm, PastedCountsForm
+from tracker.http import AuthenticatedRequest
+from tracker.models import Milestone, TransplantCourse
+from tracker.views.course_page import counts_context, course_page
+
+
+def _counts_response(
+    request: AuthenticatedRequest,
+    course: TransplantCourse,
+    *,
+    changed: Sequence[Milestone] = (),
+    **forms: Any,
+) -> HttpResponse:
+    """The counts section in place (htmx) with changed milestones out of band, or a page."""
+    if request.htmx:
+        context = counts_context(course, clock.today(), **forms)
+        context["changed_milestones"] = changed
+        return TemplateResponse(request, "courses/detail.html#counts", context)
+    if forms:
+        return course_page(request, course, **forms)
+    return redirect(f"{course.get_absolute_url()}#counts")
+
+
+@require_POST
+@login_required
+def counts_add(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
+    course = get_course_for(request.user, code)
+    require(request.user, "add_bloodcount")
+    form = BloodCountForm(request.POST, course=course)
+    if not form.is_valid():
+        return _counts_response(request, course, count_form=form)
+    changed = services.record_counts(
+        course=course, rows=[form.cleaned_data], by=request.user, today=clock.today()
+    )
+    return _counts_response(request, course, changed=changed)
+
+
+@require_POST
+@login_required
+def counts_paste(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
+    course = get_course_for(request.user, code)
+    require(request.user, "add_bloodcount")
+    form = PastedCountsForm(request.POST, course=course)
+    if not form.is_valid():
+        return _counts_response(request, course, paste_form=form)
+    rows = [line.values() for line in form.cleaned_data["lines"]]
+    changed = services.record_counts(course=course, rows=rows, by=request.user, today=clock.today())
+    if not request.htmx:
+        messages.success(request, f"{len(rows)} count{'s' if len(rows) != 1 else ''} saved.")
+    return _counts_response(request, course, changed=changed)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def count_edit(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
+    """GET: the row as a form (htmx swaps the row); POST: the corrected counts section."""
+    count = get_blood_count_for(request.user, code)
+    require(request.user, "change_bloodcount")
+    course = count.course
+    form = BloodCountForm(request.POST or None, instance=count, course=course)
+    if request.method == "POST":
+        if not form.is_valid():
+            return _counts_response(request, course, edit_form=form)
+        changed = services.correct_count(
+            count=count,
+            values={field: form.cleaned_data[field] for field in form.changed_data},
+            by=request.user,
+            today=clock.today(),
+        )
+        return _counts_response(request, course, changed=changed)
+    if request.htmx:
+        context = {"edit_form": form, "count": count, "course": course}
+        return TemplateResponse(request, "courses/detail.html#edit_row", context)
+    return TemplateResponse(
+        request, "courses/count_edit.html", {"edit_form": form, "count": count, "course": course}
+    )
+
+
+@require_POST
+@login_required
+def count_delete(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
+    count = get_blood_count_for(request.user, code)
+    require(request.user, "delete_bloodcount")
+    course = count.course
+    changed = services.delete_count(count=count, by=request.user, today=clock.today())
+    return _counts_response(request, course, changed=changed)

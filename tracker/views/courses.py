@@ -1,0 +1,105 @@
+"""Starting a course, the course page, moving and confirming Day Zero."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.template.defaultfilters import pluralize
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from tracker import clock, services
+from tracker.access import get_course_for, get_patient_for, require
+from tracker.forms import CourseStartForm, DayZeroMoveForm
+from tracker.http import AuthenticatedRequest
+from tracker.views.course_page import course_page
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def course_start(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
+    patient = get_patient_for(request.user, code)
+    require(request.user, "add_transplantcourse")
+    form = CourseStartForm(request.POST or None, patient=patient)
+    if request.method == "POST" and form.is_valid():
+        try:
+            course = services.start_course(
+                patient=patient,
+                protocol=form.cleaned_data["protocol"],
+                day_zero=form.cleaned_data["day_zero"],
+                by=request.user,
+                graft_source=form.cleaned_data["graft_source"],
+                donor_type=form.cleaned_data["donor_type"] or None,
+                is_tandem=form.cleaned_data["is_tandem"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Course started: {course.protocol.name}.")
+            return redirect(course)
+    return TemplateResponse(request, "courses/start.html", {"patient": patient, "form": form})
+
+
+@require_GET
+@login_required
+def course_detail(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
+    course = get_course_for(request.user, code)
+    if not request.user.has_perm("tracker.view_transplantcourse"):
+        return redirect(f"{reverse('my_page')}?course={course.code}")
+    response = course_page(request, course)
+    if request.htmx:
+        response.template_name = "courses/detail.html#timeline"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def day_zero_move(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
+    course = get_course_for(request.user, code)
+    require(request.user, "move_day_zero")
+    form = DayZeroMoveForm(request.POST or None, course=course)
+    preview = out_of_window = None
+    if request.method == "POST" and form.is_valid():
+        day_zero = form.cleaned_data["day_zero"]
+        if "confirm" in request.POST:
+            try:
+                result = services.move_day_zero(
+                    course=course,
+                    day_zero=day_zero,
+                    by=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError:  # a second click, or a colleague, moved it a moment ago
+                messages.info(request, f"Day Zero is already {day_zero:%-d %b %Y}.")
+                return redirect(course)
+            moved = len(result.pending_moved)
+            messages.success(
+                request,
+                f"Day Zero moved to {day_zero:%-d %b %Y}; "
+                f"{moved} planned date{pluralize(moved)} moved.",
+            )
+            return redirect(course)
+        preview = services.preview_day_zero_move(course=course, day_zero=day_zero)
+        out_of_window = services.titled(course, preview.out_of_window)
+    context = {"course": course, "form": form, "preview": preview, "out_of_window": out_of_window}
+    return TemplateResponse(request, "courses/move.html", context)
+
+
+@require_POST
+@login_required
+def day_zero_confirm(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
+    course = get_course_for(request.user, code)
+    require(request.user, "confirm_day_zero")
+    try:
+        services.confirm_day_zero(course=course, by=request.user, today=clock.today())
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, "Day Zero is confirmed: the infusion happened.")
+    return redirect(course)

@@ -1,0 +1,54 @@
+"""Where a login lands, and the patient's own page."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_GET
+
+from tracker import clock
+from tracker.access import own_courses
+from tracker.http import AuthenticatedRequest
+from tracker.models import Kind, Patient
+from tracker.rules import schedule
+from tracker.rules.plain_language import phase_explanation
+from tracker.views.calendars import feed_context
+
+
+@require_GET
+@login_required
+def home(request: AuthenticatedRequest) -> HttpResponse:
+    if request.user.has_perm("tracker.view_transplantcourse"):
+        return redirect("follow_up")
+    if Patient.objects.filter(user=request.user).exists():
+        return redirect("my_page")
+    return TemplateResponse(request, "no_role.html", status=403)
+
+
+@require_GET
+@login_required
+def my_page(request: AuthenticatedRequest) -> HttpResponse:
+    """The patient's own page: today's day, the phase in plain words, what comes next."""
+    today = clock.today()
+    patient, courses, course = own_courses(request.user, request.GET.get("course"), today=today)
+    if patient is None:
+        return redirect("home")
+    context = {"patient": patient, "courses": courses, "course": course, "today": today}
+    context.update(feed_context(request, patient))
+    if course is not None:
+        milestones = list(
+            course.milestones.for_patient().select_related("step").prefetch_related("items")
+        )
+        past, soon, later = schedule.split_for_patient(milestones, today)
+        phase = schedule.current_phase(course.day_zero, today, first_day=course.first_day)
+        context.update(
+            today_label=course.day_label_on(today),
+            explanation=phase_explanation(phase, procedure=course.kind == Kind.PROCEDURE),
+            phase=phase,
+            past=past,
+            soon=soon,
+            later=later,
+        )
+    return TemplateResponse(request, "me/page.html", context)

@@ -11,16 +11,6 @@ from tracker import roles
 TODAY = date(2026, 11, 21)
 
 
-def pytest_collection_modifyitems(config, items):
-    """Run the browser tests last.
-
-    They use a live server, so their database is flushed after each; that also removes the
-    role groups the migrations made. They restore those for themselves (serialized_rollback),
-    but tests running after them would find no groups.
-    """
-    items.sort(key=lambda item: "e2e" in item.nodeid.split("/"))
-
-
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,12 +1,14 @@
 """Factories for tests: invented people, a small protocol, courses planned by the service."""
 
+import importlib
 from datetime import date
 
 import factory
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from tracker import services
+from tracker import roles, services
 from tracker.models import Kind, Patient, Protocol, ProtocolStep
 
 PASSWORD = "correct-horse-battery"  # noqa: S105 (test-only)
@@ -23,8 +25,22 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password(PASSWORD)
 
 
+def ensure_role_groups() -> None:
+    """The role groups, made by the migrations' own code if they are missing.
+
+    A test with a live server (the browser tests) ends by emptying the database, which takes
+    the groups the migrations made with it; any test after it makes them again here, so no
+    test depends on the order the suite runs in.
+    """
+    if Group.objects.filter(name=roles.PATIENT).exists():
+        return
+    importlib.import_module("tracker.migrations.0003_role_groups").create_groups(apps, None)
+    importlib.import_module("tracker.migrations.0006_blood_count_permissions").grant(apps, None)
+
+
 def user_in(group_name: str, **kwargs):
     """A user in one of the role groups (tracker.roles)."""
+    ensure_role_groups()
     user = UserFactory(**kwargs)
     user.groups.add(Group.objects.get(name=group_name))
     return user

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -9,11 +10,14 @@ from urllib.parse import urlencode, urlsplit
 from django.conf import settings
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.models import User
+from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import resolve_url
 from django.template.response import TemplateResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.middleware import HtmxDetails
+
+logger = logging.getLogger(__name__)
 
 
 class Request(HttpRequest):
@@ -78,10 +82,11 @@ class HtmxLoginMiddleware:
 
 
 class BadRequestBodyMiddleware:
-    """A form body that is not UTF-8 is the sender's mistake: a 400 page, not a 500.
+    """A form body that is not UTF-8 is the sender's mistake: a plain 400 page, not an error.
 
-    Django decodes form fields lazily; one that does not decode raises UnicodeDecodeError
-    deep inside a view. Reading the form here, first, turns that into a clear answer.
+    Django refuses to read such a form only when a view (or the CSRF check) first touches
+    request.POST, deep inside the stack, and logs it with a traceback. Reading the form here,
+    first, answers with a page that says what to do, and logs one line.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -93,7 +98,8 @@ class BadRequestBodyMiddleware:
                 request.POST  # noqa: B018 (parse now, to answer a bad body with a 400)
                 for key in request.POST:
                     request.POST.getlist(key)
-            except UnicodeDecodeError:
+            except (UnicodeDecodeError, BadRequest):
+                logger.warning("Bad request body: %s %s", request.method, request.path)
                 response = TemplateResponse(request, "400.html", status=400)
                 response.render()
                 return response

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from tracker.views import (
+    accounts,
     calendars,
     counts,
     courses,
@@ -46,7 +47,7 @@ urlpatterns = [
     path("me/calendar/", calendars.my_calendar, name="my_calendar"),
     path("me/feed/", calendars.my_feed, name="my_feed"),
     path("feeds/<str:token>.ics", calendars.calendar_feed, name="calendar_feed"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/change/",

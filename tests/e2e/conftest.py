@@ -4,7 +4,6 @@ Locally, without Chromium, they are skipped with a message; in CI (E2E_REQUIRED=
 browser fails the run instead.
 """
 
-import importlib
 import os
 import shutil
 
@@ -52,13 +51,3 @@ def base_url(live_server):
 def page(page):
     page.set_default_timeout(10_000)
     return page
-
-
-@pytest.fixture(autouse=True)
-def _role_groups(transactional_db):
-    """Browser tests use a live server, so the database is flushed after each one, and with
-    it the role groups the migrations made. Make them again, with the migration's own code."""
-    from django.apps import apps
-
-    importlib.import_module("tracker.migrations.0003_role_groups").create_groups(apps, None)
-    importlib.import_module("tracker.migrations.0006_blood_count_permissions").grant(apps, None)

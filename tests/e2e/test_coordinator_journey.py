@@ -7,8 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.factories import PASSWORD, PatientFactory, small_protocol, start_course, user_in
-from tracker import roles
-from tracker import clock
+from tracker import clock, roles
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -1,14 +1,21 @@
 """Pasting blood counts in a real browser, and seeing the engraftment day appear."""
 
+import re
 from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.test_coordinator_journey import log_in
-from tests.factories import PatientFactory, StepFactory, small_protocol, start_course, user_in
-from tracker import roles
-from tracker import clock
+from tests.factories import (
+    PASSWORD,
+    PatientFactory,
+    StepFactory,
+    small_protocol,
+    start_course,
+    user_in,
+)
+from tracker import clock, roles
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -66,3 +73,47 @@ def test_clinic_staff_paste_counts_and_see_neutrophil_engraftment(page: Page):
     page.locator("#counts").get_by_role("button", name="Check and save").click()
     expect(page.locator("#counts")).to_contain_text("Line 2: “31/02/2026” is not a date")
     expect(page.locator("#counts tbody tr")).to_have_count(len(ANC))
+
+    # Correcting a count in place: the row becomes a form, and saving swaps the one counts
+    # section (never a second section inside the table).
+    first_row = page.locator("#counts tbody tr").first
+    first_row.get_by_role("link", name="Correct").click()
+    editing = page.locator("#counts tr.editing")
+    expect(editing).to_have_count(1)
+    editing.get_by_label("ANC (× 10⁹/L)").fill("150")
+    editing.get_by_role("button", name="Save correction").click()
+    expect(page.locator("#counts tr.editing")).to_contain_text("is above 100")
+    page.locator("#counts tr.editing").get_by_label("ANC (× 10⁹/L)").fill("0.7")
+    page.locator("#counts tr.editing").get_by_role("button", name="Save correction").click()
+    expect(page.locator("#counts tr.editing")).to_have_count(0)
+    expect(page.locator("section#counts")).to_have_count(1)
+    expect(page.locator("#counts table section")).to_have_count(0)
+    expect(page.locator("#counts tbody tr").first).to_contain_text("0.70")
+    expect(page.locator("#counts tbody tr")).to_have_count(len(ANC))
+
+
+def test_an_action_after_the_session_ended_goes_to_login_and_back(page: Page):
+    coordinator = user_in(roles.COORDINATOR, username="casey")
+    course = start_course(
+        patient=PatientFactory(given_name="Rosalind", family_name="Franklin"),
+        protocol=small_protocol(name="Allogeneic (test)"),
+        day_zero=clock.today(),
+        by=coordinator,
+    )
+    log_in(page, "casey")
+    page.goto(course.get_absolute_url())
+    page.context.clear_cookies(name="sessionid")  # the session ends while the page is open
+
+    page.locator("li.milestone .check-button").first.click()
+
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    expect(page.locator("#timeline")).to_have_count(0)  # not the login form inside the timeline
+    expect(page.get_by_role("alert")).to_contain_text("was not saved")
+    page.get_by_label("Username").fill("casey")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(re.escape(course.get_absolute_url()) + "$"))
+    expect(page.locator(".messages")).to_contain_text("your last change was not saved")
+    expect(page.locator("li.milestone .check-button").first).to_have_attribute(
+        "aria-checked", "false"
+    )

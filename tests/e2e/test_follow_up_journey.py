@@ -8,8 +8,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.test_coordinator_journey import log_in
 from tests.factories import PatientFactory, small_protocol, start_course, user_in
-from tracker import roles
-from tracker import clock
+from tracker import clock, roles
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

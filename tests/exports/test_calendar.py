@@ -11,8 +11,8 @@ from icalendar import Calendar
 from tests.factories import StepFactory, start_course
 from tracker import services
 from tracker.exports.calendar import all_day_end, event_uid, feed_calendar
-from tracker.views.calendars import feed_context
 from tracker.models import Audience, Milestone, ProtocolStep, TransplantCourse
+from tracker.views.calendars import feed_context
 
 
 class TestAllDayEnd:

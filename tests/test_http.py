@@ -1,0 +1,103 @@
+"""The HTTP layer: htmx after the session ended, and form bodies that cannot be read."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.urls import reverse
+
+from tracker.models import BloodCount, ChecklistItem
+
+pytestmark = pytest.mark.django_db
+
+
+def htmx_from(page: str) -> dict:
+    return {"HX-Request": "true", "HX-Current-URL": f"http://testserver{page}"}
+
+
+def login_target(response) -> tuple[str, dict]:
+    parts = urlsplit(response["HX-Redirect"])
+    return parts.path, {key: values[0] for key, values in parse_qs(parts.query).items()}
+
+
+class TestHtmxAfterTheSessionEnded:
+    def test_an_action_sends_the_whole_page_to_login_with_the_page_as_next(self, client, course):
+        item = ChecklistItem.objects.filter(milestone__course=course).first()
+        page = f"{course.get_absolute_url()}?show=next30"
+        response = client.post(
+            reverse("checklist_toggle", args=[item.code]), {"checked": "1"}, headers=htmx_from(page)
+        )
+        assert response.status_code == 204
+        assert response.content == b""  # nothing to swap into the timeline
+        path, query = login_target(response)
+        assert path == reverse("login")
+        assert query == {"next": page, "unsaved": "1"}
+        item.refresh_from_db()
+        assert not item.is_checked
+
+    def test_a_read_goes_to_login_without_saying_anything_was_lost(self, client, course):
+        page = course.get_absolute_url()
+        response = client.get(f"{page}?show=overdue", headers=htmx_from(page))
+        assert login_target(response)[1] == {"next": page}
+
+    def test_a_page_on_another_site_is_not_a_place_to_return_to(self, client, course):
+        headers = {"HX-Request": "true", "HX-Current-URL": "https://evil.example/phish"}
+        response = client.get(course.get_absolute_url(), headers=headers)
+        assert login_target(response)[1] == {"next": reverse("home")}
+
+    def test_a_plain_request_is_redirected_as_usual(self, client, course):
+        response = client.get(course.get_absolute_url())
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+        assert "HX-Redirect" not in response
+
+    def test_the_login_page_says_the_change_was_not_saved(self, client):
+        text = client.get(reverse("login"), {"next": "/follow-up/", "unsaved": "1"}).text
+        assert "the change you were making was not saved" in text
+        assert '<input type="hidden" name="unsaved" value="1">' in text
+
+    def test_after_login_the_page_says_the_change_was_not_saved(self, client, coordinator, course):
+        page = course.get_absolute_url()
+        login = f"{reverse('login')}?next={page}&unsaved=1"
+        response = client.post(
+            login,
+            {
+                "username": "coordinator",
+                "password": "correct-horse-battery",
+                "next": page,
+                "unsaved": "1",
+            },
+            follow=True,
+        )
+        assert response.redirect_chain[-1][0] == page
+        assert "your last change was not saved" in response.text
+
+    def test_a_normal_login_says_nothing_of_the_kind(self, client, coordinator, course):
+        response = client.post(
+            reverse("login"),
+            {"username": "coordinator", "password": "correct-horse-battery"},
+            follow=True,
+        )
+        assert "not saved" not in response.text
+
+
+class TestUnreadableFormBodies:
+    @pytest.mark.parametrize(
+        "content_type",
+        [
+            "application/x-www-form-urlencoded; charset=utf-16",
+            "application/x-www-form-urlencoded; charset=latin-1",
+        ],
+    )
+    def test_a_body_that_is_not_utf8_is_a_400_page_and_saves_nothing(
+        self, staff_client, course, content_type, caplog
+    ):
+        response = staff_client.generic(
+            "POST",
+            reverse("counts_add", args=[course.code]),
+            "drawn_on=2026-11-21&anc=0,5é".encode("latin-1"),
+            content_type=content_type,
+        )
+        assert response.status_code == 400
+        assert "The form could not be read" in response.text
+        assert not BloodCount.objects.exists()
+        assert all(record.exc_info is None for record in caplog.records)

@@ -139,8 +139,8 @@ def create_courses(count: int, user, today: date, seed: int) -> Counter:
     from django.db import transaction
     from django.utils import timezone
 
-    from tracker.rules import schedule
     from tracker.models import ChecklistItem, Milestone, Patient, TransplantCourse
+    from tracker.rules import schedule
 
     rng = random.Random(seed)
     plans = load_protocols()

@@ -6,8 +6,10 @@ take on an object they can see is a 403. So views look up first, then check the 
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -16,16 +18,16 @@ from tracker.models import BloodCount, ChecklistItem, Milestone, Patient, Transp
 from tracker.rules import schedule
 
 
-def get_patient_for(user, code: UUID) -> Patient:
+def get_patient_for(user: User | AnonymousUser, code: UUID) -> Patient:
     return get_object_or_404(Patient.objects.visible_to(user), code=code)
 
 
-def get_course_for(user, code: UUID) -> TransplantCourse:
+def get_course_for(user: User | AnonymousUser, code: UUID) -> TransplantCourse:
     courses = TransplantCourse.objects.visible_to(user).select_related("patient", "protocol")
     return get_object_or_404(courses, code=code)
 
 
-def get_milestone_for(user, code: UUID) -> Milestone:
+def get_milestone_for(user: User | AnonymousUser, code: UUID) -> Milestone:
     courses = TransplantCourse.objects.visible_to(user)
     milestones = Milestone.objects.select_related("step", "course__patient", "completed_by").filter(
         course__in=courses
@@ -33,7 +35,7 @@ def get_milestone_for(user, code: UUID) -> Milestone:
     return get_object_or_404(milestones, code=code)
 
 
-def get_checklist_item_for(user, code: UUID) -> ChecklistItem:
+def get_checklist_item_for(user: User | AnonymousUser, code: UUID) -> ChecklistItem:
     courses = TransplantCourse.objects.visible_to(user)
     items = ChecklistItem.objects.select_related(
         "milestone__course__patient", "milestone__step", "checked_by"
@@ -41,7 +43,7 @@ def get_checklist_item_for(user, code: UUID) -> ChecklistItem:
     return get_object_or_404(items, code=code)
 
 
-def get_blood_count_for(user, code: UUID) -> BloodCount:
+def get_blood_count_for(user: User | AnonymousUser, code: UUID) -> BloodCount:
     courses = TransplantCourse.objects.visible_to(user)
     counts = BloodCount.objects.select_related("course__patient", "course__protocol").filter(
         course__in=courses
@@ -49,13 +51,15 @@ def get_blood_count_for(user, code: UUID) -> BloodCount:
     return get_object_or_404(counts, code=code)
 
 
-def require(user, permission: str) -> None:
+def require(user: User | AnonymousUser, permission: str) -> None:
     """403 unless the user holds tracker.<permission>."""
     if not user.has_perm(f"tracker.{permission}"):
         raise PermissionDenied
 
 
-def own_courses(user, wanted: str | None, *, today):
+def own_courses(
+    user: User | AnonymousUser, wanted: str | None, *, today: date
+) -> tuple[Patient | None, list[TransplantCourse], TransplantCourse | None]:
     """A patient's own courses and the one to show: `wanted` (a code from ?course=, 404 when
     it is not theirs) or the one they are in now. (None, [], None) for a user with no patient
     record."""

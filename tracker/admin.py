@@ -4,13 +4,20 @@ Courses and milestones are not edited here: their dates hang off Day Zero and ch
 through the services that re-plan and audit them.
 """
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from tracker.models import Patient, Protocol, ProtocolStep
 
+if TYPE_CHECKING:  # the stubs' admin classes are generic; Django's own are not subscriptable
+    StepInline = admin.StackedInline[ProtocolStep, Protocol]
+else:
+    StepInline = admin.StackedInline
 
-class ProtocolStepInline(admin.StackedInline):
+
+class ProtocolStepInline(StepInline):
     model = ProtocolStep
     extra = 0
     fields = [
@@ -25,7 +32,7 @@ class ProtocolStepInline(admin.StackedInline):
 
 
 @admin.register(Protocol)
-class ProtocolAdmin(SimpleHistoryAdmin):
+class ProtocolAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple-history is untyped
     list_display = ["name", "slug", "kind", "graft_source", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "slug"]
@@ -34,14 +41,14 @@ class ProtocolAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ProtocolStep)
-class ProtocolStepAdmin(SimpleHistoryAdmin):
+class ProtocolStepAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple-history is untyped
     list_display = ["title", "protocol", "day", "months", "repeat_every_days", "audience"]
     list_filter = ["protocol", "audience"]
     search_fields = ["title", "key"]
 
 
 @admin.register(Patient)
-class PatientAdmin(SimpleHistoryAdmin):
+class PatientAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple-history is untyped
     list_display = ["mrn", "family_name", "given_name", "date_of_birth", "user"]
     search_fields = ["mrn", "family_name", "given_name"]
     raw_id_fields = ["user"]

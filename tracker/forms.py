@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
@@ -27,15 +29,21 @@ OLDEST_BIRTH_YEAR = 1900
 DAY_ZERO_MAX_DAYS_AHEAD = 365
 DAY_ZERO_MAX_YEARS_BACK = 30
 
+if TYPE_CHECKING:  # the stubs' ModelForm is generic; Django's own is not subscriptable
+    PatientModelForm = forms.ModelForm[Patient]
+    BloodCountModelForm = forms.ModelForm[BloodCount]
+else:
+    PatientModelForm = BloodCountModelForm = forms.ModelForm
+
 
 class DateInput(forms.DateInput):
     input_type = "date"
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class PatientForm(forms.ModelForm):
+class PatientForm(PatientModelForm):
     class Meta:
         model = Patient
         fields = ["mrn", "given_name", "family_name", "date_of_birth"]
@@ -53,7 +61,7 @@ class PatientForm(forms.ModelForm):
         return " ".join(self.cleaned_data["family_name"].split())
 
     def clean_date_of_birth(self) -> date:
-        born = self.cleaned_data["date_of_birth"]
+        born: date = self.cleaned_data["date_of_birth"]
         if born.year < OLDEST_BIRTH_YEAR:
             raise ValidationError(
                 f"Check the year: the date of birth is before {OLDEST_BIRTH_YEAR}."
@@ -97,17 +105,18 @@ class CourseStartForm(forms.Form):
     )
     is_tandem = forms.BooleanField(required=False, label="Part of a planned tandem transplant")
 
-    def __init__(self, *args, patient: Patient, **kwargs):
+    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.patient = patient
 
     def clean_day_zero(self) -> date:
-        day_zero = self.cleaned_data["day_zero"]
+        day_zero: date = self.cleaned_data["day_zero"]
         validate_day_zero(day_zero, patient=self.patient)
         return day_zero
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        assert cleaned is not None  # Form.clean() returns cleaned_data
         protocol = cleaned.get("protocol")
         if protocol is None:
             return cleaned
@@ -132,12 +141,12 @@ class DayZeroMoveForm(forms.Form):
         error_messages={"required": "Say why Day Zero moves; it is kept with the change."},
     )
 
-    def __init__(self, *args, course: TransplantCourse, **kwargs):
+    def __init__(self, *args: Any, course: TransplantCourse, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.course = course
 
     def clean_day_zero(self) -> date:
-        day_zero = self.cleaned_data["day_zero"]
+        day_zero: date = self.cleaned_data["day_zero"]
         if day_zero == self.course.day_zero:
             raise ValidationError("That is already Day Zero; choose another date.")
         validate_day_zero(day_zero, patient=self.course.patient)
@@ -154,12 +163,12 @@ class CompleteMilestoneForm(forms.Form):
     # Work-up can happen well before the plan says; a year before the course starts is a typo.
     EARLIEST_BEFORE_START = timedelta(days=365)
 
-    def __init__(self, *args, course: TransplantCourse, **kwargs):
+    def __init__(self, *args: Any, course: TransplantCourse, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.course = course
 
     def clean_completed_on(self) -> date:
-        completed_on = self.cleaned_data["completed_on"]
+        completed_on: date = self.cleaned_data["completed_on"]
         if completed_on > clock.today():
             raise ValidationError("A milestone cannot be done in the future.")
         started = self.course.start_date
@@ -217,7 +226,7 @@ class FollowUpFilterForm(forms.Form):
         )
 
 
-class BloodCountForm(forms.ModelForm):
+class BloodCountForm(BloodCountModelForm):
     """One day's counts, added or corrected in place on the course page."""
 
     class Meta:
@@ -230,19 +239,19 @@ class BloodCountForm(forms.ModelForm):
         }
         error_messages = {"drawn_on": {"required": "Enter the date of the blood test."}}
 
-    def __init__(self, *args, course: TransplantCourse, **kwargs):
+    def __init__(self, *args: Any, course: TransplantCourse, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.course = course
         self.earliest = course.start_date
 
     def clean_drawn_on(self) -> date:
-        drawn_on = self.cleaned_data["drawn_on"]
+        drawn_on: date = self.cleaned_data["drawn_on"]
         problem = counts.check_date(drawn_on, earliest=self.earliest, today=clock.today())
         if problem:
             raise ValidationError(problem[0].upper() + problem[1:])
         return drawn_on
 
-    def _clean_value(self, field: str, name: str, maximum) -> object:
+    def _clean_value(self, field: str, name: str, maximum: Decimal) -> Decimal | None:
         value = self.cleaned_data[field]
         if value is None:
             return None
@@ -251,23 +260,24 @@ class BloodCountForm(forms.ModelForm):
         except ValueError as error:
             raise ValidationError(str(error)) from None
 
-    def clean_anc(self):
+    def clean_anc(self) -> Decimal | None:
         return self._clean_value("anc", "ANC", counts.ANC_MAX)
 
-    def clean_platelets(self):
+    def clean_platelets(self) -> Decimal | None:
         return self._clean_value("platelets", "Platelets", counts.PLATELETS_MAX)
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        assert cleaned is not None  # Form.clean() returns cleaned_data
         empty = cleaned.get("anc") is None and cleaned.get("platelets") is None
         if empty and not cleaned.get("platelet_transfusion") and not self.errors:
             raise ValidationError("Enter an ANC, a platelet count, or mark a transfusion.")
         return cleaned
 
-    def _post_clean(self):
+    def _post_clean(self) -> None:
         # The course is not a form field; set it before the model's own checks run.
         self.instance.course = self.course
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # a Django hook django-stubs leaves out
 
 
 class PastedCountsForm(forms.Form):
@@ -280,7 +290,7 @@ class PastedCountsForm(forms.Form):
         error_messages={"required": "Paste at least one line."},
     )
 
-    def __init__(self, *args, course: TransplantCourse, **kwargs):
+    def __init__(self, *args: Any, course: TransplantCourse, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.course = course
 

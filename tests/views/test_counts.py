@@ -65,12 +65,6 @@ class TestAddCount:
     def url(self, course):
         return reverse("counts_add", args=[course.code])
 
-    def test_get_is_not_allowed(self, coordinator_client, course):
-        assert coordinator_client.get(self.url(course)).status_code == 405
-
-    def test_anonymous_is_sent_to_login(self, client, course):
-        assert client.post(self.url(course)).url.startswith(reverse("login"))
-
     def test_patients_may_not_enter_counts(self, patient_client, course, today):
         data = {"drawn_on": today.isoformat(), "anc": "1"}
         assert patient_client.post(self.url(course), data).status_code == 403

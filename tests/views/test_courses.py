@@ -15,16 +15,9 @@ HX = {"HX-Request": "true"}
 QUERIES_ON_TIMELINE = 12
 
 
-def login_redirected(response) -> bool:
-    return response.status_code == 302 and response.url.startswith(reverse("login"))
-
-
 class TestCourseStart:
     def url(self, patient):
         return reverse("course_start", args=[patient.code])
-
-    def test_anonymous_is_sent_to_login(self, client, patient):
-        assert login_redirected(client.get(self.url(patient)))
 
     def test_delete_is_not_allowed(self, coordinator_client, patient):
         assert coordinator_client.delete(self.url(patient)).status_code == 405
@@ -84,12 +77,6 @@ class TestCourseStart:
 
 
 class TestCourseDetail:
-    def test_anonymous_is_sent_to_login(self, client, course):
-        assert login_redirected(client.get(course.get_absolute_url()))
-
-    def test_post_is_not_allowed(self, coordinator_client, course):
-        assert coordinator_client.post(course.get_absolute_url()).status_code == 405
-
     def test_unknown_course_is_not_found(self, coordinator_client):
         url = reverse("course_detail", args=[uuid.uuid4()])
         assert coordinator_client.get(url).status_code == 404
@@ -191,10 +178,6 @@ class TestDayZeroMove:
     def url(self, course):
         return reverse("day_zero_move", args=[course.code])
 
-    def test_anonymous_is_sent_to_login(self, client, course):
-        assert login_redirected(client.post(self.url(course), {"day_zero": "2026-11-25"}))
-        assert not DayZeroMove.objects.exists()
-
     def test_put_is_not_allowed(self, coordinator_client, course):
         assert coordinator_client.put(self.url(course)).status_code == 405
 
@@ -264,12 +247,6 @@ class TestDayZeroConfirm:
     def url(self, course):
         return reverse("day_zero_confirm", args=[course.code])
 
-    def test_get_is_not_allowed(self, coordinator_client, course):
-        assert coordinator_client.get(self.url(course)).status_code == 405
-
-    def test_anonymous_is_sent_to_login(self, client, course):
-        assert login_redirected(client.post(self.url(course)))
-
     def test_confirms_the_infusion(self, coordinator_client, course):
         response = coordinator_client.post(self.url(course))
         assert response.status_code == 302
@@ -292,14 +269,6 @@ class TestMilestoneComplete:
     @pytest.fixture
     def infusion(self, course):
         return course.milestones.get(step__key="infusion")
-
-    def test_get_is_not_allowed(self, coordinator_client, infusion):
-        assert coordinator_client.get(self.url(infusion)).status_code == 405
-
-    def test_anonymous_is_sent_to_login(self, client, infusion):
-        assert login_redirected(client.post(self.url(infusion), {"completed_on": "2026-11-21"}))
-        infusion.refresh_from_db()
-        assert infusion.completed_on is None
 
     def test_unknown_milestone_is_not_found(self, coordinator_client):
         url = reverse("milestone_complete", args=[uuid.uuid4()])
@@ -365,15 +334,6 @@ class TestMilestoneComplete:
 
 
 class TestMilestoneReopen:
-    def test_get_is_not_allowed(self, coordinator_client, course):
-        milestone = course.milestones.first()
-        url = reverse("milestone_reopen", args=[milestone.code])
-        assert coordinator_client.get(url).status_code == 405
-
-    def test_anonymous_is_sent_to_login(self, client, course):
-        milestone = course.milestones.first()
-        assert login_redirected(client.post(reverse("milestone_reopen", args=[milestone.code])))
-
     def test_reopening_clears_the_completion(self, coordinator_client, course, today):
         milestone = course.milestones.get(step__key="infusion")
         milestone.complete(by=course.created_by, on=today, today=today)
@@ -392,14 +352,6 @@ class TestChecklistToggle:
     @pytest.fixture
     def item(self, course):
         return ChecklistItem.objects.filter(milestone__step__key="infusion").first()
-
-    def test_get_is_not_allowed(self, coordinator_client, item):
-        assert coordinator_client.get(self.url(item)).status_code == 405
-
-    def test_anonymous_is_sent_to_login(self, client, item):
-        assert login_redirected(client.post(self.url(item), {"checked": "1"}))
-        item.refresh_from_db()
-        assert not item.is_checked
 
     def test_unknown_item_is_not_found(self, coordinator_client):
         url = reverse("checklist_toggle", args=[uuid.uuid4()])

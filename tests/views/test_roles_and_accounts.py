@@ -88,13 +88,6 @@ class TestInvite:
     def uninvited(self, db):
         return PatientFactory(given_name="Grace", family_name="Hopper", mrn="MRN-555")
 
-    def test_get_is_not_allowed(self, coordinator_client, uninvited):
-        assert coordinator_client.get(self.url(uninvited)).status_code == 405
-
-    def test_anonymous_is_sent_to_login(self, client, uninvited):
-        response = client.post(self.url(uninvited))
-        assert response.url.startswith(reverse("login"))
-
     def test_clinic_staff_may_not_invite(self, staff_client, uninvited):
         assert staff_client.post(self.url(uninvited)).status_code == 403
         uninvited.refresh_from_db()

@@ -5,11 +5,14 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
-from tracker.models import TransplantCourse
 from tracker.queries.followup import Row, in_batches
+
+if TYPE_CHECKING:
+    from tracker.queries.followup import AnnotatedCourse
 
 
 class _Echo:
@@ -55,7 +58,7 @@ def csv_line(row: Row) -> list[str]:
     ]
 
 
-def follow_up_lines(courses: QuerySet[TransplantCourse], *, today: date) -> Iterator[str]:
+def follow_up_lines(courses: QuerySet[AnnotatedCourse], *, today: date) -> Iterator[str]:
     """The header and one line per course, as CSV text, for a streaming response."""
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_HEADER)

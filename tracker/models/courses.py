@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,9 +19,12 @@ from tracker.models.patients import Patient
 from tracker.models.protocols import Protocol
 from tracker.rules import schedule
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
 
 class CourseQuerySet(models.QuerySet["TransplantCourse"]):
-    def visible_to(self, user) -> CourseQuerySet:
+    def visible_to(self, user: User | AnonymousUser) -> CourseQuerySet:
         """The care team sees every course; a patient sees only their own."""
         if not user.is_authenticated:
             return self.none()
@@ -119,7 +123,7 @@ class TransplantCourse(models.Model):
         what = "procedure" if self.kind == Kind.PROCEDURE else "transplant"
         return f"{ordinal} {what}" + (" (tandem)" if self.is_tandem else "")
 
-    def confirm_day_zero(self, *, by, today: date) -> None:
+    def confirm_day_zero(self, *, by: User, today: date) -> None:
         """Record that the infusion happened on Day Zero."""
         if self.day_zero > today:
             raise ValidationError("Day Zero is in the future; confirm it on or after the day.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,6 +17,9 @@ from tracker.models.choices import Audience
 from tracker.models.courses import TransplantCourse
 from tracker.models.protocols import ProtocolStep
 from tracker.rules import schedule
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class MilestoneQuerySet(models.QuerySet["Milestone"]):
@@ -161,7 +165,7 @@ class Milestone(models.Model):
             today=today,
         )
 
-    def complete(self, *, by, on: date, today: date) -> None:
+    def complete(self, *, by: User, on: date, today: date) -> None:
         """Mark done on a date (not in the future); the window is not enforced, only shown."""
         if on > today:
             raise ValidationError({"completed_on": "A milestone cannot be done in the future."})
@@ -172,7 +176,7 @@ class Milestone(models.Model):
         self._history_user = by
         self.save(update_fields=["completed_on", "completed_by", "completed_at", "computed"])
 
-    def reopen(self, *, by) -> None:
+    def reopen(self, *, by: User) -> None:
         self.completed_on = None
         self.completed_by = None
         self.completed_at = None
@@ -180,7 +184,7 @@ class Milestone(models.Model):
         self._history_user = by
         self.save(update_fields=["completed_on", "completed_by", "completed_at", "computed"])
 
-    def complete_from_counts(self, *, by, on: date) -> None:
+    def complete_from_counts(self, *, by: User, on: date) -> None:
         """Done on the engraftment date the blood counts show (marked as computed)."""
         self.completed_on = on
         self.completed_by = by
@@ -237,7 +241,7 @@ class ChecklistItem(models.Model):
     def is_checked(self) -> bool:
         return self.checked_at is not None
 
-    def can_be_ticked_by(self, user) -> bool:
+    def can_be_ticked_by(self, user: User) -> bool:
         """The care team ticks any item; a patient ticks their own preparation items."""
         if user.has_perm("tracker.tick_checklistitem"):
             return True
@@ -247,7 +251,7 @@ class ChecklistItem(models.Model):
             and milestone.course.patient.user_id == user.pk
         )
 
-    def set_checked(self, checked: bool, *, by) -> None:
+    def set_checked(self, checked: bool, *, by: User) -> None:
         """Tick or untick; ticking an already ticked item keeps who ticked it first."""
         if checked == self.is_checked:
             return

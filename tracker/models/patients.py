@@ -6,6 +6,7 @@ import re
 import secrets
 import uuid
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,9 +17,12 @@ from simple_history.models import HistoricalRecords
 
 from tracker import clock
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
 
 class PatientQuerySet(models.QuerySet["Patient"]):
-    def visible_to(self, user) -> PatientQuerySet:
+    def visible_to(self, user: User | AnonymousUser) -> PatientQuerySet:
         """The care team sees every patient; a patient sees only themselves."""
         if not user.is_authenticated:
             return self.none()

@@ -144,7 +144,7 @@ class ProtocolStep(models.Model):
     def natural_key(self) -> tuple[str, str]:
         return (*self.protocol.natural_key(), self.key)
 
-    natural_key.dependencies = ["tracker.protocol"]
+    natural_key.dependencies = ["tracker.protocol"]  # type: ignore[attr-defined]
 
     @property
     def checklist_items(self) -> list[str]:

@@ -7,8 +7,10 @@ so the list costs the same few queries for 5 courses or 10,000.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.db.models import (
     Count,
@@ -16,6 +18,7 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
+    OrderBy,
     OuterRef,
     Q,
     QuerySet,
@@ -26,6 +29,11 @@ from django.db.models.functions import Coalesce
 
 from tracker.models import Engraftment, Kind, Milestone, TransplantCourse
 from tracker.rules import engraftment, schedule
+
+if TYPE_CHECKING:
+    from django.db.models import Field
+    from django.db.models.expressions import Combinable
+    from django_stubs_ext import WithAnnotations
 
 # Courses stay on the list through Day +100 (CLINICAL.md §4), and after it until their
 # Day-100 evaluation is done.
@@ -63,11 +71,39 @@ class Filters:
         )
 
 
-def _first(queryset: QuerySet, field: str, output_field=None) -> Subquery:
+class Figures(TypedDict):
+    """What `annotated_courses` has the database compute for each course."""
+
+    plan_start: date
+    next_due_date: date | None
+    next_due_pk: int | None
+    overdue_count: int
+    d100_due: date | None
+    d100_start: date | None
+    d100_end: date | None
+    d100_done: date | None
+
+
+class Details(Figures):
+    """The figures, and what `with_details` adds for the rows of one page."""
+
+    next_due: Milestone | None
+    neutrophils_on: date | None
+    platelets_on: date | None
+
+
+if TYPE_CHECKING:
+    AnnotatedCourse = WithAnnotations[TransplantCourse, Figures]
+    DetailedCourse = WithAnnotations[TransplantCourse, Details]
+
+
+def _first(
+    queryset: QuerySet[Milestone], field: str, output_field: Field[Any, Any] | None = None
+) -> Subquery:
     return Subquery(queryset.values(field)[:1], output_field=output_field)
 
 
-def annotated_courses(today: date) -> QuerySet[TransplantCourse]:
+def annotated_courses(today: date) -> QuerySet[AnnotatedCourse]:
     """Courses with what the list filters and sorts on, computed by the database for `today`.
 
     The start of the plan and the Day-100 milestone are columns of the course (kept by the
@@ -84,7 +120,7 @@ def annotated_courses(today: date) -> QuerySet[TransplantCourse]:
         .annotate(count=Count("pk"))
         .values("count")
     )
-    return TransplantCourse.objects.select_related("patient", "protocol").annotate(
+    courses = TransplantCourse.objects.select_related("patient", "protocol").annotate(
         plan_start=Coalesce(F("starts_on"), F("day_zero")),
         next_due_date=_first(upcoming, "due_date", DateField()),
         next_due_pk=_first(upcoming, "pk", IntegerField()),
@@ -94,9 +130,11 @@ def annotated_courses(today: date) -> QuerySet[TransplantCourse]:
         d100_end=F("day_100_milestone__window_end"),
         d100_done=F("day_100_milestone__completed_on"),
     )
+    # The plugin types annotations as Any and cannot match them to `Figures` on its own.
+    return cast("QuerySet[AnnotatedCourse]", courses)
 
 
-def with_details(courses: list[TransplantCourse]) -> list[TransplantCourse]:
+def with_details(courses: list[AnnotatedCourse]) -> list[DetailedCourse]:
     """Add what a row shows but nobody filters on, for these courses only: two queries."""
     next_ids = [course.next_due_pk for course in courses if course.next_due_pk]
     upcoming = Milestone.objects.filter(pk__in=next_ids).select_related("step")
@@ -107,16 +145,19 @@ def with_details(courses: list[TransplantCourse]) -> list[TransplantCourse]:
         step__engraftment__in=[Engraftment.NEUTROPHIL, Engraftment.PLATELET],
     ).values_list("course_id", "step__engraftment", "completed_on")
     dates = {(course_id, kind): done for course_id, kind, done in engrafted}
-    for course in courses:
-        course.next_due = next_due.get(course.next_due_pk)
+    detailed = cast("list[DetailedCourse]", courses)  # the attributes are set just below
+    for course in detailed:
+        course.next_due = (
+            next_due.get(course.next_due_pk) if course.next_due_pk is not None else None
+        )
         course.neutrophils_on = dates.get((course.pk, Engraftment.NEUTROPHIL))
         course.platelets_on = dates.get((course.pk, Engraftment.PLATELET))
-    return courses
+    return detailed
 
 
-def in_batches(courses: QuerySet[TransplantCourse], size: int = 500):
+def in_batches(courses: QuerySet[AnnotatedCourse], size: int = 500) -> Iterator[DetailedCourse]:
     """Every course of the queryset with its details, streamed a batch at a time (for CSV)."""
-    batch: list[TransplantCourse] = []
+    batch: list[AnnotatedCourse] = []
     for course in courses.iterator(chunk_size=size):
         batch.append(course)
         if len(batch) == size:
@@ -125,12 +166,12 @@ def in_batches(courses: QuerySet[TransplantCourse], size: int = 500):
     yield from with_details(batch)
 
 
-def follow_up_courses(*, today: date, filters: Filters) -> QuerySet[TransplantCourse]:
+def follow_up_courses(*, today: date, filters: Filters) -> QuerySet[AnnotatedCourse]:
     """The rows of the follow-up list for these filters, sorted as asked."""
     courses = annotated_courses(today).filter(plan_start__lte=today)
     within_100 = Q(day_zero__gte=today - timedelta(days=LAST_DAY))
     day_100_open = Q(d100_due__isnull=False, d100_done__isnull=True)
-    in_scope = within_100 | day_100_open
+    in_scope: Q | Combinable = within_100 | day_100_open
     if filters.include_later:
         due_soon = Milestone.objects.filter(
             course=OuterRef("pk"),
@@ -162,7 +203,7 @@ def follow_up_courses(*, today: date, filters: Filters) -> QuerySet[TransplantCo
     return courses.order_by(*ORDERINGS[filters.sort])
 
 
-ORDERINGS = {
+ORDERINGS: dict[str, list[str | OrderBy]] = {
     Sort.NEXT_DUE: [F("next_due_date").asc(nulls_last=True), "-day_zero", "pk"],
     Sort.DAY: ["-day_zero", "patient__family_name", "pk"],
     Sort.OVERDUE: ["-overdue_count", F("next_due_date").asc(nulls_last=True), "pk"],
@@ -200,7 +241,7 @@ class Row:
     graft_failure_alert: bool
 
     @classmethod
-    def of(cls, course: TransplantCourse, today: date) -> Row:
+    def of(cls, course: DetailedCourse, today: date) -> Row:
         next_due = course.next_due_date
         title = course.next_due.title if course.next_due else ""
         return cls(
@@ -237,12 +278,12 @@ class Row:
         )
 
 
-def _engraftment_label(course: TransplantCourse) -> str:
+def _engraftment_label(course: DetailedCourse) -> str:
     """'Neutrophils Day +15, platelets Day +22', 'Waiting', or '' without engraftment."""
     if course.protocol.graft_failure_day is None:
         return ""
 
-    def day(engrafted_on) -> str:
+    def day(engrafted_on: date) -> str:
         return schedule.day_label(schedule.day_number(engrafted_on, course.day_zero))
 
     parts = []

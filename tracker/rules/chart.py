@@ -9,12 +9,27 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
+from typing import Protocol
 
 WIDTH = 640
 HEIGHT = 220
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 28
 MIN_LAST_DAY = 30
+
+
+class CountLike(Protocol):
+    """A blood count as the charts read it (a BloodCount, or anything with these)."""
+
+    @property
+    def drawn_on(self) -> date: ...
+    @property
+    def anc(self) -> Decimal | None: ...
+    @property
+    def platelets(self) -> Decimal | None: ...
+    @property
+    def platelet_transfusion(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -113,11 +128,17 @@ def build(
     )
 
 
-def course_charts(day_zero, counts, *, neutrophil_date=None, platelet_date=None):
+def course_charts(
+    day_zero: date,
+    counts: Sequence[CountLike],
+    *,
+    neutrophil_date: date | None = None,
+    platelet_date: date | None = None,
+) -> tuple[Chart, Chart]:
     """The ANC and the platelet chart of a course, from its counts (drawn_on, anc, platelets,
     platelet_transfusion) and its engraftment dates (or None)."""
 
-    def day(of) -> int:
+    def day(of: date) -> int:
         return (of - day_zero).days
 
     anc_markers = [(day(neutrophil_date), "ANC engrafted")] if neutrophil_date else []

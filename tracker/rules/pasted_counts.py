@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 ANC_MAX = Decimal("100")
 PLATELETS_MAX = Decimal("2000")
@@ -29,7 +30,7 @@ class CountLine:
     platelets: Decimal | None
     platelet_transfusion: bool
 
-    def values(self) -> dict:
+    def values(self) -> dict[str, Any]:
         return {
             "drawn_on": self.drawn_on,
             "anc": self.anc,
@@ -138,5 +139,6 @@ def parse_lines(
         if line_errors:
             errors.extend(LineError(number, message) for message in line_errors)
             continue
+        assert drawn_on is not None  # no date is a line error, so the line stopped above
         counts.append(CountLine(number, drawn_on, values["ANC"], values["Platelets"], transfused))
     return counts, errors

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Protocol, TypeVar
 
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import DAILY, rrule
@@ -361,13 +362,31 @@ def current_phase(day_zero: date, today: date, *, first_day: int) -> Phase | Non
     return phase_of(today, day_zero)
 
 
-def split_for_patient(milestones: Iterable, today: date, *, soon_days: int = 14):
+class DatedMilestone(Protocol):
+    """What split_for_patient reads of a milestone."""
+
+    @property
+    def due_date(self) -> date: ...
+    @property
+    def window_end(self) -> date: ...
+    @property
+    def completed_on(self) -> date | None: ...
+
+
+_Milestone = TypeVar("_Milestone", bound=DatedMilestone)
+
+
+def split_for_patient(
+    milestones: Iterable[_Milestone], today: date, *, soon_days: int = 14
+) -> tuple[list[_Milestone], list[_Milestone], list[_Milestone]]:
     """Split milestones (anything with due_date, window_end, completed_on) for a patient.
 
     Returns (past, soon, later): done or closed ones; those due in the next `soon_days` days
     (or still open now); and the rest. Input order is kept within each list.
     """
-    past, soon, later = [], [], []
+    past: list[_Milestone] = []
+    soon: list[_Milestone] = []
+    later: list[_Milestone] = []
     horizon = today + timedelta(days=soon_days)
     for milestone in milestones:
         if milestone.completed_on is not None or milestone.window_end < today:
@@ -431,7 +450,17 @@ def day_100_state(
 CURRENT_COURSE_LEAD_DAYS = 30
 
 
-def current_course(courses: Sequence, today: date):
+class HasDayZero(Protocol):
+    """What current_course reads of a course."""
+
+    @property
+    def day_zero(self) -> date: ...
+
+
+_Course = TypeVar("_Course", bound=HasDayZero)
+
+
+def current_course(courses: Sequence[_Course], today: date) -> _Course | None:
     """The course a patient is in now: the latest whose Day Zero is at most 30 days ahead;
     when all are further ahead, the nearest. Anything with a `day_zero`; None for none."""
     horizon = today + timedelta(days=CURRENT_COURSE_LEAD_DAYS)

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
@@ -38,9 +38,7 @@ def _values(count: BloodCount) -> dict[str, Any]:
     return {field: _shown(getattr(count, field)) for field in COUNT_FIELDS}
 
 
-def apply_engraftment(
-    *, course: TransplantCourse, by: AbstractBaseUser, today: date
-) -> list[Milestone]:
+def apply_engraftment(*, course: TransplantCourse, by: User, today: date) -> list[Milestone]:
     """Complete (or reopen) the engraftment milestones the counts decide; return those changed.
 
     A milestone completed by hand is left alone; one completed from the counts follows them:
@@ -91,7 +89,7 @@ def apply_engraftment(
 
 @transaction.atomic
 def record_counts(
-    *, course: TransplantCourse, rows: list[dict[str, Any]], by: AbstractBaseUser, today: date
+    *, course: TransplantCourse, rows: list[dict[str, Any]], by: User, today: date
 ) -> list[Milestone]:
     """Save validated count rows (drawn_on, anc, platelets, platelet_transfusion) all at once."""
     course = lock_course(course)
@@ -106,7 +104,7 @@ def record_counts(
 
 @transaction.atomic
 def correct_count(
-    *, count: BloodCount, values: dict[str, Any], by: AbstractBaseUser, today: date
+    *, count: BloodCount, values: dict[str, Any], by: User, today: date
 ) -> list[Milestone]:
     """Change the values the user changed; the history records only those."""
     course = lock_course(count.course)
@@ -137,7 +135,7 @@ def correct_count(
 
 
 @transaction.atomic
-def delete_count(*, count: BloodCount, by: AbstractBaseUser, today: date) -> list[Milestone]:
+def delete_count(*, count: BloodCount, by: User, today: date) -> list[Milestone]:
     course = lock_course(count.course)
     fresh = BloodCount.objects.filter(pk=count.pk).first()
     if fresh is None:  # deleted already: a second click, or a colleague

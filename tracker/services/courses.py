@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Min
@@ -48,7 +48,7 @@ def _create_milestones(
     planned: Sequence[schedule.PlannedMilestone],
     steps: dict[str, ProtocolStep],
     *,
-    by: AbstractBaseUser,
+    by: User,
 ) -> tuple[list[Milestone], int]:
     """The milestones and their checklist items; returns the milestones and the item count."""
     milestones = [
@@ -85,7 +85,7 @@ def start_course(
     patient: Patient,
     protocol: Protocol,
     day_zero: date,
-    by: AbstractBaseUser,
+    by: User,
     graft_source: str = "",
     donor_type: str | None = None,
     is_tandem: bool = False,
@@ -113,7 +113,7 @@ def start_course(
         created_by=by,
     )
     course.full_clean()
-    course._history_user = by  # type: ignore[attr-defined]
+    course._history_user = by
     course.save()
     steps = _steps(protocol)
     planned = schedule.plan(day_zero, [step.rule() for step in steps.values()])
@@ -176,7 +176,7 @@ def titled(
 
 @transaction.atomic
 def move_day_zero(
-    *, course: TransplantCourse, day_zero: date, by: AbstractBaseUser, reason: str = ""
+    *, course: TransplantCourse, day_zero: date, by: User, reason: str = ""
 ) -> schedule.Replan:
     """Move Day Zero and every date that hangs off it; record the move.
 
@@ -204,7 +204,8 @@ def move_day_zero(
         default_user=by,
         default_change_reason=reason_text,
     )
-    added, added_items = [], 0
+    added: list[Milestone] = []
+    added_items = 0
     if result.added:
         added, added_items = _create_milestones(course, result.added, steps, by=by)
     # What the coordinator was shown: planned dates (done ones keep their real date).
@@ -234,7 +235,7 @@ def move_day_zero(
     course.day_zero = day_zero
     # A moved infusion has not happened yet on its new day unless someone confirms it again.
     course.day_zero_confirmed = False
-    course._history_user = by  # type: ignore[attr-defined]
+    course._history_user = by
     course._change_reason = reason_text  # type: ignore[attr-defined]
     course.save(update_fields=["day_zero", "day_zero_confirmed"])
     _keep_bookkeeping(course)
@@ -242,7 +243,7 @@ def move_day_zero(
 
 
 @transaction.atomic
-def confirm_day_zero(*, course: TransplantCourse, by: AbstractBaseUser, today: date) -> None:
+def confirm_day_zero(*, course: TransplantCourse, by: User, today: date) -> None:
     """Record that the infusion happened on Day Zero (once; a second click changes nothing)."""
     course = lock_course(course)
     if course.day_zero_confirmed:

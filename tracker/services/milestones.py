@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from tracker.models import ChecklistItem, EventKind, Milestone
@@ -20,9 +20,7 @@ def _fresh_milestone(milestone: Milestone) -> Milestone:
 
 
 @transaction.atomic
-def complete_milestone(
-    *, milestone: Milestone, on: date, by: AbstractBaseUser, today: date
-) -> Milestone:
+def complete_milestone(*, milestone: Milestone, on: date, by: User, today: date) -> Milestone:
     """Mark a milestone done on a date (not in the future); returns it as saved."""
     lock_course(milestone.course)
     milestone = _fresh_milestone(milestone)
@@ -42,7 +40,7 @@ def complete_milestone(
 
 
 @transaction.atomic
-def reopen_milestone(*, milestone: Milestone, by: AbstractBaseUser) -> Milestone:
+def reopen_milestone(*, milestone: Milestone, by: User) -> Milestone:
     """Clear a milestone's completion; reopening an open milestone changes nothing."""
     lock_course(milestone.course)
     milestone = _fresh_milestone(milestone)
@@ -62,7 +60,7 @@ def reopen_milestone(*, milestone: Milestone, by: AbstractBaseUser) -> Milestone
 
 
 @transaction.atomic
-def tick_item(*, item: ChecklistItem, checked: bool, by: AbstractBaseUser) -> ChecklistItem:
+def tick_item(*, item: ChecklistItem, checked: bool, by: User) -> ChecklistItem:
     """Tick or untick; ticking an item already ticked keeps who ticked it first."""
     lock_course(item.milestone.course)
     item = ChecklistItem.objects.select_related(

@@ -4,7 +4,7 @@ printable calendar."""
 from __future__ import annotations
 
 from itertools import groupby
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from django.contrib import messages
@@ -24,6 +24,7 @@ from tracker.http import AuthenticatedRequest, Request, bad_request
 from tracker.models import Patient, TransplantCourse
 from tracker.queries.portal import patient_milestones
 from tracker.rules import schedule
+from tracker.services.patients import FeedAction
 
 
 @csrf_exempt  # no session and no form: a POST should hear 405, not a CSRF 403
@@ -68,7 +69,8 @@ def _change_feed(request: AuthenticatedRequest, patient: Patient, *, next_url: s
     action = request.POST.get("action", "")
     if action not in ("renew", "revoke"):
         return bad_request("Unknown action: send action=renew or action=revoke.")
-    patient = services.change_feed(patient=patient, action=action, by=request.user)
+    checked = cast(FeedAction, action)  # one of the two, checked just above
+    patient = services.change_feed(patient=patient, action=checked, by=request.user)
     if request.htmx:
         context = {**feed_context(request, patient), "notice": FEED_ACTIONS[action]}
         return TemplateResponse(request, "calendars/feed_controls.html", context)

@@ -3,11 +3,13 @@
 Safe to run again: a demo patient that exists already (by MRN) is left as it is.
 """
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -18,7 +20,7 @@ from tracker.rules.schedule import add_months
 DEMO_PASSWORD = "transplant-demo"  # noqa: S105 (invented demo login, printed on purpose)
 
 # (MRN, given name, family name, date of birth, protocol slug, Day Zero from today)
-PATIENTS = [
+PATIENTS: list[tuple[str, str, str, tuple[int, int, int], str, Callable[[date], date]]] = [
     ("DEMO-0001", "Alex", "Rivera", (1971, 4, 2), "allo-ric-flu-mel", lambda t: t + timedelta(4)),
     ("DEMO-0002", "Sam", "Okafor", (1983, 9, 17), "auto-beam", lambda t: t - timedelta(12)),
     ("DEMO-0003", "Jo", "Lindqvist", (1965, 1, 30), "allo-mac-bu-cy", lambda t: t - timedelta(96)),
@@ -95,7 +97,7 @@ LEAVE_UNDONE_EVERY = 9
 class Command(BaseCommand):
     help = "Create the demo logins and demo patients (idempotent)."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         if not Protocol.objects.exists():
             raise CommandError("No protocols: run 'manage.py loaddata protocols' first.")
         coordinator = self._user("coordinator", "Casey", "Morgan", role=roles.COORDINATOR)
@@ -123,7 +125,15 @@ class Command(BaseCommand):
             )
         )
 
-    def _user(self, username, first, last, *, role=None, superuser=False):
+    def _user(
+        self,
+        username: str,
+        first: str,
+        last: str,
+        *,
+        role: str | None = None,
+        superuser: bool = False,
+    ) -> User:
         user, created = get_user_model().objects.get_or_create(
             username=username,
             defaults={
@@ -141,7 +151,17 @@ class Command(BaseCommand):
         return user
 
     @transaction.atomic
-    def _patient(self, mrn, given, family, born, slug, day_zero, coordinator, today):
+    def _patient(
+        self,
+        mrn: str,
+        given: str,
+        family: str,
+        born: tuple[int, int, int],
+        slug: str,
+        day_zero: date,
+        coordinator: User,
+        today: date,
+    ) -> None:
         patient = Patient(mrn=mrn, given_name=given, family_name=family, date_of_birth=date(*born))
         patient.full_clean()
         patient.save()
@@ -152,16 +172,18 @@ class Command(BaseCommand):
             by=coordinator,
         )
         if day_zero <= today:
-            course.confirm_day_zero(by=coordinator, today=today)
+            services.confirm_day_zero(course=course, by=coordinator, today=today)
         past = course.milestones.filter(due_date__lt=today).select_related("step")
         for index, milestone in enumerate(past.prefetch_related("items"), start=1):
             if index % LEAVE_UNDONE_EVERY == 0:
                 continue
             if mrn in COUNTS and milestone.step.engraftment:
                 continue  # the counts decide these
-            milestone.complete(by=coordinator, on=milestone.due_date, today=today)
+            services.complete_milestone(
+                milestone=milestone, on=milestone.due_date, by=coordinator, today=today
+            )
             for item in milestone.items.all():
-                item.set_checked(True, by=coordinator)
+                services.tick_item(item=item, checked=True, by=coordinator)
         rows = [
             {
                 "drawn_on": day_zero + timedelta(days=n),

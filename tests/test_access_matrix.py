@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tracker.models import BloodCount, ChecklistItem
+from tracker.models import BloodCount, ChecklistItem, LabResult
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +38,9 @@ MATRIX = {
     "counts_paste": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, 200, 200)},
     "count_edit": {"GET": (LOGIN, 403, 404, 200, 200), "POST": (LOGIN, 403, 404, 200, 200)},
     "count_delete": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, R, R)},
+    "results_add": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, 200, 200)},
+    "results_paste": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, 200, 200)},
+    "result_delete": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, R, R)},
     "milestone_complete": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, R, R)},
     "milestone_reopen": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, R, R)},
     "checklist_toggle": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, R, R)},
@@ -82,6 +85,9 @@ def url_for(course, patient, coordinator, today):
         course=course, drawn_on=today, anc=Decimal("0.2"), entered_by=coordinator
     )
     item = ChecklistItem.objects.filter(milestone=milestone).first()
+    result = LabResult.objects.create(
+        course=course, drawn_on=today, analyte="cd4", value=Decimal("150"), entered_by=coordinator
+    )
     token = patient.renew_feed_token()
     args = {
         "patient_detail": [patient.code],
@@ -100,6 +106,9 @@ def url_for(course, patient, coordinator, today):
         "counts_paste": [course.code],
         "count_edit": [count.code],
         "count_delete": [count.code],
+        "results_add": [course.code],
+        "results_paste": [course.code],
+        "result_delete": [result.code],
         "calendar_feed": [token],
         "password_reset_confirm": ["MQ", "set-password"],
     }

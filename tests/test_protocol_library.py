@@ -5,12 +5,14 @@ is valid and plans to dated milestones inside their windows.
 """
 
 import calendar
+import importlib
 from datetime import date, timedelta
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from tests.factories import ProtocolFactory
 from tracker.models import Protocol, ProtocolStep
 from tracker.rules.schedule import StepRule, day_number, plan
 
@@ -175,3 +177,30 @@ def test_month_anchors_clamp_to_calendar_months(library):
     assert due["pcv-dose-2"] == date(2024, 5, 31)
     assert due["one-year-evaluation"] == date(2025, 1, 31)
     assert day_number(due["one-year-evaluation"], DAY_ZERO) == 366  # 2024 is a leap year
+
+
+@pytest.mark.django_db
+def test_engraftment_follows_the_graft_source_unless_a_protocol_sets_its_own_day():
+    """Migration 0011: the day a protocol had becomes an override only where it differs."""
+    from django.apps import apps
+
+    migration = importlib.import_module("tracker.migrations.0011_engraftment_data")
+    cord = ProtocolFactory(graft_source="cord_blood", graft_failure_day=42)
+    centre = ProtocolFactory(graft_source="pbsc", graft_failure_day=28)
+    procedure = ProtocolFactory(graft_source="marrow_concentrate", graft_failure_day=None)
+    migration.engraftment(apps, None)
+    for protocol in (cord, centre, procedure):
+        protocol.refresh_from_db()
+    assert (cord.tracks_engraftment, cord.graft_failure_day) == (True, None)
+    assert (centre.tracks_engraftment, centre.graft_failure_day) == (True, 28)
+    assert (procedure.tracks_engraftment, procedure.graft_failure_day) == (False, None)
+
+
+@pytest.mark.django_db
+def test_the_shipped_daily_counts_steps_are_done_by_counts():
+    call_command("loaddata", "protocols", verbosity=0)
+    daily = ProtocolStep.objects.filter(key="daily-blood-counts")
+    assert daily.count() == 5
+    assert all(step.done_by_counts for step in daily)
+    transplants = Protocol.objects.exclude(kind="procedure")
+    assert all(protocol.tracks_engraftment for protocol in transplants)

@@ -14,7 +14,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from tracker.models import BloodCount, ChecklistItem, Milestone, Patient, TransplantCourse
+from tracker.models import (
+    BloodCount,
+    ChecklistItem,
+    LabResult,
+    Milestone,
+    Patient,
+    TransplantCourse,
+)
 from tracker.rules import schedule
 
 
@@ -49,6 +56,14 @@ def get_blood_count_for(user: User | AnonymousUser, code: UUID) -> BloodCount:
         course__in=courses
     )
     return get_object_or_404(counts, code=code)
+
+
+def get_lab_result_for(user: User | AnonymousUser, code: UUID) -> LabResult:
+    courses = TransplantCourse.objects.visible_to(user)
+    results = LabResult.objects.select_related("course__patient", "course__protocol").filter(
+        course__in=courses
+    )
+    return get_object_or_404(results, code=code)
 
 
 def require(user: User | AnonymousUser, permission: str) -> None:

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 
 from tracker import clock
 from tracker.models import (
+    Analyte,
     BloodCount,
     DonorType,
     EventKind,
@@ -23,6 +24,7 @@ from tracker.models import (
     normalise_mrn,
 )
 from tracker.queries import followup
+from tracker.rules import lab_results
 from tracker.rules import pasted_counts as counts
 
 OLDEST_BIRTH_YEAR = 1900
@@ -231,13 +233,23 @@ class BloodCountForm(BloodCountModelForm):
 
     class Meta:
         model = BloodCount
-        fields = ["drawn_on", "anc", "platelets", "platelet_transfusion"]
+        fields = ["drawn_on", "anc", "anc_manual", "platelets", "platelet_transfusion"]
         widgets = {
             "drawn_on": DateInput(),
             "anc": forms.NumberInput(attrs={"step": "0.01", "min": "0", "max": "100"}),
             "platelets": forms.NumberInput(attrs={"step": "1", "min": "0", "max": "2000"}),
         }
-        error_messages = {"drawn_on": {"required": "Enter the date of the blood test."}}
+        error_messages = {
+            "drawn_on": {"required": "Enter the date of the blood test."},
+            "anc": {
+                "max_decimal_places": "ANC has more decimals than are kept (2): check the "
+                "value; it is not rounded."
+            },
+            "platelets": {
+                "max_decimal_places": "Platelets have more decimals than are kept (1): check "
+                "the value; it is not rounded."
+            },
+        }
 
     def __init__(self, *args: Any, course: TransplantCourse, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -251,20 +263,26 @@ class BloodCountForm(BloodCountModelForm):
             raise ValidationError(problem[0].upper() + problem[1:])
         return drawn_on
 
-    def _clean_value(self, field: str, name: str, maximum: Decimal) -> Decimal | None:
+    def _clean_value(
+        self, field: str, name: str, maximum: Decimal, decimals: int
+    ) -> Decimal | None:
         value = self.cleaned_data[field]
         if value is None:
             return None
         try:
-            return counts.parse_value(str(value), name=name, maximum=maximum, decimal_comma=False)
+            return counts.parse_value(
+                str(value), name=name, maximum=maximum, decimal_comma=False, decimals=decimals
+            )
         except ValueError as error:
             raise ValidationError(str(error)) from None
 
     def clean_anc(self) -> Decimal | None:
-        return self._clean_value("anc", "ANC", counts.ANC_MAX)
+        return self._clean_value("anc", "ANC", counts.ANC_MAX, counts.ANC_DECIMALS)
 
     def clean_platelets(self) -> Decimal | None:
-        return self._clean_value("platelets", "Platelets", counts.PLATELETS_MAX)
+        return self._clean_value(
+            "platelets", "Platelets", counts.PLATELETS_MAX, counts.PLATELETS_DECIMALS
+        )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -289,10 +307,37 @@ class PastedCountsForm(forms.Form):
         "transfused that day. Tabs, commas or semicolons between them.",
         error_messages={"required": "Paste at least one line."},
     )
+    save_repeats = forms.BooleanField(
+        required=False,
+        label="Save lines that repeat a count (a real second draw the same day)",
+    )
 
     def __init__(self, *args: Any, course: TransplantCourse, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.course = course
+
+    def clean(self) -> dict[str, Any]:
+        """A line identical to another or to a saved count is asked about, not saved twice."""
+        cleaned = super().clean()
+        assert cleaned is not None  # Form.clean() returns cleaned_data
+        lines = cleaned.get("lines")
+        if not lines or cleaned.get("save_repeats"):
+            return cleaned
+        saved = list(
+            self.course.blood_counts.filter(
+                drawn_on__in={line.drawn_on for line in lines}
+            ).values_list("drawn_on", "anc", "platelets", "platelet_transfusion")
+        )
+        repeated = counts.repeats(lines, saved)
+        if repeated:
+            raise ValidationError(
+                [
+                    *repeated,
+                    "Nothing was saved. Remove the repeated lines, or tick “Save lines that "
+                    "repeat a count” if they are real second draws.",
+                ]
+            )
+        return cleaned
 
     def clean_lines(self) -> list[counts.CountLine]:
         if not self.cleaned_data["lines"].strip():
@@ -319,3 +364,91 @@ class HistoryFilterForm(forms.Form):
         if self.is_valid():
             return str(self.cleaned_data["kind"])
         return ""
+
+
+class LabResultForm(forms.Form):
+    """One lab result, added in place on the course page."""
+
+    drawn_on = forms.DateField(
+        label="Date",
+        widget=DateInput(),
+        error_messages={"required": "Enter the date of the test."},
+    )
+    analyte = forms.ChoiceField(
+        label="Test",
+        choices=[("", "Choose a test"), *Analyte.choices],
+        error_messages={"required": "Choose the test."},
+    )
+    value = forms.CharField(
+        label="Result",
+        max_length=30,
+        help_text="A number in the test's unit; a CMV PCR may be “not detected”.",
+        error_messages={"required": "Enter the result."},
+    )
+    unit = forms.ChoiceField(
+        label="Unit",
+        required=False,
+        choices=[("", "The test's unit"), ("mg/dL", "mg/dL (IgG)")],
+    )
+
+    def __init__(self, *args: Any, course: TransplantCourse, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.course = course
+
+    def clean_drawn_on(self) -> date:
+        drawn_on: date = self.cleaned_data["drawn_on"]
+        problem = counts.check_date(drawn_on, earliest=self.course.start_date, today=clock.today())
+        if problem:
+            raise ValidationError(problem[0].upper() + problem[1:])
+        return drawn_on
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        assert cleaned is not None  # Form.clean() returns cleaned_data
+        analyte, value = cleaned.get("analyte"), cleaned.get("value")
+        if analyte and value:
+            try:
+                reading = lab_results.read_value(
+                    lab_results.Analyte(analyte), value, unit=cleaned.get("unit", "")
+                )
+            except ValueError as error:
+                self.add_error("value", str(error))
+            else:
+                cleaned["reading"] = reading
+        return cleaned
+
+    def row(self) -> dict[str, Any]:
+        reading: lab_results.Reading = self.cleaned_data["reading"]
+        return {
+            "drawn_on": self.cleaned_data["drawn_on"],
+            "analyte": self.cleaned_data["analyte"],
+            "value": reading.value,
+            "undetected": reading.undetected,
+        }
+
+
+class PastedResultsForm(forms.Form):
+    lines = forms.CharField(
+        strip=False,
+        label="Paste results from a spreadsheet",
+        widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false"}),
+        help_text="One line per result: date, test (myeloid, lymphoid, CMV, CD4 or IgG), "
+        "value, and the unit if it is not the test's own (IgG in mg/dL).",
+        error_messages={"required": "Paste at least one line."},
+    )
+
+    def __init__(self, *args: Any, course: TransplantCourse, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.course = course
+
+    def clean_lines(self) -> list[lab_results.ResultLine]:
+        if not self.cleaned_data["lines"].strip():
+            raise ValidationError("Paste at least one line.")
+        parsed, errors = lab_results.parse_result_lines(
+            self.cleaned_data["lines"], earliest=self.course.start_date, today=clock.today()
+        )
+        if errors:
+            raise ValidationError([str(error) for error in errors])
+        if not parsed:
+            raise ValidationError("No results found: paste at least one line with a date.")
+        return parsed

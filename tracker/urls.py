@@ -12,6 +12,7 @@ from tracker.views import (
     milestones,
     patients,
     portal,
+    results,
 )
 
 urlpatterns = [
@@ -35,6 +36,9 @@ urlpatterns = [
     path("courses/<uuid:code>/counts/paste/", counts.counts_paste, name="counts_paste"),
     path("counts/<uuid:code>/", counts.count_edit, name="count_edit"),
     path("counts/<uuid:code>/delete/", counts.count_delete, name="count_delete"),
+    path("courses/<uuid:code>/results/", results.results_add, name="results_add"),
+    path("courses/<uuid:code>/results/paste/", results.results_paste, name="results_paste"),
+    path("results/<uuid:code>/delete/", results.result_delete, name="result_delete"),
     path(
         "milestones/<uuid:code>/complete/", milestones.milestone_complete, name="milestone_complete"
     ),

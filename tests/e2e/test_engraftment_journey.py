@@ -25,7 +25,7 @@ ANC = ["0.8", "0.4", "0.2", "0.1", "0.1", "0.2", "0.3", "0.6", "0.9", "1.4"]
 def test_clinic_staff_paste_counts_and_see_neutrophil_engraftment(page: Page):
     coordinator = user_in(roles.COORDINATOR, username="casey")
     user_in(roles.CLINIC_STAFF, username="robin")
-    protocol = small_protocol(name="Allogeneic (test)", graft_failure_day=30)
+    protocol = small_protocol(name="Allogeneic (test)", tracks_engraftment=True)
     StepFactory(
         protocol=protocol,
         key="anc",
@@ -48,7 +48,7 @@ def test_clinic_staff_paste_counts_and_see_neutrophil_engraftment(page: Page):
     log_in(page, "robin")
     page.goto(course.get_absolute_url())
     counts = page.locator("#counts")
-    expect(counts).to_contain_text("Waiting")
+    expect(counts).to_contain_text("Not yet")
 
     lines = "\n".join(
         f"{(day_zero + timedelta(days=n)).strftime('%d/%m/%Y')}\t{anc.replace('.', ',')}\t\t"
@@ -117,3 +117,52 @@ def test_an_action_after_the_session_ended_goes_to_login_and_back(page: Page):
     expect(page.locator("li.milestone .check-button").first).to_have_attribute(
         "aria-checked", "false"
     )
+
+
+def test_a_count_that_bounces_before_the_nadir_engrafts_on_the_real_recovery(page: Page):
+    """CIBMTR: values >= 0.5 count only after the nadir; a bounce in the first days never does."""
+    coordinator = user_in(roles.COORDINATOR, username="casey")
+    user_in(roles.CLINIC_STAFF, username="robin")
+    protocol = small_protocol(name="Allogeneic (test)", tracks_engraftment=True)
+    StepFactory(
+        protocol=protocol,
+        key="anc",
+        title="Neutrophil engraftment",
+        day=14,
+        window_before=7,
+        window_after=16,
+        engraftment="neutrophil",
+        checklist="",
+    )
+    today = clock.today()
+    day_zero = today - timedelta(days=20)
+    course = start_course(
+        patient=PatientFactory(given_name="Rosalind", family_name="Franklin"),
+        protocol=protocol,
+        day_zero=day_zero,
+        by=coordinator,
+    )
+    # Day 0: 0.45; Days 1-3: 0.55, 0.52, 0.6 (residual cells); Days 4-13: 0.0; Days 14-20: up.
+    values = (
+        ["0.45", "0.55", "0.52", "0.6"] + ["0"] * 10 + ["0.6", "0.8", "1.1", "1.4", "2", "2", "2"]
+    )
+    lines = "\n".join(
+        f"{(day_zero + timedelta(days=n)).isoformat()}\t{value}\t" for n, value in enumerate(values)
+    )
+    log_in(page, "robin")
+    page.goto(course.get_absolute_url())
+    counts = page.locator("#counts")
+    counts.get_by_text("Paste many counts").click()
+    counts.get_by_label("Paste counts from a spreadsheet").fill(lines)
+    counts.get_by_role("button", name="Check and save").click()
+
+    engrafted_on = day_zero + timedelta(days=14)
+    expect(page.locator("#counts")).to_contain_text(f"Engrafted {engrafted_on:%-d %b %Y}")
+    expect(page.locator("#counts")).not_to_contain_text(
+        f"Engrafted {day_zero + timedelta(days=1):%-d %b %Y}"
+    )
+    milestone = page.locator("li.milestone", has_text="Neutrophil engraftment")
+    expect(milestone).to_contain_text(f"Done on {engrafted_on:%a %-d %b %Y}, computed")
+
+    page.goto("/follow-up/")
+    expect(page.locator("tr", has_text="Franklin")).to_contain_text("Neutrophils Day +14")

@@ -1,11 +1,13 @@
 """The follow-up list's rows: who is on it, the figures on each row, filters and sorts."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
 from tests.factories import PatientFactory, ProtocolFactory, StepFactory, start_course
 from tests.factories import small_protocol as make_protocol
+from tracker import services
 from tracker.exports.csv import csv_line
 from tracker.queries import followup
 from tracker.queries.followup import Filters, Row, Sort
@@ -86,7 +88,7 @@ class TestWhoIsOnTheList:
 class TestRowFigures:
     def test_next_due_overdue_count_and_day_100_state(self, at_day, today):
         course = at_day(12)  # nothing done: conditioning (3) and infusion and clinic 1 overdue
-        [row] = [Row.of(c, today) for c in followup.with_details(listed(today))]
+        [row] = [Row.of(c, today) for c in followup.with_details(listed(today), today=today)]
         assert row.today_label == "Day +12"
         assert (row.next_due_date, row.next_due_label) == (today + timedelta(days=2), "Day +14")
         assert row.next_due_title == "Clinic visit (2)"
@@ -96,7 +98,7 @@ class TestRowFigures:
 
     def test_a_milestone_still_in_its_window_is_next_not_overdue(self, at_day, today):
         at_day(25, done=True)  # Day +30 evaluation: window Day +23 … +37
-        [row] = [Row.of(c, today) for c in followup.with_details(listed(today))]
+        [row] = [Row.of(c, today) for c in followup.with_details(listed(today), today=today)]
         assert row.next_due_title == "Clinic visit (4)"
         assert row.overdue_count == 0
 
@@ -112,25 +114,25 @@ class TestRowFigures:
     )
     def test_day_100_state_at_the_window_edges(self, at_day, today, day, state):
         at_day(day)
-        [row] = [Row.of(c, today) for c in followup.with_details(listed(today))]
+        [row] = [Row.of(c, today) for c in followup.with_details(listed(today), today=today)]
         assert row.day_100 == state
 
     def test_day_100_done_outside_its_window_is_done(self, at_day, today):
         course = at_day(80)
         complete_day_100(course, today)  # Day +80: before the window opens
-        [row] = [Row.of(c, today) for c in followup.with_details(listed(today))]
+        [row] = [Row.of(c, today) for c in followup.with_details(listed(today), today=today)]
         assert row.day_100 == Day100State.DONE
 
     def test_nothing_left_to_do_has_no_next_due(self, at_day, today):
         course = at_day(100, done=True)
         for milestone in course.milestones.filter(completed_on__isnull=True):
             milestone.complete(by=course.created_by, on=today, today=today)
-        [row] = [Row.of(c, today) for c in followup.with_details(listed(today))]
+        [row] = [Row.of(c, today) for c in followup.with_details(listed(today), today=today)]
         assert (row.next_due_date, row.next_due_label, row.next_due_title) == (None, "", "")
 
     def test_csv_line(self, at_day, today):
         course = at_day(12, family_name="Ørsted", given_name="Åsa", mrn="MRN-77")
-        [row] = [Row.of(c, today) for c in followup.with_details(listed(today))]
+        [row] = [Row.of(c, today) for c in followup.with_details(listed(today), today=today)]
         assert csv_line(row) == [
             "MRN-77",
             "Ørsted",
@@ -210,37 +212,73 @@ class TestThisWeek:
 
 
 class TestEngraftmentColumn:
+    """The list shows the status the course page shows: the same rules on the same counts."""
+
     @pytest.fixture
     def engrafting(self, db):
-        protocol = make_protocol(name="With engraftment", graft_failure_day=30)
+        protocol = make_protocol(name="With engraftment", tracks_engraftment=True)
         StepFactory(protocol=protocol, key="anc", day=14, window_after=16, engraftment="neutrophil")
         StepFactory(protocol=protocol, key="plt", day=21, window_after=60, engraftment="platelet")
         return protocol
 
-    def row(self, today):
-        [row] = [Row.of(c, today) for c in followup.with_details(listed(today))]
-        return row
+    def row(self, today, course):
+        courses = followup.with_details(listed(today, include_later=True), today=today)
+        return {c: Row.of(c, today) for c in courses}[course]
+
+    def counts(self, course, today, anc, platelets=None):
+        """Daily counts from Day 0 until yesterday, or as many as given."""
+        rows = []
+        for n, value in enumerate(anc):
+            drawn_on = course.day_zero + timedelta(days=n)
+            if drawn_on > today:
+                break
+            rows.append(
+                {
+                    "drawn_on": drawn_on,
+                    "anc": Decimal(str(value)) if value is not None else None,
+                    "platelets": Decimal(str(platelets[n])) if platelets else None,
+                    "platelet_transfusion": False,
+                }
+            )
+        services.record_counts(course=course, rows=rows, by=course.created_by, today=today)
 
     def test_waiting(self, at_day, today, engrafting):
-        at_day(12, protocol_=engrafting)
-        assert (self.row(today).engraftment, self.row(today).graft_failure_alert) == (
-            "Waiting",
-            False,
-        )
+        course = at_day(12, protocol_=engrafting)
+        self.counts(course, today, [0.9, 0.4] + [0.1] * 11)
+        row = self.row(today, course)
+        assert (row.engraftment.summary, row.graft_failure_alert) == ("Waiting", False)
 
     def test_engrafted_days(self, at_day, today, engrafting):
         course = at_day(40, protocol_=engrafting)
-        for key, day in (("anc", 15), ("plt", 22)):
-            milestone = course.milestones.get(step__key=key)
-            milestone.complete_from_counts(
-                by=course.created_by, on=course.day_zero + timedelta(day)
-            )
-        assert self.row(today).engraftment == "Neutrophils Day +15, platelets Day +22"
+        anc = [0.9, 0.4] + [0.1] * 13 + [0.8] * 26  # ANC ≥ 0.5 from Day +15
+        platelets = [90, 40] + [10] * 20 + [60] * 19  # ≥ 20 from Day +22, none transfused
+        self.counts(course, today, anc, platelets)
+        assert self.row(today, course).engraftment.summary == (
+            "Neutrophils Day +15, platelets Day +22"
+        )
 
-    def test_graft_failure_alert_after_day_30(self, at_day, today, engrafting):
-        at_day(30, protocol_=engrafting)
-        assert self.row(today).graft_failure_alert is False
-        listed_course = at_day(31, protocol_=engrafting)
-        courses = followup.with_details(listed(today))
-        rows = {course: Row.of(course, today) for course in courses}
-        assert rows[listed_course].graft_failure_alert is True
+    @pytest.mark.parametrize(("day", "alert"), [(30, False), (31, True)])
+    def test_graft_failure_alert_after_day_30_for_blood_stem_cells(
+        self, at_day, today, engrafting, day, alert
+    ):
+        course = at_day(day, protocol_=engrafting)
+        self.counts(course, today, [0.4] + [0.1] * 40)
+        assert self.row(today, course).graft_failure_alert is alert
+
+    def test_a_cord_graft_alerts_after_day_42_whatever_the_protocol(
+        self, at_day, today, engrafting
+    ):
+        course = at_day(35, protocol_=engrafting)
+        course.graft_source = "cord_blood"
+        course.save(update_fields=["graft_source"])
+        self.counts(course, today, [0.4] + [0.1] * 40)
+        assert self.row(today, course).graft_failure_alert is False
+
+    def test_no_counts_after_the_failure_day_is_a_warning_not_an_alert(
+        self, at_day, today, engrafting
+    ):
+        course = at_day(35, protocol_=engrafting)
+        self.counts(course, today, [0.4] + [0.1] * 20)  # to Day +20 only
+        row = self.row(today, course)
+        assert row.graft_failure_alert is False
+        assert row.engraftment.summary == "No ANC since Day +20"

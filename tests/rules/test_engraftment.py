@@ -26,10 +26,12 @@ from tracker.rules.engraftment import (
     CONSECUTIVE_VALUES,
     PLATELET_THRESHOLDS,
     TRANSFUSION_FREE_DAYS,
+    Alert,
     Outcome,
     Result,
     daily_values,
-    graft_failure_alert,
+    graft_failure,
+    graft_failure_day,
     neutrophil_engraftment,
     platelet_engraftment,
 )
@@ -95,8 +97,14 @@ def test_outcome_values_are_stable_strings(outcome, value):
     assert str(outcome) == value
 
 
-def test_there_are_exactly_three_outcomes():
-    assert len(Outcome) == 3
+def test_there_are_exactly_five_outcomes():
+    assert {outcome.value for outcome in Outcome} == {
+        "engrafted",
+        "not_yet",
+        "not_applicable",
+        "not_enough_counts",
+        "needs_review",
+    }
 
 
 @pytest.mark.parametrize(
@@ -244,12 +252,20 @@ def test_neutrophils_nadir_ignores_values_before_day_0():
     assert result.reason == "ANC ≥ 0.5 on 4, 5, 6 Mar 2026 after the nadir of 0.3 on 3 Mar 2026."
 
 
-def test_neutrophils_the_date_is_the_first_engraftment_even_if_the_count_falls_again():
-    # Interpretation: counting starts at the first fall below 0.5 (the module's reading of
-    # "after the nadir"); a later, deeper fall is a loss of the graft, not a later engraftment.
+def test_neutrophils_a_deeper_fall_within_a_week_of_a_first_run_is_the_real_nadir():
+    # CLINICAL.md: residual counts that bounce above 0.5 in the first days, before the real
+    # aplasia, never count. The fall to 0.0 two days after the first run is that aplasia.
     result = anc([0.3, 0.6, 0.7, 0.8, 0.1, 0.0, 0.6, 0.7, 0.8])
-    assert result.date == date(2026, 3, 3)
-    assert result.reason == "ANC ≥ 0.5 on 3, 4, 5 Mar 2026 after the nadir of 0.3 on 2 Mar 2026."
+    assert result.date == date(2026, 3, 8)
+    assert result.reason == "ANC ≥ 0.5 on 8, 9, 10 Mar 2026 after the nadir of 0 on 7 Mar 2026."
+
+
+def test_neutrophils_a_fall_after_established_engraftment_keeps_the_date_and_asks_for_review():
+    # Nadir Day 2, engrafted Day 3 and up for two weeks, then below 0.5 again, even lower.
+    result = anc([0.3, 0.2, 0.1] + [0.9] * 14 + [0.05, 0.04, 0.03])
+    assert result.outcome == Outcome.ENGRAFTED
+    assert result.date == date(2026, 3, 5)
+    assert "Possible secondary graft failure" in result.review
 
 
 # --- Neutrophils: non-daily values -------------------------------------------------------------
@@ -375,8 +391,16 @@ def test_neutrophils_a_dip_below_0_5_inside_the_three_restarts_the_count(values,
     ],
     ids=["floats-0.5", "0.5-at-both-ends", "decimals-0.50"],
 )
-def test_neutrophils_exactly_0_5_counts(values):
+def test_neutrophils_an_automated_0_5_cannot_decide_engraftment(values):
     result = anc(values)
+    assert result.outcome == Outcome.NEEDS_REVIEW
+    assert result.date == date(2026, 3, 3)
+    assert "manual differential" in result.reason
+
+
+def test_neutrophils_a_manual_0_5_counts():
+    pairs = [(on(D0, n), value, True) for n, value in enumerate([0.1, 0.5, 0.5, 0.5])]
+    result = neutrophil_engraftment(pairs, day_zero=D0)
     assert result.outcome == Outcome.ENGRAFTED
     assert result.date == date(2026, 3, 3)
 
@@ -428,21 +452,21 @@ def test_neutrophils_a_run_before_day_0_does_not_carry_into_day_0():
 
 
 def test_neutrophils_a_run_spanning_day_0_counts_only_from_day_0():
-    pairs = series(D0, [0.1, 0.6], start=-2) + series(D0, [0.7] * 15)  # Days 0 to 14
+    pairs = series(D0, [0.1, 0.6], start=-2) + series(D0, [0.7] * 29)  # Days 0 to 28
     result = neutrophil_engraftment(pairs, day_zero=D0)
     assert result.outcome == Outcome.NOT_APPLICABLE, "from Day 0 on, ANC was never below 0.5"
 
 
-@pytest.mark.parametrize("last_day", [2, 13])
-def test_neutrophils_not_yet_fallen_before_day_14_is_not_yet_not_never(last_day):
+@pytest.mark.parametrize("last_day", [2, 13, 14, 27])
+def test_neutrophils_not_yet_fallen_before_day_28_is_not_yet_not_never(last_day):
     result = anc([0.7] * (last_day + 1))
     assert result == Result(
         Outcome.NOT_YET, None, "Not yet: the ANC has not fallen below 0.5 since Day 0."
     )
 
 
-def test_neutrophils_never_fallen_by_day_14_is_not_applicable():
-    result = anc([0.7] * 15)
+def test_neutrophils_never_fallen_through_day_28_is_not_applicable():
+    result = anc([0.7] * 29)
     assert result.outcome == Outcome.NOT_APPLICABLE
     assert result.reason == "Not applicable: the ANC never fell below 0.5 after transplant."
 
@@ -469,7 +493,9 @@ def test_neutrophils_data_ending_below_0_5_name_the_last_value():
 
 
 def test_neutrophils_that_never_fell_below_0_5_are_not_applicable():
-    result = anc([2.5, 1.9, 1.4, 0.9, 0.7, 0.5, 0.6, 0.8, 1.2, 1.8, 2.4, 3.0, 3.1, 3.3, 3.0])
+    result = anc(
+        [2.5, 1.9, 1.4, 0.9, 0.7, 0.5, 0.6, 0.8, 1.2, 1.8, 2.4, 3.0, 3.1, 3.3, 3.0] + [3.0] * 14
+    )
     assert result.outcome == Outcome.NOT_APPLICABLE
     assert result.date is None
     assert not result.engrafted
@@ -817,7 +843,7 @@ def test_platelets_a_run_crossing_a_month_writes_each_day_in_full():
 def test_platelets_never_below_the_threshold_and_never_transfused_are_not_applicable(
     threshold, values
 ):
-    values = values + [values[-1]] * 7  # through Day 14
+    values = values + [values[-1]] * 21  # through Day 28
     result = platelet_engraftment(
         series(D0, values), transfusions=[], threshold=threshold, day_zero=D0
     )
@@ -837,8 +863,8 @@ def test_platelets_never_below_the_threshold_before_day_14_is_not_yet():
 
 
 def test_platelets_not_applicable_at_20_can_still_engraft_at_50():
-    # Days 6, 7, 8 = 8, 9, 10 Mar; counts through Day 14
-    values = [150, 90, 60, 35, 28, 40, 55, 60, 75, 80, 80, 80, 80, 80, 80]
+    # Days 6, 7, 8 = 8, 9, 10 Mar; counts through Day 28
+    values = [150, 90, 60, 35, 28, 40, 55, 60, 75, 80, 80, 80, 80, 80, 80] + [80] * 14
     at_20 = platelet_engraftment(series(D0, values), transfusions=[], day_zero=D0)
     at_50 = platelet_engraftment(series(D0, values), transfusions=[], threshold=50, day_zero=D0)
     assert at_20.outcome == Outcome.NOT_APPLICABLE
@@ -875,7 +901,7 @@ def test_platelets_values_before_the_first_fall_do_not_start_a_run():
 
 
 def test_platelets_values_before_day_zero_are_ignored_when_day_zero_is_given():
-    pairs = series(D0, [8, 9, 12], start=-3) + series(D0, [40, 45, 50, 60] + [60] * 11)
+    pairs = series(D0, [8, 9, 12], start=-3) + series(D0, [40, 45, 50, 60] + [60] * 25)
     with_day_zero = platelet_engraftment(pairs, transfusions=[], day_zero=D0)
     without = platelet_engraftment(pairs, transfusions=[])
     assert with_day_zero.outcome == Outcome.NOT_APPLICABLE, "Days -3..-1 must be ignored"
@@ -960,7 +986,7 @@ def test_platelets_reason_at_50_names_the_threshold():
     assert result.reason == "Platelets ≥ 50 on 4, 5 Mar 2026; 1 more value(s) on later days needed."
 
 
-# --- Graft-failure alert -----------------------------------------------------------------------
+# --- Graft failure (ASTCT 2024; CLINICAL.md section 3) ----------------------------------------
 
 
 NOT_YET = Result(Outcome.NOT_YET, None, "Not yet.")
@@ -971,20 +997,26 @@ def engrafted_on(day):
     return Result(Outcome.ENGRAFTED, day, "Engrafted.")
 
 
+def alert_of(result, *, today, failure_day, last_anc_on=None):
+    """The alert, with an ANC entered on `today` unless the test says otherwise."""
+    last = today if last_anc_on is None else last_anc_on
+    return graft_failure(
+        result, day_zero=D0, today=today, failure_day=failure_day, last_anc_on=last
+    ).alert
+
+
 @pytest.mark.parametrize(
     ("failure_day", "today", "alert"),
     [
-        (30, date(2026, 3, 31), False),  # Day +29
-        (30, date(2026, 4, 1), False),  # Day +30 itself: not yet
-        (30, date(2026, 4, 2), True),  # Day +31
-        (30, date(2026, 6, 1), True),
-        (42, date(2026, 4, 2), False),  # cord: Day +31 is no alert
-        (42, date(2026, 4, 13), False),  # cord: Day +42 itself
-        (42, date(2026, 4, 14), True),  # cord: Day +43
-        (28, date(2026, 3, 30), False),  # a centre's Day +28
-        (28, date(2026, 3, 31), True),
-        (0, D0, False),
-        (0, date(2026, 3, 3), True),
+        (30, date(2026, 3, 31), Alert.NONE),  # Day +29
+        (30, date(2026, 4, 1), Alert.NONE),  # Day +30 itself: not yet
+        (30, date(2026, 4, 2), Alert.GRAFT_FAILURE),  # Day +31
+        (30, date(2026, 6, 1), Alert.GRAFT_FAILURE),
+        (42, date(2026, 4, 2), Alert.NONE),  # cord: Day +31 is no alert
+        (42, date(2026, 4, 13), Alert.NONE),  # cord: Day +42 itself
+        (42, date(2026, 4, 14), Alert.GRAFT_FAILURE),  # cord: Day +43
+        (28, date(2026, 3, 30), Alert.NONE),  # a centre's Day +28
+        (28, date(2026, 3, 31), Alert.GRAFT_FAILURE),
     ],
     ids=[
         "30-day-29",
@@ -996,14 +1028,12 @@ def engrafted_on(day):
         "42-day-43",
         "28-day-28",
         "28-day-29",
-        "0-day-0",
-        "0-day-1",
     ],
 )
 def test_graft_failure_alerts_only_after_the_failure_day_without_engraftment(
     failure_day, today, alert
 ):
-    assert graft_failure_alert(NOT_YET, day_zero=D0, today=today, failure_day=failure_day) is alert
+    assert alert_of(NOT_YET, today=today, failure_day=failure_day) == alert
 
 
 @pytest.mark.parametrize(
@@ -1018,9 +1048,8 @@ def test_graft_failure_alerts_only_after_the_failure_day_without_engraftment(
 )
 def test_graft_failure_no_alert_when_engraftment_is_dated_by_the_deadline(engraftment, failure_day):
     # Confirmed later (today is long after the deadline) but dated on or before it.
-    today = date(2026, 7, 1)
     result = engrafted_on(engraftment)
-    assert not graft_failure_alert(result, day_zero=D0, today=today, failure_day=failure_day)
+    assert alert_of(result, today=date(2026, 7, 1), failure_day=failure_day) == Alert.NONE
 
 
 @pytest.mark.parametrize(
@@ -1028,36 +1057,61 @@ def test_graft_failure_no_alert_when_engraftment_is_dated_by_the_deadline(engraf
     [(date(2026, 4, 2), 30), (date(2026, 4, 14), 42), (date(2026, 3, 31), 28)],
     ids=["day-31-of-30", "day-43-of-42", "day-29-of-28"],
 )
-def test_graft_failure_alert_when_engraftment_is_dated_after_the_deadline(engraftment, failure_day):
+def test_engraftment_after_the_failure_day_ends_the_alert_as_late_engraftment(
+    engraftment, failure_day
+):
     result = engrafted_on(engraftment)
-    assert graft_failure_alert(result, day_zero=D0, today=date(2026, 5, 1), failure_day=failure_day)
-
-
-@pytest.mark.parametrize(
-    "result",
-    [NOT_YET, engrafted_on(date(2026, 5, 1)), NOT_APPLICABLE],
-    ids=["not-yet", "engrafted-late", "not-applicable"],
-)
-def test_graft_failure_never_alerts_without_a_failure_day(result):
-    assert not graft_failure_alert(result, day_zero=D0, today=date(2027, 1, 1), failure_day=None)
+    failure = graft_failure(
+        result, day_zero=D0, today=date(2026, 5, 1), failure_day=failure_day, last_anc_on=None
+    )
+    assert failure.alert == Alert.LATE_ENGRAFTMENT
+    assert "Late engraftment" in failure.reason
 
 
 @pytest.mark.parametrize("failure_day", [28, 30, 42], ids=["28", "30", "42"])
 def test_graft_failure_never_alerts_when_neutrophils_are_not_applicable(failure_day):
-    alert = graft_failure_alert(
-        NOT_APPLICABLE, day_zero=D0, today=date(2027, 1, 1), failure_day=failure_day
+    assert alert_of(NOT_APPLICABLE, today=date(2027, 1, 1), failure_day=failure_day) == Alert.NONE
+
+
+def test_no_counts_after_the_failure_day_is_a_data_warning_not_graft_failure():
+    failure = graft_failure(
+        NOT_YET, day_zero=D0, today=date(2026, 4, 20), failure_day=30, last_anc_on=date(2026, 3, 22)
     )
-    assert not alert
+    assert failure.alert == Alert.NO_COUNTS
+    assert "No ANC since Day +20" in failure.reason
+
+
+def test_no_counts_at_all_after_the_failure_day_is_a_data_warning():
+    failure = graft_failure(
+        NOT_YET, day_zero=D0, today=date(2026, 4, 20), failure_day=30, last_anc_on=None
+    )
+    assert failure.alert == Alert.NO_COUNTS
+
+
+@pytest.mark.parametrize(
+    ("graft_source", "override", "day"),
+    [
+        ("bone_marrow", None, 30),
+        ("pbsc", None, 30),
+        ("cord_blood", None, 42),
+        ("pbsc", 28, 28),
+        ("cord_blood", 28, 28),
+    ],
+)
+def test_the_failure_day_follows_the_graft_source_unless_the_centre_sets_one(
+    graft_source, override, day
+):
+    assert graft_failure_day(graft_source, override) == day
 
 
 def test_graft_failure_alert_from_real_counts_that_never_recover():
     pairs = series(D0, [0.3] + [0.1] * 40)  # Days 0..40, always below 0.5
     result = neutrophil_engraftment(pairs, day_zero=D0)
     assert result.outcome == Outcome.NOT_YET
-    assert graft_failure_alert(result, day_zero=D0, today=date(2026, 4, 2), failure_day=30)
-    assert not graft_failure_alert(result, day_zero=D0, today=date(2026, 4, 2), failure_day=42)
+    assert alert_of(result, today=date(2026, 4, 2), failure_day=30) == Alert.GRAFT_FAILURE
+    assert alert_of(result, today=date(2026, 4, 2), failure_day=42) == Alert.NONE
 
 
 def test_graft_failure_no_alert_from_real_counts_that_recover_in_time():
     result = anc(TEXTBOOK_ANC)  # engrafted 14 Mar 2026, Day +12
-    assert not graft_failure_alert(result, day_zero=D0, today=date(2026, 6, 1), failure_day=30)
+    assert alert_of(result, today=date(2026, 6, 1), failure_day=30) == Alert.NONE

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 
-from tracker.rules.pasted_counts import CountLine, LineError, parse_date, parse_lines
+from tracker.rules.pasted_counts import CountLine, LineError, parse_date, parse_lines, repeats
 
 EARLIEST = date(2026, 3, 1)  # the course's conditioning start
 TODAY = date(2026, 3, 20)
@@ -441,3 +441,50 @@ def test_a_parsed_error_reads_as_the_form_shows_it():
     _, errors = parse("2026-03-14\t0,5\t30\n\n2026-03-21\t0,5\t30")
 
     assert [str(e) for e in errors] == ["Line 3: The date is in the future."]
+
+
+# --- Precision and repeats (CLINICAL.md §3: never round a value the user typed) -----------------
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("2026-03-14\t0.495\t30", "ANC 0.495 has more decimals than are kept (2)"),
+        ("2026-03-14\t0,495\t30", "ANC 0,495 has more decimals than are kept (2)"),
+        ("2026-03-14\t0.5\t30.25", "Platelets 30.25 has more decimals than are kept (1)"),
+    ],
+)
+def test_a_value_with_more_decimals_than_kept_is_refused_not_rounded(line, message):
+    counts, errors = parse_lines(line, earliest=date(2026, 3, 1), today=date(2026, 3, 20))
+    assert counts == []
+    assert message in str(errors[0])
+
+
+def test_trailing_zeros_are_not_extra_decimals():
+    counts, errors = parse_lines(
+        "2026-03-14\t0.500\t30.00", earliest=date(2026, 3, 1), today=date(2026, 3, 20)
+    )
+    assert errors == []
+    assert counts[0].anc == Decimal("0.500")
+
+
+def test_repeated_lines_and_lines_like_a_saved_count_are_named():
+    counts, _ = parse_lines(
+        "2026-03-14\t0.5\t30\n2026-03-15\t0.6\t31\n2026-03-14\t0.50\t30.0",
+        earliest=date(2026, 3, 1),
+        today=date(2026, 3, 20),
+    )
+    saved = [(date(2026, 3, 15), Decimal("0.60"), Decimal("31.0"), False)]
+    assert repeats(counts, saved) == [
+        "Line 2 is the same as the count already saved for 15 Mar 2026.",
+        "Line 3 repeats line 1.",
+    ]
+
+
+def test_a_second_draw_with_other_values_is_no_repeat():
+    counts, _ = parse_lines(
+        "2026-03-14\t0.5\t30\n2026-03-14\t0.4\t30",
+        earliest=date(2026, 3, 1),
+        today=date(2026, 3, 20),
+    )
+    assert repeats(counts, []) == []

@@ -21,7 +21,7 @@ ANC = ["0.8", "0.4", "0.2", "0.1", "0.1", "0.1", "0.1", "0.2", "0.3", "0.4", "0.
 @pytest.fixture
 def course(patient, coordinator, today):
     """Patient A's course at Day +20; its protocol has both engraftment milestones."""
-    protocol = small_protocol(name="Allogeneic with engraftment", graft_failure_day=30)
+    protocol = small_protocol(name="Allogeneic with engraftment", tracks_engraftment=True)
     StepFactory(
         protocol=protocol,
         key="anc",
@@ -302,3 +302,102 @@ class TestCoursePage:
 
     def test_clinic_staff_see_the_editor(self, staff_client, course):
         assert "Add a count" in staff_client.get(course.get_absolute_url()).text
+
+
+class TestPastePrecisionAndRepeats:
+    def url(self, course):
+        return reverse("counts_paste", args=[course.code])
+
+    def test_an_anc_typed_with_three_decimals_is_refused_not_rounded(self, staff_client, course):
+        line = f"{course.day_zero.isoformat()}\t0.495\t30"
+        response = staff_client.post(self.url(course), {"lines": line}, headers=HX)
+        assert "ANC 0.495 has more decimals than are kept (2)" in response.text
+        assert not BloodCount.objects.exists()
+
+    def test_the_single_count_form_refuses_it_in_the_same_words(self, staff_client, course):
+        url = reverse("counts_add", args=[course.code])
+        data = {"drawn_on": course.day_zero.isoformat(), "anc": "0.495"}
+        response = staff_client.post(url, data, headers=HX)
+        assert "ANC has more decimals than are kept (2)" in response.text
+        assert not BloodCount.objects.exists()
+
+    def test_identical_lines_are_asked_about_and_nothing_is_saved(self, staff_client, course):
+        day = course.day_zero.isoformat()
+        lines = "\n".join([f"{day}\t0.3\t30"] * 5)
+        response = staff_client.post(self.url(course), {"lines": lines}, headers=HX)
+        assert "Line 2 repeats line 1." in response.text
+        assert "Line 5 repeats line 1." in response.text
+        assert "Nothing was saved." in response.text
+        assert not BloodCount.objects.exists()
+
+    def test_a_line_like_a_saved_count_is_asked_about(self, staff_client, course, coordinator):
+        BloodCount.objects.create(
+            course=course, drawn_on=course.day_zero, anc=Decimal("0.30"), entered_by=coordinator
+        )
+        line = f"{course.day_zero.isoformat()}\t0.3\t"
+        response = staff_client.post(self.url(course), {"lines": line}, headers=HX)
+        assert "is the same as the count already saved" in response.text
+        assert BloodCount.objects.count() == 1
+
+    def test_repeats_are_saved_when_the_user_says_they_are_real(self, staff_client, course):
+        day = course.day_zero.isoformat()
+        data = {"lines": f"{day}\t0.3\t30\n{day}\t0.3\t30", "save_repeats": "on"}
+        staff_client.post(self.url(course), data, headers=HX)
+        assert BloodCount.objects.count() == 2
+
+
+class TestManualAncAndReview:
+    def test_an_automated_0_5_asks_for_review_until_it_is_marked_manual(self, staff_client, course):
+        values = ["0.8", "0.1", "0.1", "0.5", "0.6", "0.7"]
+        staff_client.post(
+            reverse("counts_paste", args=[course.code]), {"lines": pasted(course, values)}
+        )
+        text = staff_client.get(course.get_absolute_url()).text
+        assert "Needs review" in text
+        assert neutrophil_milestone(course).completed_on is None
+        automated = BloodCount.objects.get(anc=Decimal("0.5"))
+        staff_client.post(
+            reverse("count_edit", args=[automated.code]),
+            {"drawn_on": automated.drawn_on.isoformat(), "anc": "0.50", "anc_manual": "on"},
+        )
+        assert neutrophil_milestone(course).completed_on == automated.drawn_on
+        assert "(manual)" in staff_client.get(course.get_absolute_url()).text
+
+
+class TestDailyCountsMilestone:
+    @pytest.fixture
+    def daily(self, patient, coordinator, today):
+        """A course at Day +5 whose protocol has daily counts from Day +1 to Day +14."""
+        protocol = small_protocol(name="With daily counts", tracks_engraftment=True)
+        StepFactory(
+            protocol=protocol,
+            key="daily",
+            title="Daily blood counts",
+            day=1,
+            repeat_every_days=1,
+            repeat_until_day=14,
+            done_by_counts=True,
+            checklist="",
+        )
+        return start_course(
+            patient=patient, protocol=protocol, day_zero=today - timedelta(days=5), by=coordinator
+        )
+
+    def test_entering_the_days_counts_completes_that_days_milestone(self, staff_client, daily):
+        day_3 = daily.day_zero + timedelta(days=3)
+        url = reverse("counts_add", args=[daily.code])
+        response = staff_client.post(url, {"drawn_on": day_3.isoformat(), "anc": "0.2"}, headers=HX)
+        milestone = daily.milestones.get(step__key="daily", due_date=day_3)
+        assert (milestone.completed_on, milestone.computed) == (day_3, True)
+        assert f'id="milestone-{milestone.code}"' in response.text  # swapped out of band
+        assert daily.milestones.filter(step__key="daily", completed_on__isnull=False).count() == 1
+
+    def test_deleting_the_only_count_of_the_day_reopens_it(self, staff_client, daily):
+        day_3 = daily.day_zero + timedelta(days=3)
+        staff_client.post(
+            reverse("counts_add", args=[daily.code]), {"drawn_on": day_3.isoformat(), "anc": "0.2"}
+        )
+        count = BloodCount.objects.get()
+        staff_client.post(reverse("count_delete", args=[count.code]))
+        milestone = daily.milestones.get(step__key="daily", due_date=day_3)
+        assert milestone.completed_on is None

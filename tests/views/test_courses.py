@@ -12,7 +12,7 @@ from tracker.models import ChecklistItem, DayZeroMove, Milestone, TransplantCour
 pytestmark = pytest.mark.django_db
 
 HX = {"HX-Request": "true"}
-QUERIES_ON_TIMELINE = 12
+QUERIES_ON_TIMELINE = 13  # with the lab results
 
 
 class TestCourseStart:

@@ -54,7 +54,7 @@ def csv_line(row: Row) -> list[str]:
         row.next_due_title,
         str(row.overdue_count),
         row.day_100.label,
-        "Graft failure alert" if row.graft_failure_alert else row.engraftment,
+        row.engraftment.summary,
     ]
 
 
@@ -62,5 +62,5 @@ def follow_up_lines(courses: QuerySet[AnnotatedCourse], *, today: date) -> Itera
     """The header and one line per course, as CSV text, for a streaming response."""
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_HEADER)
-    for course in in_batches(courses):
+    for course in in_batches(courses, today=today):
         yield writer.writerow(csv_line(Row.of(course, today)))

@@ -1,6 +1,13 @@
 """The app's models by area, re-exported here: `from tracker.models import Milestone` works."""
 
-from tracker.models.choices import Audience, DonorType, Engraftment, GraftSource, Kind
+from tracker.models.choices import (
+    Analyte,
+    Audience,
+    DonorType,
+    Engraftment,
+    GraftSource,
+    Kind,
+)
 from tracker.models.counts import BloodCount
 from tracker.models.courses import CourseQuerySet, DayZeroMove, TransplantCourse
 from tracker.models.events import CourseEvent, CourseEventQuerySet, EventKind
@@ -13,8 +20,10 @@ from tracker.models.patients import (
     validate_not_future,
 )
 from tracker.models.protocols import Protocol, ProtocolManager, ProtocolStep, ProtocolStepManager
+from tracker.models.results import LabResult
 
 __all__ = [
+    "Analyte",
     "Audience",
     "BloodCount",
     "ChecklistItem",
@@ -27,6 +36,7 @@ __all__ = [
     "EventKind",
     "GraftSource",
     "Kind",
+    "LabResult",
     "Milestone",
     "MilestoneQuerySet",
     "Patient",

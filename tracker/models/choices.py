@@ -36,3 +36,13 @@ class Audience(models.TextChoices):
     CARE_TEAM = "care_team", "Care team"
     PATIENT = "patient", "Patient"
     BOTH = "both", "Care team and patient"
+
+
+class Analyte(models.TextChoices):
+    """Laboratory results kept on a course besides blood counts (tracker.rules.lab_results)."""
+
+    CHIMERISM_MYELOID = "chimerism_myeloid", "Donor chimerism, myeloid (% donor)"
+    CHIMERISM_LYMPHOID = "chimerism_lymphoid", "Donor chimerism, lymphoid (% donor)"
+    CMV_PCR = "cmv_pcr", "CMV PCR (IU/mL)"
+    CD4 = "cd4", "CD4 count (cells/µL)"
+    IGG = "igg", "IgG (g/L)"

@@ -31,6 +31,11 @@ class BloodCount(models.Model):
     anc = models.DecimalField(
         "ANC (× 10⁹/L)", max_digits=6, decimal_places=2, null=True, blank=True
     )
+    anc_manual = models.BooleanField(
+        "ANC from a manual differential",
+        default=False,
+        help_text="CIBMTR: an automated ANC of exactly 0.5 counts only once confirmed manually.",
+    )
     platelets = models.DecimalField(
         "Platelets (× 10⁹/L)", max_digits=6, decimal_places=1, null=True, blank=True
     )

@@ -31,6 +31,8 @@ class EventKind(models.TextChoices):
     COUNT_ADDED = "count_added", "Blood count added"
     COUNT_CORRECTED = "count_corrected", "Blood count corrected"
     COUNT_DELETED = "count_deleted", "Blood count deleted"
+    RESULT_ADDED = "result_added", "Lab result added"
+    RESULT_DELETED = "result_deleted", "Lab result deleted"
     PORTAL_INVITED = "portal_invited", "Portal invitation"
     FEED_RENEWED = "feed_renewed", "Calendar address renewed"
     FEED_REVOKED = "feed_revoked", "Calendar subscription turned off"

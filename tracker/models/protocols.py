@@ -30,12 +30,17 @@ class Protocol(models.Model):
     )
     summary = models.TextField(blank=True, help_text="What this protocol is, for the team.")
     is_active = models.BooleanField(default=True, help_text="Offered when starting a course.")
+    tracks_engraftment = models.BooleanField(
+        default=False,
+        help_text="Courses on this protocol track neutrophil and platelet engraftment from "
+        "blood counts (transplants; not same-day procedures).",
+    )
     graft_failure_day = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        help_text="Alert for primary graft failure when neutrophils have not engrafted by this "
-        "day (CIBMTR: Day +30 for marrow or blood stem cells, Day +42 for cord blood). "
-        "Empty for procedures without engraftment.",
+        help_text="The centre's own primary graft failure day for this protocol. Empty: by the "
+        "course's graft source (Day +30 for marrow or blood stem cells, Day +42 for cord "
+        "blood; ASTCT 2024).",
     )
     history = HistoricalRecords()
 
@@ -76,6 +81,11 @@ class ProtocolStep(models.Model):
     patient_text = models.TextField(blank=True, help_text="Plain words for the patient.")
     checklist = models.TextField(blank=True, help_text="Checklist items, one per line.")
     position = models.PositiveSmallIntegerField(default=0, help_text="Order on the same day.")
+    done_by_counts = models.BooleanField(
+        "Done when counts are entered",
+        default=False,
+        help_text="Daily blood counts: an occurrence is done when that day's counts are entered.",
+    )
     engraftment = models.CharField(
         max_length=20,
         choices=Engraftment.choices,

@@ -27,8 +27,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from tracker.models import Engraftment, Kind, Milestone, TransplantCourse
-from tracker.rules import engraftment, schedule
+from tracker.models import Kind, Milestone, TransplantCourse
+from tracker.queries.engraftment import EngraftmentStatus, counts_by_course, engraftment_status
+from tracker.rules import schedule
 
 if TYPE_CHECKING:
     from django.db.models import Field
@@ -88,8 +89,7 @@ class Details(Figures):
     """The figures, and what `with_details` adds for the rows of one page."""
 
     next_due: Milestone | None
-    neutrophils_on: date | None
-    platelets_on: date | None
+    engraftment: EngraftmentStatus
 
 
 if TYPE_CHECKING:
@@ -134,36 +134,37 @@ def annotated_courses(today: date) -> QuerySet[AnnotatedCourse]:
     return cast("QuerySet[AnnotatedCourse]", courses)
 
 
-def with_details(courses: list[AnnotatedCourse]) -> list[DetailedCourse]:
-    """Add what a row shows but nobody filters on, for these courses only: two queries."""
+def with_details(courses: list[AnnotatedCourse], *, today: date) -> list[DetailedCourse]:
+    """Add what a row shows but nobody filters on, for these courses only: two queries.
+
+    Engraftment comes from the courses' counts through the same rules as the course page.
+    """
     next_ids = [course.next_due_pk for course in courses if course.next_due_pk]
     upcoming = Milestone.objects.filter(pk__in=next_ids).select_related("step")
     next_due = {milestone.pk: milestone for milestone in upcoming}
-    engrafted = Milestone.objects.filter(
-        course__in=[course.pk for course in courses],
-        completed_on__isnull=False,
-        step__engraftment__in=[Engraftment.NEUTROPHIL, Engraftment.PLATELET],
-    ).values_list("course_id", "step__engraftment", "completed_on")
-    dates = {(course_id, kind): done for course_id, kind, done in engrafted}
+    counts = counts_by_course(
+        [course.pk for course in courses if course.protocol.tracks_engraftment]
+    )
     detailed = cast("list[DetailedCourse]", courses)  # the attributes are set just below
     for course in detailed:
         course.next_due = (
             next_due.get(course.next_due_pk) if course.next_due_pk is not None else None
         )
-        course.neutrophils_on = dates.get((course.pk, Engraftment.NEUTROPHIL))
-        course.platelets_on = dates.get((course.pk, Engraftment.PLATELET))
+        course.engraftment = engraftment_status(course, counts.get(course.pk, []), today=today)
     return detailed
 
 
-def in_batches(courses: QuerySet[AnnotatedCourse], size: int = 500) -> Iterator[DetailedCourse]:
+def in_batches(
+    courses: QuerySet[AnnotatedCourse], *, today: date, size: int = 500
+) -> Iterator[DetailedCourse]:
     """Every course of the queryset with its details, streamed a batch at a time (for CSV)."""
     batch: list[AnnotatedCourse] = []
     for course in courses.iterator(chunk_size=size):
         batch.append(course)
         if len(batch) == size:
-            yield from with_details(batch)
+            yield from with_details(batch, today=today)
             batch = []
-    yield from with_details(batch)
+    yield from with_details(batch, today=today)
 
 
 def follow_up_courses(*, today: date, filters: Filters) -> QuerySet[AnnotatedCourse]:
@@ -237,8 +238,11 @@ class Row:
     next_due_title: str
     overdue_count: int
     day_100: schedule.Day100State
-    engraftment: str
-    graft_failure_alert: bool
+    engraftment: EngraftmentStatus
+
+    @property
+    def graft_failure_alert(self) -> bool:
+        return self.engraftment.graft_failure_alert
 
     @classmethod
     def of(cls, course: DetailedCourse, today: date) -> Row:
@@ -262,33 +266,5 @@ class Row:
                 completed_on=course.d100_done,
                 today=today,
             ),
-            engraftment=_engraftment_label(course),
-            graft_failure_alert=engraftment.graft_failure_alert(
-                engraftment.Result(
-                    engraftment.Outcome.ENGRAFTED
-                    if course.neutrophils_on
-                    else engraftment.Outcome.NOT_YET,
-                    course.neutrophils_on,
-                    "",
-                ),
-                day_zero=course.day_zero,
-                today=today,
-                failure_day=course.protocol.graft_failure_day,
-            ),
+            engraftment=course.engraftment,
         )
-
-
-def _engraftment_label(course: DetailedCourse) -> str:
-    """'Neutrophils Day +15, platelets Day +22', 'Waiting', or '' without engraftment."""
-    if course.protocol.graft_failure_day is None:
-        return ""
-
-    def day(engrafted_on: date) -> str:
-        return schedule.day_label(schedule.day_number(engrafted_on, course.day_zero))
-
-    parts = []
-    if course.neutrophils_on:
-        parts.append(f"Neutrophils {day(course.neutrophils_on)}")
-    if course.platelets_on:
-        parts.append(f"{'platelets' if parts else 'Platelets'} {day(course.platelets_on)}")
-    return ", ".join(parts) or "Waiting"

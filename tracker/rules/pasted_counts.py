@@ -17,6 +17,10 @@ from typing import Any
 
 ANC_MAX = Decimal("100")
 PLATELETS_MAX = Decimal("2000")
+# The decimals each count is kept with: a value typed with more is refused, never rounded
+# (an ANC of 0.495 is not 0.5).
+ANC_DECIMALS = 2
+PLATELETS_DECIMALS = 1
 YES = {"y", "yes", "x", "1", "true", "plt", "t"}
 NO = {"", "n", "no", "0", "false", "-"}
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y")
@@ -64,7 +68,9 @@ def _is_header(cells: list[str]) -> bool:
     return not any(re.fullmatch(r"[-+]?\d+([.,]\d*)?", cell) for cell in cells[1:])
 
 
-def parse_value(text: str, *, name: str, maximum: Decimal, decimal_comma: bool) -> Decimal | None:
+def parse_value(
+    text: str, *, name: str, maximum: Decimal, decimal_comma: bool, decimals: int
+) -> Decimal | None:
     """A count in x 10^9/L, or None when empty; ValueError with a message when it is wrong."""
     typed = text.strip()
     if not typed:
@@ -80,6 +86,12 @@ def parse_value(text: str, *, name: str, maximum: Decimal, decimal_comma: bool) 
     if value > maximum:
         hint = " (an ANC of 1500/mm³ is 1.5 × 10⁹/L)" if name == "ANC" else ""
         raise ValueError(f"{name} {value} is above {maximum}: check the unit, × 10⁹/L{hint}.")
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > decimals:
+        raise ValueError(
+            f"{name} {typed} has more decimals than are kept ({decimals}): check the value; "
+            "it is not rounded."
+        )
     return value
 
 
@@ -119,13 +131,17 @@ def parse_lines(
             if problem:
                 line_errors.append(problem)
         values = {}
-        for name, cell, maximum in (
-            ("ANC", cells[1], ANC_MAX),
-            ("Platelets", cells[2], PLATELETS_MAX),
+        for name, cell, maximum, decimals in (
+            ("ANC", cells[1], ANC_MAX, ANC_DECIMALS),
+            ("Platelets", cells[2], PLATELETS_MAX, PLATELETS_DECIMALS),
         ):
             try:
                 values[name] = parse_value(
-                    cell, name=name, maximum=maximum, decimal_comma=separator != ","
+                    cell,
+                    name=name,
+                    maximum=maximum,
+                    decimal_comma=separator != ",",
+                    decimals=decimals,
                 )
             except ValueError as error:
                 line_errors.append(str(error))
@@ -142,3 +158,23 @@ def parse_lines(
         assert drawn_on is not None  # no date is a line error, so the line stopped above
         counts.append(CountLine(number, drawn_on, values["ANC"], values["Platelets"], transfused))
     return counts, errors
+
+
+def repeats(
+    lines: list[CountLine], saved: list[tuple[date, Decimal | None, Decimal | None, bool]]
+) -> list[str]:
+    """Lines that repeat another line or a count already saved (same date and values)."""
+    found = []
+    seen: dict[tuple[date, Decimal | None, Decimal | None, bool], int] = {}
+    kept = set(saved)
+    for line in lines:
+        key = (line.drawn_on, line.anc, line.platelets, line.platelet_transfusion)
+        if key in seen:
+            found.append(f"Line {line.line} repeats line {seen[key]}.")
+        elif key in kept:
+            found.append(
+                f"Line {line.line} is the same as the count already saved for "
+                f"{line.drawn_on.day} {line.drawn_on:%b %Y}."
+            )
+        seen.setdefault(key, line.line)
+    return found

@@ -15,6 +15,7 @@ from tracker.services.courses import (
 )
 from tracker.services.milestones import complete_milestone, reopen_milestone, tick_item
 from tracker.services.patients import change_feed, invite_patient
+from tracker.services.results import delete_result, record_results
 
 __all__ = [
     "apply_engraftment",
@@ -23,11 +24,13 @@ __all__ = [
     "confirm_day_zero",
     "correct_count",
     "delete_count",
+    "delete_result",
     "invite_patient",
     "lock_course",
     "move_day_zero",
     "preview_day_zero_move",
     "record_counts",
+    "record_results",
     "reopen_milestone",
     "start_course",
     "tick_item",

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Q
 from simple_history.utils import bulk_create_with_history
 
 from tracker.models import (
@@ -22,7 +23,8 @@ from tracker.models.events import event, record
 from tracker.queries.engraftment import engraftment_status
 from tracker.services.courses import lock_course
 
-COUNT_FIELDS = ("drawn_on", "anc", "platelets", "platelet_transfusion")
+COUNT_FIELDS = ("drawn_on", "anc", "anc_manual", "platelets", "platelet_transfusion")
+DAILY_COUNTS_REASON = "Blood counts of that day entered"
 
 
 def _shown(value: Any) -> Any:
@@ -39,38 +41,48 @@ def _values(count: BloodCount) -> dict[str, Any]:
 
 
 def apply_engraftment(*, course: TransplantCourse, by: User, today: date) -> list[Milestone]:
-    """Complete (or reopen) the engraftment milestones the counts decide; return those changed.
+    """Complete (or reopen) the milestones the counts decide; return those changed.
 
-    A milestone completed by hand is left alone; one completed from the counts follows them:
-    it takes the engraftment date, moves with a correction, and reopens when the rule no
-    longer holds. Call it under the course lock, so it sees every count.
+    The engraftment milestones take the engraftment date the rules give; a daily blood counts
+    milestone is done when counts of its day are entered. A milestone completed by hand is
+    left alone; one completed from the counts follows them: it moves with a correction, and
+    reopens when the counts no longer show it. Call it under the course lock, so it sees
+    every count.
     """
-    status = engraftment_status(course, course.blood_counts.all(), today=today)
+    counts = list(course.blood_counts.all())
+    status = engraftment_status(course, counts, today=today)
     results = {
         Engraftment.NEUTROPHIL: status.neutrophils,
         Engraftment.PLATELET: status.platelets_20,
     }
+    count_days = {count.drawn_on for count in counts}
     changed = []
-    milestones = course.milestones.select_related("step", "completed_by").exclude(
-        step__engraftment=""
+    milestones = course.milestones.select_related("step", "completed_by").filter(
+        ~Q(step__engraftment="") | Q(step__done_by_counts=True)
     )
     for milestone in milestones:
-        result = results[Engraftment(milestone.step.engraftment)]
         if milestone.is_done and not milestone.computed:
             continue
-        if result.engrafted and result.date is not None and milestone.completed_on != result.date:
-            milestone.complete_from_counts(by=by, on=result.date)
+        if milestone.step.engraftment:
+            result = results[Engraftment(milestone.step.engraftment)]
+            done_on = result.date if result.engrafted else None
+            reason = result.reason
+        else:
+            done_on = milestone.due_date if milestone.due_date in count_days else None
+            reason = DAILY_COUNTS_REASON if done_on else "No blood counts of that day any more"
+        if done_on is not None and milestone.completed_on != done_on:
+            milestone.complete_from_counts(by=by, on=done_on)
             record(
                 EventKind.MILESTONE_COMPUTED,
                 by=by,
                 course=course,
                 milestone=str(milestone.code),
                 title=milestone.title,
-                on=result.date.isoformat(),
-                reason=result.reason,
+                on=done_on.isoformat(),
+                reason=reason,
             )
             changed.append(milestone)
-        elif not result.engrafted and milestone.is_done:
+        elif done_on is None and milestone.is_done:
             was_done_on = milestone.completed_on
             milestone.reopen(by=by)
             record(
@@ -81,7 +93,7 @@ def apply_engraftment(*, course: TransplantCourse, by: User, today: date) -> lis
                 title=milestone.title,
                 was_done_on=was_done_on.isoformat() if was_done_on else None,
                 computed=True,
-                reason=result.reason,
+                reason=reason,
             )
             changed.append(milestone)
     return changed

@@ -11,10 +11,17 @@ from django.forms import Form
 from django.template.response import TemplateResponse
 
 from tracker import clock
-from tracker.forms import BloodCountForm, PastedCountsForm, TimelineFilterForm
+from tracker.forms import (
+    BloodCountForm,
+    LabResultForm,
+    PastedCountsForm,
+    PastedResultsForm,
+    TimelineFilterForm,
+)
 from tracker.http import AuthenticatedRequest
-from tracker.models import ChecklistItem, Milestone, TransplantCourse
+from tracker.models import ChecklistItem, LabResult, Milestone, TransplantCourse
 from tracker.queries.engraftment import engraftment_status
+from tracker.queries.results import chimerism_summary, result_charts, result_rows
 from tracker.rules import chart, schedule
 
 
@@ -60,6 +67,19 @@ def counts_context(course: TransplantCourse, today: date, **forms: Form | None) 
     }
 
 
+def results_context(course: TransplantCourse, **forms: Form | None) -> dict[str, Any]:
+    """The lab results section: the results with their day and meaning, a chart per test."""
+    results = list(LabResult.objects.filter(course=course))
+    return {
+        "course": course,
+        "results": result_rows(course, results),
+        "result_charts": result_charts(course, results),
+        "chimerism": chimerism_summary(results),
+        "result_form": forms.get("result_form") or LabResultForm(course=course),
+        "results_paste_form": forms.get("results_paste_form") or PastedResultsForm(course=course),
+    }
+
+
 def course_page(
     request: AuthenticatedRequest, course: TransplantCourse, **extra: Any
 ) -> TemplateResponse:
@@ -74,6 +94,7 @@ def course_page(
     forms = {name: extra.pop(name) for name in list(extra) if name.endswith("_form")}
     context = {
         **counts_context(course, today, **forms),
+        **results_context(course, **forms),
         "patient": course.patient,
         "show": show,
         "filters": TimelineFilterForm.SHOW_CHOICES,

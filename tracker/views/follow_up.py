@@ -28,7 +28,9 @@ def follow_up_list(request: AuthenticatedRequest) -> TemplateResponse:
     filters = form.filters()
     courses = followup.follow_up_courses(today=today, filters=filters)
     page = Paginator(courses, FOLLOW_UP_PER_PAGE).get_page(request.GET.get("page"))
-    rows = [followup.Row.of(course, today) for course in followup.with_details(list(page))]
+    rows = [
+        followup.Row.of(course, today) for course in followup.with_details(list(page), today=today)
+    ]
     query = request.GET.copy()
     query.pop("page", None)
     context = {

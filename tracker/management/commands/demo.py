@@ -88,7 +88,41 @@ NOT_YET = [
     (0.3, 18, False),
     (0.4, 12, True),
 ]
-COUNTS = {"DEMO-0003": ENGRAFTING, "DEMO-0002": NOT_YET}
+# Priya Nair's cord blood graft engrafts later: neutrophils on Day +24.
+CORD = (
+    [(1.5, 60, False), (0.8, 40, False), (0.3, 25, False)]
+    + [(0.05, 12, True)] * 20
+    + [
+        (0.4, 18, False),
+        (0.6, 22, True),
+        (0.8, 25, False),
+        (1.1, 24, False),
+        (1.5, 26, False),
+        (1.8, 31, False),
+    ]
+)
+COUNTS = {"DEMO-0003": ENGRAFTING, "DEMO-0002": NOT_YET, "DEMO-0004": CORD}
+
+# Invented lab results: (day, test, value in the test's unit; None for "not detected").
+RESULTS: dict[str, list[tuple[int, str, str | None]]] = {
+    "DEMO-0003": [
+        (28, "cmv_pcr", None),
+        (30, "chimerism_myeloid", "99"),
+        (30, "chimerism_lymphoid", "93.5"),
+        (35, "cmv_pcr", "350"),
+        (42, "cmv_pcr", None),
+        (90, "chimerism_myeloid", "98.5"),
+        (90, "chimerism_lymphoid", "97"),
+        (90, "cd4", "140"),
+        (90, "igg", "3.8"),
+    ],
+    "DEMO-0004": [
+        (100, "chimerism_myeloid", "100"),
+        (100, "chimerism_lymphoid", "99"),
+        (180, "cd4", "320"),
+        (180, "igg", "6.1"),
+    ],
+}
 
 # Leave every n-th past milestone undone, so the demo shows overdue work.
 LEAVE_UNDONE_EVERY = 9
@@ -196,3 +230,15 @@ class Command(BaseCommand):
         ]
         if rows:
             services.record_counts(course=course, rows=rows, by=coordinator, today=today)
+        results = [
+            {
+                "drawn_on": day_zero + timedelta(days=n),
+                "analyte": analyte,
+                "value": Decimal(value) if value is not None else None,
+                "undetected": value is None,
+            }
+            for n, analyte, value in RESULTS.get(mrn, [])
+            if day_zero + timedelta(days=n) <= today
+        ]
+        if results:
+            services.record_results(course=course, rows=results, by=coordinator)

@@ -169,3 +169,18 @@ def test_access(name, method, actor, expected, url_for, log_in_as, today):
         assert response.url.startswith(reverse("login"))
     else:
         assert response.status_code == expected
+    assert_locked_down(response)
+
+
+def assert_locked_down(response):
+    """The headers every answer carries, whoever asks and whatever the answer."""
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'none'" in policy
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert "unsafe-eval" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "camera=()" in response["Permissions-Policy"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert "no-store" in response["Cache-Control"]

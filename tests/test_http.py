@@ -3,6 +3,9 @@
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tracker.models import BloodCount, ChecklistItem
@@ -101,3 +104,34 @@ class TestUnreadableFormBodies:
         assert "The form could not be read" in response.text
         assert not BloodCount.objects.exists()
         assert all(record.exc_info is None for record in caplog.records)
+
+
+class TestIdleSessions:
+    """Sessions end after SESSION_IDLE_MINUTES idle, without a write on every request."""
+
+    def session_writes(self, client, url):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return [q["sql"] for q in queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]]
+
+    def test_requests_within_a_minute_do_not_write_the_session(self, coordinator_client):
+        url = reverse("patient_list")
+        with time_machine.travel("2026-11-21 12:00:00 +00:00", tick=False) as clock:
+            self.session_writes(coordinator_client, url)  # the first touch
+            clock.shift(30)
+            assert self.session_writes(coordinator_client, url) == []
+            clock.shift(31)
+            assert len(self.session_writes(coordinator_client, url)) == 1
+
+    def test_a_session_idle_longer_than_the_idle_time_ends(self, coordinator_client, settings):
+        url = reverse("patient_list")
+        with time_machine.travel("2026-11-21 12:00:00 +00:00", tick=False) as clock:
+            coordinator_client.get(url)
+            clock.shift(settings.SESSION_IDLE_MINUTES * 60 - 30)
+            assert coordinator_client.get(url).status_code == 200  # still in, and touched
+            clock.shift(settings.SESSION_IDLE_MINUTES * 60 - 30)
+            assert coordinator_client.get(url).status_code == 200  # active: still in
+            clock.shift(settings.SESSION_IDLE_MINUTES * 60 + 1)
+            response = coordinator_client.get(url)
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("login"))

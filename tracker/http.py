@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -108,3 +109,44 @@ class BadRequestBodyMiddleware:
 
 def bad_request(message: str) -> HttpResponse:
     return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
+class HeadersMiddleware:
+    """Headers every answer carries: Permissions-Policy, and no-store on the app's pages.
+
+    Patient data must not come back from a shared ward PC's history or cache after logout, so
+    every page the app renders (not the static files WhiteNoise serves before this) is
+    `Cache-Control: no-store` unless a view said otherwise.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        if "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+class IdleSessionMiddleware:
+    """Sessions end after SESSION_IDLE_MINUTES without a request, without a write each time.
+
+    Saving a session restarts its expiry; this saves it at most once every
+    SESSION_TOUCH_SECONDS, so a busy ward's page views are reads, not writes.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        session = getattr(request, "session", None)
+        if user is None or session is None or not user.is_authenticated:
+            return response
+        now = int(time.time())
+        if now - int(session.get("touched", 0)) >= settings.SESSION_TOUCH_SECONDS:
+            session["touched"] = now
+        return response

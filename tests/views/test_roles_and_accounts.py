@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 
@@ -122,7 +121,10 @@ class TestInvite:
             set_url, {"new_password1": "a-long-new-secret", "new_password2": "a-long-new-secret"}
         )
         assert done.status_code == 302
-        assert client.login(username="patient-mrn-555", password="a-long-new-secret")
+        logged_in = client.post(
+            reverse("login"), {"username": "patient-mrn-555", "password": "a-long-new-secret"}
+        )
+        assert logged_in.status_code == 302
         # The link worked once.
         client.logout()
         assert "This link no longer works" in client.get(link.group(1), follow=True).text
@@ -201,8 +203,3 @@ class TestAccounts:
         assert coordinator_client.get(reverse("logout")).status_code == 405
         coordinator_client.post(reverse("logout"))
         assert coordinator_client.get(reverse("patient_list")).status_code == 302
-
-    def test_sessions_end_after_the_configured_idle_time(self, coordinator_client):
-        assert settings.SESSION_SAVE_EVERY_REQUEST is True
-        coordinator_client.get(reverse("patient_list"))
-        assert coordinator_client.session.get_expiry_age() == settings.SESSION_IDLE_MINUTES * 60

@@ -135,3 +135,23 @@ class TestIdleSessions:
             response = coordinator_client.get(url)
         assert response.status_code == 302
         assert response.url.startswith(reverse("login"))
+
+
+class TestPlainPostsAfterTheSessionEnded:
+    def test_a_plain_action_goes_to_login_and_back_to_the_page_it_came_from(self, client, course):
+        item = ChecklistItem.objects.filter(milestone__course=course).first()
+        page = f"http://testserver{course.get_absolute_url()}"
+        response = client.post(
+            reverse("checklist_toggle", args=[item.code]), {"checked": "1"}, HTTP_REFERER=page
+        )
+        assert response.status_code == 302
+        parts = urlsplit(response["Location"])
+        assert parts.path == reverse("login")
+        query = {key: values[0] for key, values in parse_qs(parts.query).items()}
+        assert query == {"next": course.get_absolute_url(), "unsaved": "1"}
+
+    def test_without_a_referer_it_goes_back_to_the_start(self, client, course):
+        item = ChecklistItem.objects.filter(milestone__course=course).first()
+        response = client.post(reverse("checklist_toggle", args=[item.code]), {"checked": "1"})
+        query = parse_qs(urlsplit(response["Location"]).query)
+        assert query["next"] == [reverse("home")]

@@ -18,6 +18,7 @@ from tracker.models import (
     EventKind,
     GraftSource,
     Kind,
+    LabResult,
     Patient,
     Protocol,
     TransplantCourse,
@@ -252,6 +253,9 @@ class BloodCountForm(BloodCountModelForm):
         }
 
     def __init__(self, *args: Any, course: TransplantCourse, **kwargs: Any) -> None:
+        instance = kwargs.get("instance")
+        # Ids unique on the course page, where a correction row sits beside the add form.
+        kwargs.setdefault("auto_id", f"count-{instance.code}-%s" if instance else "count-%s")
         super().__init__(*args, **kwargs)
         self.course = course
         self.earliest = course.start_date
@@ -287,9 +291,7 @@ class BloodCountForm(BloodCountModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         assert cleaned is not None  # Form.clean() returns cleaned_data
-        empty = cleaned.get("anc") is None and cleaned.get("platelets") is None
-        if empty and not cleaned.get("platelet_transfusion") and not self.errors:
-            raise ValidationError("Enter an ANC, a platelet count, or mark a transfusion.")
+        # An empty count is refused by the model's constraint, in the clinic's words.
         return cleaned
 
     def _post_clean(self) -> None:
@@ -307,12 +309,14 @@ class PastedCountsForm(forms.Form):
         "transfused that day. Tabs, commas or semicolons between them.",
         error_messages={"required": "Paste at least one line."},
     )
+    auto_id_prefix = "paste-counts"
     save_repeats = forms.BooleanField(
         required=False,
         label="Save lines that repeat a count (a real second draw the same day)",
     )
 
     def __init__(self, *args: Any, course: TransplantCourse, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"{self.auto_id_prefix}-%s")  # ids unique on the page
         super().__init__(*args, **kwargs)
         self.course = course
 
@@ -369,6 +373,8 @@ class HistoryFilterForm(forms.Form):
 class LabResultForm(forms.Form):
     """One lab result, added in place on the course page."""
 
+    auto_id_prefix = "result"
+
     drawn_on = forms.DateField(
         label="Date",
         widget=DateInput(),
@@ -382,7 +388,7 @@ class LabResultForm(forms.Form):
     value = forms.CharField(
         label="Result",
         max_length=30,
-        help_text="A number in the test's unit; a CMV PCR may be “not detected”.",
+        help_text="In the test's unit; a CMV PCR may be “not detected”.",
         error_messages={"required": "Enter the result."},
     )
     unit = forms.ChoiceField(
@@ -392,6 +398,7 @@ class LabResultForm(forms.Form):
     )
 
     def __init__(self, *args: Any, course: TransplantCourse, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"{self.auto_id_prefix}-%s")  # ids unique on the page
         super().__init__(*args, **kwargs)
         self.course = course
 
@@ -436,10 +443,36 @@ class PastedResultsForm(forms.Form):
         "value, and the unit if it is not the test's own (IgG in mg/dL).",
         error_messages={"required": "Paste at least one line."},
     )
+    auto_id_prefix = "paste-results"
+    save_repeats = forms.BooleanField(
+        required=False, label="Save lines that repeat a result (a real repeat test)"
+    )
 
     def __init__(self, *args: Any, course: TransplantCourse, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"{self.auto_id_prefix}-%s")  # ids unique on the page
         super().__init__(*args, **kwargs)
         self.course = course
+
+    def clean(self) -> dict[str, Any]:
+        """A line identical to another or to a saved result is asked about, not saved twice."""
+        cleaned = super().clean()
+        assert cleaned is not None  # Form.clean() returns cleaned_data
+        lines = cleaned.get("lines")
+        if not lines or cleaned.get("save_repeats"):
+            return cleaned
+        saved = LabResult.objects.filter(
+            course=self.course, drawn_on__in={line.drawn_on for line in lines}
+        ).values_list("drawn_on", "analyte", "value", "undetected")
+        repeated = lab_results.result_repeats(lines, saved)
+        if repeated:
+            raise ValidationError(
+                [
+                    *repeated,
+                    "Nothing was saved. Remove the repeated lines, or tick “Save lines that "
+                    "repeat a result” if they are real repeat tests.",
+                ]
+            )
+        return cleaned
 
     def clean_lines(self) -> list[lab_results.ResultLine]:
         if not self.cleaned_data["lines"].strip():

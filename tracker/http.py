@@ -42,9 +42,9 @@ def role_required(permission: str) -> Callable[[Callable[..., Any]], Callable[..
 UNSAVED_PARAMETER = "unsaved"
 
 
-def _page_of(request: Request) -> str:
-    """The page the browser shows (htmx says which), as a local path; else the home page."""
-    current = request.htmx.current_url or ""
+def _page_of(request: HttpRequest, address: str | None) -> str:
+    """The page the browser shows, as a local path; else the home page."""
+    current = address or ""
     parts = urlsplit(current)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     allowed = {request.get_host()}
@@ -54,12 +54,14 @@ def _page_of(request: Request) -> str:
 
 
 class HtmxLoginMiddleware:
-    """An htmx request whose session has ended goes to the login page as a whole page.
+    """A request whose session has ended goes to the login page and back to the page it came
+    from, never to the action's address, and the page after login says what was lost.
 
-    Left alone, the browser would follow the redirect inside the XHR and swap the login form
-    into the timeline, and the action would be lost without a word. Instead htmx is told to
-    load the login page (HX-Redirect), with `next` the page the user was on, not the action's
-    address, and a flag so the page after login says the action was not saved.
+    Left alone, htmx would follow the redirect inside the XHR and swap the login form into the
+    timeline; a plain form post would come back after login as a GET of a POST-only address.
+    htmx is told to load the login page (HX-Redirect, `next` the page htmx says it is on); a
+    plain post is redirected with `next` the page that sent it (Referer, when it is ours).
+    Either way a changing request adds a flag, so the page after login says it was not saved.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -68,15 +70,20 @@ class HtmxLoginMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         htmx = getattr(request, "htmx", None)
-        if not htmx or request.user.is_authenticated:
+        changing = request.method not in ("GET", "HEAD")
+        if request.user.is_authenticated or not (htmx or changing):
             return response
         login_url = resolve_url(settings.LOGIN_URL)
         location = response.get("Location", "") if response.status_code == 302 else ""
         if not location.startswith(login_url):
             return response
-        query = {"next": _page_of(request)}  # type: ignore[arg-type]
-        if request.method not in ("GET", "HEAD"):
+        page = _page_of(request, htmx.current_url if htmx else request.headers.get("Referer"))
+        query = {"next": page}
+        if changing:
             query[UNSAVED_PARAMETER] = "1"
+        if not htmx:
+            response["Location"] = f"{login_url}?{urlencode(query)}"
+            return response
         redirect = HttpResponse(status=204)
         redirect["HX-Redirect"] = f"{login_url}?{urlencode(query)}"
         return redirect

@@ -355,3 +355,9 @@ def test_a_course_without_counts_gives_two_empty_charts():
     assert labels(anc.thresholds) == ["0.5"]
     assert labels(platelets.thresholds) == ["20", "50"]
     assert labels(anc.x_ticks) == labels(platelets.x_ticks) == ["0", "+7", "+14", "+21", "+28"]
+
+
+def test_a_percentage_chart_can_fix_its_top_at_100():
+    chart = build([(30, Decimal("99")), (100, Decimal("97"))], thresholds=[95.0, 5.0], top=100.0)
+    assert chart.y_ticks[-1].label == "100"
+    assert chart.points[0].y < chart.points[1].y  # 99 % is drawn higher than 97 %

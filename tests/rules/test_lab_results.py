@@ -51,11 +51,11 @@ class TestReadingAValue:
             (Analyte.CHIMERISM_MYELOID, "98.55", "", "more decimals than are kept"),
             (Analyte.CD4, "200.5", "", "whole numbers"),
             (Analyte.IGG, "823.5", "mg/dL", "more decimals than are kept"),
-            (Analyte.CHIMERISM_MYELOID, "100.1", "", "above 100"),
+            (Analyte.CHIMERISM_MYELOID, "100.1", "", "highest possible value"),
             (Analyte.CD4, "-1", "", "cannot be negative"),
             (Analyte.IGG, "abc", "", "not a number"),
             (Analyte.IGG, "NaN", "", "not a number"),
-            (Analyte.IGG, "820", "", "above 100"),  # mg/dL typed as g/L
+            (Analyte.IGG, "820", "", "highest possible value"),  # mg/dL typed as g/L
             (Analyte.CD4, "200", "mg/dL", "entered in cells/µL"),
         ],
     )
@@ -136,3 +136,9 @@ class TestPastedResults:
             "Date\tTest\tValue\n2026-11-01\tcd4\t90", earliest=EARLIEST, today=TODAY
         )
         assert (len(results), errors) == (1, [])
+
+
+@pytest.mark.parametrize(("analyte", "text"), [(Analyte.CMV_PCR, "12,000"), (Analyte.CD4, "1,000")])
+def test_a_thousands_separator_is_refused_not_read_as_a_decimal_point(analyte, text):
+    with pytest.raises(ValueError, match="without a thousands separator"):
+        read_value(analyte, text)

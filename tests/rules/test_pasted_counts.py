@@ -488,3 +488,11 @@ def test_a_second_draw_with_other_values_is_no_repeat():
         today=date(2026, 3, 20),
     )
     assert repeats(counts, []) == []
+
+
+def test_a_thousands_separator_in_a_count_is_refused_not_read_as_a_decimal_point():
+    counts, errors = parse_lines(
+        "2026-03-14\t0,5\t1,500", earliest=date(2026, 3, 1), today=date(2026, 3, 20)
+    )
+    assert counts == []
+    assert "Platelets “1,500” is ambiguous: write 1500" in str(errors[0])

@@ -48,7 +48,7 @@ class TestAddAResult:
     @pytest.mark.parametrize(
         ("data", "message"),
         [
-            ({"analyte": "chimerism_myeloid", "value": "101"}, "above 100"),
+            ({"analyte": "chimerism_myeloid", "value": "101"}, "highest possible value"),
             ({"analyte": "chimerism_myeloid", "value": "98.55"}, "more decimals than are kept"),
             ({"analyte": "cd4", "value": "-3"}, "cannot be negative"),
             ({"analyte": "cd4", "value": "not detected"}, "not a number"),
@@ -120,3 +120,21 @@ class TestDeleteAResult:
         url = reverse("result_delete", args=[result.code])
         staff_client.post(url)
         assert staff_client.post(url).status_code == 404
+
+
+class TestPastedRepeats:
+    def test_repeated_lines_and_lines_like_a_saved_result_are_asked_about(
+        self, staff_client, course, coordinator
+    ):
+        LabResult.objects.create(
+            course=course, drawn_on=course.day_zero, analyte="cd4", value=90, entered_by=coordinator
+        )
+        day = course.day_zero.isoformat()
+        lines = f"{day}\tcmv\tND\n{day}\tcmv\tnot detected\n{day}\tcd4\t90"
+        url = reverse("results_paste", args=[course.code])
+        response = staff_client.post(url, {"lines": lines}, headers=HX)
+        assert "Line 2 repeats line 1." in response.text
+        assert "Line 3 is the same as a result already saved" in response.text
+        assert LabResult.objects.count() == 1
+        staff_client.post(url, {"lines": lines, "save_repeats": "on"}, headers=HX)
+        assert LabResult.objects.count() == 4

@@ -70,7 +70,11 @@ def result_charts(course: TransplantCourse, results: list[LabResult]) -> list[Re
             ResultChart(
                 analyte,
                 f"{spec.name} ({spec.unit}) by day",
-                chart.build(values, thresholds=REFERENCE_LINES[analyte]),
+                chart.build(
+                    values,
+                    thresholds=REFERENCE_LINES[analyte],
+                    top=100.0 if analyte in CHIMERISM else None,
+                ),
             )
         )
     return charts

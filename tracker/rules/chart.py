@@ -91,15 +91,21 @@ def build(
     thresholds: Iterable[float],
     markers: Iterable[tuple[int, str]] = (),
     transfusion_days: Iterable[int] = (),
+    top: float | None = None,
 ) -> Chart:
-    """Place (day number, value) points, threshold lines, day markers and transfusions."""
+    """Place (day number, value) points, threshold lines, day markers and transfusions.
+
+    `top` fixes the axis's highest value (100 for a percentage); by default it is the next
+    round number above the values and twice the highest threshold.
+    """
     thresholds = list(thresholds)
     markers = list(markers)
     transfusion_days = list(transfusion_days)
     days = [day for day, _ in values] + [day for day, _ in markers] + transfusion_days
     first = min([0, *days])
     last = max([MIN_LAST_DAY, *days])
-    top = nice_ceiling(max([float(v) for _, v in values] + [t * 2 for t in thresholds] + [1]))
+    if top is None:
+        top = nice_ceiling(max([float(v) for _, v in values] + [t * 2 for t in thresholds] + [1]))
     plot_right, plot_bottom = WIDTH - RIGHT, HEIGHT - BOTTOM
 
     def x_of(day: int) -> float:

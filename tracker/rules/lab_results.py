@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-from tracker.rules.pasted_counts import LineError, check_date, parse_date
+from tracker.rules.pasted_counts import LineError, check_date, parse_date, thousands_problem
 
 FULL_DONOR_ABOVE = Decimal("95")
 MIXED_FROM = Decimal("5")
@@ -90,6 +90,9 @@ def read_value(analyte: Analyte, text: str, *, unit: str = "") -> Reading:
         if unit not in divisors:
             raise ValueError(f"{spec.name} is entered in {' or '.join(units_of(analyte))}.")
         divisor = divisors[unit]
+    problem = thousands_problem(spec.name, typed)
+    if problem:
+        raise ValueError(problem)
     try:
         value = Decimal(typed.replace(",", "."))
     except InvalidOperation:
@@ -104,14 +107,15 @@ def read_value(analyte: Analyte, text: str, *, unit: str = "") -> Reading:
         kept = f"{spec.decimals} decimal{'s' if spec.decimals != 1 else ''}"
         if spec.decimals == 0:
             kept = "whole numbers"
+        converted_note = f" once converted to {spec.unit}" if divisor != 1 else ""
         raise ValueError(
-            f"{spec.name} {typed} has more decimals than are kept ({kept} in {spec.unit}); "
-            "check the value."
+            f"{spec.name} {typed} has more decimals than are kept{converted_note} ({kept} in "
+            f"{spec.unit}); check the value."
         )
     if converted > spec.maximum:
         raise ValueError(
-            f"{spec.name} {typed} {unit or spec.unit} is above {spec.maximum} {spec.unit}: "
-            "check the value and the unit."
+            f"{spec.name} {typed} {unit or spec.unit} is more than the highest possible value "
+            f"({spec.maximum} {spec.unit}): check the value and the unit."
         )
     return Reading(converted.quantize(Decimal(1).scaleb(-spec.decimals)))
 
@@ -245,3 +249,24 @@ def parse_result_lines(
         assert reading is not None
         results.append(ResultLine(number, drawn_on, analyte, reading))
     return results, errors
+
+
+ResultKey = tuple[date, str, Decimal | None, bool]
+
+
+def result_repeats(lines: list[ResultLine], saved: Iterable[ResultKey]) -> list[str]:
+    """Lines that repeat another line or a result already saved (same date, test, value)."""
+    found = []
+    seen: dict[ResultKey, int] = {}
+    kept = set(saved)
+    for line in lines:
+        key = (line.drawn_on, line.analyte.value, line.reading.value, line.reading.undetected)
+        if key in seen:
+            found.append(f"Line {line.line} repeats line {seen[key]}.")
+        elif key in kept:
+            found.append(
+                f"Line {line.line} is the same as a result already saved for "
+                f"{line.drawn_on.day} {line.drawn_on:%b %Y}."
+            )
+        seen.setdefault(key, line.line)
+    return found

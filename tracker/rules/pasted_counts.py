@@ -68,6 +68,20 @@ def _is_header(cells: list[str]) -> bool:
     return not any(re.fullmatch(r"[-+]?\d+([.,]\d*)?", cell) for cell in cells[1:])
 
 
+THOUSANDS = re.compile(r"[1-9]\d{0,2}(,\d{3})+")
+
+
+def thousands_problem(name: str, typed: str) -> str | None:
+    """'12,000' could be twelve thousand or twelve: refuse it rather than guess."""
+    if THOUSANDS.fullmatch(typed):
+        plain = typed.replace(",", "")
+        return (
+            f"{name} “{typed}” is ambiguous: write {plain} without a thousands separator "
+            "(a comma is read as a decimal point)."
+        )
+    return None
+
+
 def parse_value(
     text: str, *, name: str, maximum: Decimal, decimal_comma: bool, decimals: int
 ) -> Decimal | None:
@@ -75,6 +89,9 @@ def parse_value(
     typed = text.strip()
     if not typed:
         return None
+    problem = thousands_problem(name, typed) if decimal_comma else None
+    if problem:
+        raise ValueError(problem)
     try:
         value = Decimal(typed.replace(",", ".") if decimal_comma else typed)
     except InvalidOperation:

@@ -18,7 +18,7 @@ def _data(result: LabResult) -> dict[str, Any]:
         "result": str(result.code),
         "drawn_on": result.drawn_on.isoformat(),
         "analyte": result.analyte,
-        "test": result.get_analyte_display(),
+        "test": result.spec.name,
         "shown": result.shown,
     }
 

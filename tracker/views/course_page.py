@@ -47,8 +47,8 @@ def counts_context(course: TransplantCourse, today: date, **forms: Form | None) 
     anc_chart, platelet_chart = chart.course_charts(
         course.day_zero,
         counts,
-        neutrophil_date=status.neutrophils.date,
-        platelet_date=status.platelets_20.date,
+        neutrophil_date=status.neutrophils.date if status.neutrophils.engrafted else None,
+        platelet_date=status.platelets_20.date if status.platelets_20.engrafted else None,
     )
     for count in counts:
         count.day_label = course.day_label_on(count.drawn_on)  # type: ignore[attr-defined]

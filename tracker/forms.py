@@ -143,6 +143,9 @@ class DayZeroMoveForm(forms.Form):
         help_text="Why it moved, e.g. 'donor product delayed'.",
         error_messages={"required": "Say why Day Zero moves; it is kept with the change."},
     )
+    # The Day Zero the preview was computed from: a move confirmed from a stale screen (a
+    # colleague moved it meanwhile) is not applied.
+    from_day_zero = forms.DateField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, course: TransplantCourse, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -6,6 +6,7 @@ through the small helpers below, which fail loudly on a value they cannot read.
 
 import os
 import re
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -131,6 +132,14 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": SQLITE_PATH,
+            # Tests use a file too (not Django's shared in-memory database), so concurrent
+            # writers in the concurrency test meet SQLite's real locking, as in production.
+            "TEST": {
+                "NAME": env_str(
+                    "SQLITE_TEST_PATH",
+                    str(Path(tempfile.gettempdir()) / f"tracker-test-{os.getpid()}.sqlite3"),
+                )
+            },
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,

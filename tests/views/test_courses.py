@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import PatientFactory, ProtocolFactory, StepFactory, UserFactory, start_course
+from tracker import services
 from tracker.models import ChecklistItem, DayZeroMove, Milestone, TransplantCourse
 
 pytestmark = pytest.mark.django_db
@@ -468,3 +469,44 @@ class TestReviewFixes:
     def test_clinic_staff_are_not_offered_registration(self, staff_client):
         text = staff_client.get(reverse("patient_list")).text
         assert reverse("patient_create") not in text
+
+
+class TestStaleMoveScreens:
+    def test_a_move_confirmed_from_a_stale_preview_is_not_applied_and_previewed_afresh(
+        self, coordinator_client, coordinator, course, today
+    ):
+        url = reverse("day_zero_move", args=[course.code])
+        target = today + timedelta(days=5)
+        preview = coordinator_client.post(url, {"day_zero": target.isoformat(), "reason": "x"})
+        assert f'name="from_day_zero" value="{today.isoformat()}"' in preview.text
+        # Meanwhile a colleague moves Day Zero from another tab.
+        services.move_day_zero(
+            course=course, day_zero=today + timedelta(days=2), by=coordinator, reason="colleague"
+        )
+        confirm = {
+            "day_zero": target.isoformat(),
+            "reason": "x",
+            "from_day_zero": today.isoformat(),
+            "confirm": "1",
+        }
+        response = coordinator_client.post(url, confirm)
+        course.refresh_from_db()
+        assert course.day_zero == today + timedelta(days=2)
+        assert response.status_code == 200
+        assert "in the meantime; nothing was changed" in response.text
+        fresh = (today + timedelta(days=2)).isoformat()
+        assert f'name="from_day_zero" value="{fresh}"' in response.text
+        assert DayZeroMove.objects.filter(course=course).count() == 1
+
+    def test_confirming_the_fresh_preview_moves_it(self, coordinator_client, course, today):
+        url = reverse("day_zero_move", args=[course.code])
+        target = today + timedelta(days=5)
+        confirm = {
+            "day_zero": target.isoformat(),
+            "reason": "x",
+            "from_day_zero": today.isoformat(),
+            "confirm": "1",
+        }
+        assert coordinator_client.post(url, confirm).status_code == 302
+        course.refresh_from_db()
+        assert course.day_zero == target

@@ -6,6 +6,7 @@ The public services are importable from here: `tracker.services.start_course(...
 
 from tracker.services.counts import apply_engraftment, correct_count, delete_count, record_counts
 from tracker.services.courses import (
+    StaleDayZero,
     confirm_day_zero,
     lock_course,
     move_day_zero,
@@ -18,6 +19,7 @@ from tracker.services.patients import change_feed, invite_patient
 from tracker.services.results import delete_result, record_results
 
 __all__ = [
+    "StaleDayZero",
     "apply_engraftment",
     "change_feed",
     "complete_milestone",

@@ -31,9 +31,13 @@ DEFAULT_MOVE_REASON = "Day Zero moved"
 
 
 def lock_course(course: TransplantCourse) -> TransplantCourse:
-    """The course row, locked for this transaction: every write to a course takes it first."""
+    """The course row, locked for this transaction: every write to a course takes it first.
+
+    Only the course's own row is locked (`of`), in one order everywhere: the course, then what
+    hangs off it; so two writers to one course wait for each other and never deadlock.
+    """
     return (
-        TransplantCourse.objects.select_for_update()
+        TransplantCourse.objects.select_for_update(of=("self",))
         .select_related("patient", "protocol")
         .get(pk=course.pk)
     )
@@ -174,9 +178,24 @@ def titled(
     return [(titles.get(change.existing.key, change.existing.key), change) for change in changes]
 
 
+class StaleDayZero(ValidationError):
+    """Day Zero moved since the screen that asked for this move was drawn."""
+
+    def __init__(self, current: date) -> None:
+        super().__init__(
+            f"Day Zero was moved to {current:%-d %b %Y} in the meantime; nothing was changed."
+        )
+        self.current = current
+
+
 @transaction.atomic
 def move_day_zero(
-    *, course: TransplantCourse, day_zero: date, by: User, reason: str = ""
+    *,
+    course: TransplantCourse,
+    day_zero: date,
+    by: User,
+    reason: str = "",
+    expected_day_zero: date | None = None,
 ) -> schedule.Replan:
     """Move Day Zero and every date that hangs off it; record the move.
 
@@ -184,6 +203,8 @@ def move_day_zero(
     show as done out of window where it now falls outside. Nothing is deleted.
     """
     course = lock_course(course)
+    if expected_day_zero is not None and course.day_zero != expected_day_zero:
+        raise StaleDayZero(course.day_zero)
     if day_zero == course.day_zero:
         raise ValidationError({"day_zero": "That is already Day Zero; choose another date."})
     milestones = {(m.step.key, m.occurrence): m for m in course.milestones.select_related("step")}

@@ -40,7 +40,9 @@ def invite_patient(
     stops working once the password is set. It is e-mailed, once the transaction has
     committed, when an address is given.
     """
-    patient = Patient.objects.select_for_update().select_related("user").get(pk=patient.pk)
+    patient = (
+        Patient.objects.select_for_update(of=("self",)).select_related("user").get(pk=patient.pk)
+    )
     user = patient.user
     new_login = user is None
     if user is None:

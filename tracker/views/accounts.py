@@ -69,10 +69,11 @@ class _RedirectThen(HttpResponseRedirect):
         self.then = then
 
     def close(self) -> None:
-        super().close()
+        # Before the base close, which ends the request (and may close its database connection).
         if self.then is not None:
             work, self.then = self.then, None
             work()
+        super().close()
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -74,16 +74,24 @@ def day_zero_move(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
                     day_zero=day_zero,
                     by=request.user,
                     reason=form.cleaned_data["reason"],
+                    expected_day_zero=form.cleaned_data["from_day_zero"],
                 )
-            except ValidationError:  # a second click, or a colleague, moved it a moment ago
+            except services.StaleDayZero as stale:  # moved by a colleague since the preview
+                messages.warning(request, f"{stale.messages[0]} Check the new preview.")
+                course.refresh_from_db()
+            except ValidationError:  # a second click moved it a moment ago
                 messages.info(request, f"Day Zero is already {day_zero:%-d %b %Y}.")
                 return redirect(course)
-            moved = len(result.pending_moved)
-            messages.success(
-                request,
-                f"Day Zero moved to {day_zero:%-d %b %Y}; "
-                f"{moved} planned date{pluralize(moved)} moved.",
-            )
+            else:
+                moved = len(result.pending_moved)
+                messages.success(
+                    request,
+                    f"Day Zero moved to {day_zero:%-d %b %Y}; "
+                    f"{moved} planned date{pluralize(moved)} moved.",
+                )
+                return redirect(course)
+        if day_zero == course.day_zero:
+            messages.info(request, f"Day Zero is already {day_zero:%-d %b %Y}.")
             return redirect(course)
         preview = services.preview_day_zero_move(course=course, day_zero=day_zero)
         out_of_window = services.titled(course, preview.out_of_window)

@@ -19,7 +19,7 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
-	$(PY) manage.py loaddata protocols
+	$(PY) manage.py load_protocols
 	$(PY) manage.py demo
 
 run: demo

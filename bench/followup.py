@@ -259,7 +259,7 @@ def set_up(courses: int, seed: int, today: date):
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
-    call_command("loaddata", "protocols", verbosity=0)
+    call_command("load_protocols", verbosity=0)
     user = get_user_model().objects.create_user("bench-coordinator", first_name="Bench")
     user.groups.add(Group.objects.get(name=roles.COORDINATOR))
     migrated = time.perf_counter()

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tracker.models import BloodCount, ChecklistItem
+from tracker.models import BloodCount, ChecklistItem, Patient
 
 pytestmark = pytest.mark.django_db
 
@@ -155,3 +155,61 @@ class TestPlainPostsAfterTheSessionEnded:
         response = client.post(reverse("checklist_toggle", args=[item.code]), {"checked": "1"})
         query = parse_qs(urlsplit(response["Location"]).query)
         assert query["next"] == [reverse("home")]
+
+
+class TestHealthCheck:
+    def test_it_answers_without_a_login_when_the_database_is_there(self, client, db):
+        response = client.get(reverse("healthz"))
+        assert (response.status_code, response.content) == (200, b"ok\n")
+        assert "no-cache" in response["Cache-Control"] or "no-store" in response["Cache-Control"]
+
+    def test_it_answers_503_when_the_database_cannot_be_reached(self, client, db, monkeypatch):
+        from django.db import DatabaseError
+        from django.db.backends.utils import CursorWrapper
+
+        def unreachable(*args, **kwargs):
+            raise DatabaseError("connection refused")
+
+        monkeypatch.setattr(CursorWrapper, "execute", unreachable)
+        response = client.get(reverse("healthz"))
+        assert response.status_code == 503
+
+
+class TestBadInput:
+    @pytest.mark.parametrize("token", ["%00", "x", "a" * 65, "abc%20def" + "a" * 20, "é" * 30])
+    def test_a_feed_address_outside_the_token_alphabet_is_404_before_any_query(
+        self, client, db, token, django_assert_num_queries
+    ):
+        with django_assert_num_queries(0):
+            response = client.get(f"/feeds/{token}.ics")
+        assert response.status_code == 404
+
+    def test_names_are_kept_without_bidirectional_controls_and_shown_isolated(
+        self, coordinator_client
+    ):
+        response = coordinator_client.post(
+            reverse("patient_create"),
+            {
+                "mrn": "BIDI-0001",
+                "given_name": "Ad\u202ea",
+                "family_name": "\u2067Lovelace\u2069 \u200f",
+                "date_of_birth": "1970-05-17",
+            },
+            follow=True,
+        )
+        patient = Patient.objects.get(mrn="BIDI-0001")
+        assert (patient.given_name, patient.family_name) == ("Ada", "Lovelace")
+        assert "<h1><bdi>Ada Lovelace</bdi></h1>" in response.text
+
+    def test_the_csv_has_a_bom_and_no_cell_a_spreadsheet_would_run(
+        self, staff_client, course, patient
+    ):
+        patient.family_name = '=HYPERLINK("http://evil.example")'
+        patient.given_name = "@SUM(A1)"
+        patient.save()
+        response = staff_client.get(reverse("follow_up_csv"))
+        body = b"".join(response.streaming_content).decode("utf-8")
+        assert body.startswith("\ufeffMRN,")
+        assert "'=HYPERLINK" in body
+        assert "'@SUM(A1)" in body
+        assert ",=HYPERLINK" not in body

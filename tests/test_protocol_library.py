@@ -6,6 +6,7 @@ is valid and plans to dated milestones inside their windows.
 
 import calendar
 import importlib
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -26,7 +27,7 @@ DAY_ZERO = date(2024, 1, 31)  # a month end in a leap year: month anchors must c
 
 
 def load_library() -> None:
-    call_command("loaddata", str(settings.BASE_DIR / "fixtures" / "protocols.json"), verbosity=0)
+    call_command("load_protocols", verbosity=0)
 
 
 @pytest.fixture
@@ -198,9 +199,37 @@ def test_engraftment_follows_the_graft_source_unless_a_protocol_sets_its_own_day
 
 @pytest.mark.django_db
 def test_the_shipped_daily_counts_steps_are_done_by_counts():
-    call_command("loaddata", "protocols", verbosity=0)
+    call_command("load_protocols", verbosity=0)
     daily = ProtocolStep.objects.filter(key="daily-blood-counts")
     assert daily.count() == 5
     assert all(step.done_by_counts for step in daily)
     transplants = Protocol.objects.exclude(kind="procedure")
     assert all(protocol.tracks_engraftment for protocol in transplants)
+
+
+@pytest.mark.django_db
+def test_loading_the_library_records_history_and_loading_again_changes_nothing():
+    load_library()
+    protocol = Protocol.objects.get(slug="auto-beam")
+    assert protocol.history.count() == 1
+    assert protocol.history.first().history_change_reason == "Protocol library loaded"
+    step = protocol.steps.first()
+    assert step.history.count() == 1
+    load_library()
+    assert protocol.history.count() == 1
+    assert step.history.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_changed_library_updates_in_place_with_a_history_row(tmp_path):
+    load_library()
+    rows = json.loads((settings.BASE_DIR / "fixtures" / "protocols.json").read_text())
+    for row in rows:
+        if row["model"] == "tracker.protocolstep" and row["fields"]["key"] == "daily-blood-counts":
+            row["fields"]["title"] = "Daily full blood count"
+    changed = tmp_path / "protocols.json"
+    changed.write_text(json.dumps(rows))
+    call_command("load_protocols", str(changed), verbosity=0)
+    steps = ProtocolStep.objects.filter(key="daily-blood-counts")
+    assert {step.title for step in steps} == {"Daily full blood count"}
+    assert all(step.history.count() == 2 for step in steps)

@@ -1,20 +1,28 @@
-"""The centre administrator's protocol library, and patient records.
+"""The centre administrator's protocol library, patient records and logins.
 
 Courses and milestones are not edited here: their dates hang off Day Zero and change only
 through the services that re-plan and audit them.
 """
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from tracker.models import Patient, Protocol, ProtocolStep
 
 if TYPE_CHECKING:  # the stubs' admin classes are generic; Django's own are not subscriptable
+    from django.contrib.auth.models import User
+
     StepInline = admin.StackedInline[ProtocolStep, Protocol]
+    BaseUserAdmin = DjangoUserAdmin[User]
 else:
     StepInline = admin.StackedInline
+    BaseUserAdmin = DjangoUserAdmin
 
 
 class ProtocolStepInline(StepInline):
@@ -52,3 +60,22 @@ class PatientAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple-history 
     list_display = ["mrn", "family_name", "given_name", "date_of_birth", "user"]
     search_fields = ["mrn", "family_name", "given_name"]
     raw_id_fields = ["user"]
+
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class UserAdmin(BaseUserAdmin):
+    """Logins are deactivated, never deleted: their names stay on every record they made."""
+
+    actions = ["deactivate"]
+    list_display = ["username", "first_name", "last_name", "is_active", "is_staff", "last_login"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Deactivate the selected logins (they can no longer log in)")
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        count = queryset.filter(is_active=True).update(is_active=False)
+        self.message_user(request, f"{count} login{'s' if count != 1 else ''} deactivated.")

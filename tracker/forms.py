@@ -46,6 +46,19 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+# Bidirectional controls (LRM, RLM, embeddings, overrides and isolates): typed or pasted into a
+# name they reverse the app's own sentences around it. Names are kept without them; pages
+# also show names isolated in <bdi>.
+BIDI_CONTROLS = dict.fromkeys(
+    [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+)
+
+
+def plain_name(text: str) -> str:
+    """A name without bidirectional controls, its spaces tidied."""
+    return " ".join(text.translate(BIDI_CONTROLS).split())
+
+
 class PatientForm(PatientModelForm):
     class Meta:
         model = Patient
@@ -58,10 +71,10 @@ class PatientForm(PatientModelForm):
         return normalise_mrn(self.cleaned_data["mrn"])
 
     def clean_given_name(self) -> str:
-        return " ".join(self.cleaned_data["given_name"].split())
+        return plain_name(self.cleaned_data["given_name"])
 
     def clean_family_name(self) -> str:
-        return " ".join(self.cleaned_data["family_name"].split())
+        return plain_name(self.cleaned_data["family_name"])
 
     def clean_date_of_birth(self) -> date:
         born: date = self.cleaned_data["date_of_birth"]

@@ -8,6 +8,7 @@ from tracker.views import (
     counts,
     courses,
     follow_up,
+    health,
     history,
     milestones,
     patients,
@@ -83,5 +84,6 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

@@ -29,7 +29,7 @@ class TestPatientList:
         PatientFactory(given_name="Grace", family_name="Hopper", mrn="MRN777001")
         response = coordinator_client.get(self.url)
         assert response.status_code == 200
-        assert "Hopper, Grace" in response.text
+        assert "<bdi>Hopper</bdi>, <bdi>Grace</bdi>" in response.text
         assert "MRN777001" in response.text
 
     def test_search_by_part_of_a_name_or_mrn(self, coordinator_client):

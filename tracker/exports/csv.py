@@ -58,9 +58,21 @@ def csv_line(row: Row) -> list[str]:
     ]
 
 
+# A cell a spreadsheet would run as a formula (OWASP "CSV injection"): shown as text instead.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+BOM = "\ufeff"  # so Excel reads the file as UTF-8 ("≥", accented names)
+
+
+def cell(value: str) -> str:
+    """A CSV cell that no spreadsheet runs as a formula."""
+    if value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def follow_up_lines(courses: QuerySet[AnnotatedCourse], *, today: date) -> Iterator[str]:
     """The header and one line per course, as CSV text, for a streaming response."""
     writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_HEADER)
+    yield BOM + writer.writerow(CSV_HEADER)
     for course in in_batches(courses, today=today):
-        yield writer.writerow(csv_line(Row.of(course, today)))
+        yield writer.writerow([cell(value) for value in csv_line(Row.of(course, today))])

@@ -3,6 +3,7 @@ printable calendar."""
 
 from __future__ import annotations
 
+import re
 from itertools import groupby
 from typing import Any, cast
 from uuid import UUID
@@ -26,12 +27,15 @@ from tracker.queries.portal import patient_milestones
 from tracker.rules import schedule
 from tracker.services.patients import FeedAction
 
+# secrets.token_urlsafe(32): 43 characters of the URL-safe base64 alphabet.
+FEED_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
+
 
 @csrf_exempt  # no session and no form: a POST should hear 405, not a CSRF 403
 @require_safe
 def calendar_feed(request: Request, token: str) -> HttpResponse:
     """The patient's dates as an .ics subscription; the secret in the address is the key."""
-    if not token:
+    if not FEED_TOKEN.fullmatch(token):  # not a token we make: no query at all
         raise Http404
     patient = get_object_or_404(Patient, feed_token=token)
     milestones = patient_milestones(patient.courses.all())

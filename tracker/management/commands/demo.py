@@ -133,7 +133,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not Protocol.objects.exists():
-            raise CommandError("No protocols: run 'manage.py loaddata protocols' first.")
+            raise CommandError("No protocols: run 'manage.py load_protocols' first.")
         coordinator = self._user("coordinator", "Casey", "Morgan", role=roles.COORDINATOR)
         self._user("nurse", "Robin", "Ellis", role=roles.CLINIC_STAFF)
         self._user("admin", "Centre", "Administrator", superuser=True)

@@ -48,9 +48,7 @@ def sqlite_backup_and_restore(data, tmp_path):
     shutil.copy(backup, restored)
     with sqlite3.connect(restored) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        return {
-            table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in data
-        }
+        return {table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in data}
 
 
 def pg_dump_and_restore(data, tmp_path):

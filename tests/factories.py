@@ -143,3 +143,19 @@ def start_course(*, patient=None, protocol=None, day_zero=date(2026, 11, 21), by
         day_zero=day_zero,
         by=by or UserFactory(),
     )
+
+
+def engraftment_protocol(**kwargs) -> Protocol:
+    """The small protocol, tracking engraftment, with a neutrophil engraftment milestone."""
+    protocol = small_protocol(tracks_engraftment=True, **kwargs)
+    StepFactory(
+        protocol=protocol,
+        key="anc",
+        title="Neutrophil engraftment",
+        day=14,
+        window_before=7,
+        window_after=16,
+        engraftment="neutrophil",
+        checklist="",
+    )
+    return protocol

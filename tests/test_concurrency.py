@@ -15,7 +15,13 @@ from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import PatientFactory, StepFactory, small_protocol, start_course, user_in
+from tests.factories import (
+    PatientFactory,
+    StepFactory,
+    engraftment_protocol,
+    start_course,
+    user_in,
+)
 from tracker import clock, roles
 from tracker.models import BloodCount, ChecklistItem, Milestone
 from tracker.rules.engraftment import neutrophil_engraftment
@@ -60,17 +66,7 @@ def client_for(user):
 def ward(db):
     coordinator = user_in(roles.COORDINATOR, username="casey")
     nurses = [user_in(roles.CLINIC_STAFF, username=f"nurse{n}") for n in range(3)]
-    protocol = small_protocol(name="Concurrency (test)", tracks_engraftment=True)
-    StepFactory(
-        protocol=protocol,
-        key="anc",
-        title="Neutrophil engraftment",
-        day=14,
-        window_before=7,
-        window_after=16,
-        engraftment="neutrophil",
-        checklist="",
-    )
+    protocol = engraftment_protocol(name="Concurrency (test)")
     StepFactory(
         protocol=protocol,
         key="ward-round",

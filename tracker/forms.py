@@ -316,7 +316,55 @@ class BloodCountForm(BloodCountModelForm):
         super()._post_clean()  # type: ignore[misc]  # a Django hook django-stubs leaves out
 
 
-class PastedCountsForm(forms.Form):
+class PastedLinesForm(forms.Form):
+    """Lines pasted from a spreadsheet: every line checked, nothing saved unless all are
+    right, and a line that repeats another or a saved row asked about, not saved twice."""
+
+    auto_id_prefix = "paste"
+    noun = "lines"  # what the lines are, in "No counts found"
+    repeat_hint = ""  # what a real repeat is, in the question about repeats
+
+    def __init__(self, *args: Any, course: TransplantCourse, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"{self.auto_id_prefix}-%s")  # ids unique on the page
+        super().__init__(*args, **kwargs)
+        self.course = course
+
+    def parse(self, text: str) -> tuple[list[Any], list[counts.LineError]]:
+        raise NotImplementedError
+
+    def repeated(self, lines: list[Any]) -> list[str]:
+        raise NotImplementedError
+
+    def clean_lines(self) -> list[Any]:
+        if not self.cleaned_data["lines"].strip():
+            raise ValidationError("Paste at least one line.")
+        parsed, errors = self.parse(self.cleaned_data["lines"])
+        if errors:
+            raise ValidationError([str(error) for error in errors])
+        if not parsed:
+            raise ValidationError(f"No {self.noun} found: paste at least one line with a date.")
+        return parsed
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        assert cleaned is not None  # Form.clean() returns cleaned_data
+        lines = cleaned.get("lines")
+        if not lines or cleaned.get("save_repeats"):
+            return cleaned
+        repeated = self.repeated(lines)
+        if repeated:
+            label = self.fields["save_repeats"].label
+            raise ValidationError(
+                [
+                    *repeated,
+                    f"Nothing was saved. Remove the repeated lines, or tick “{label}” if they "
+                    f"are {self.repeat_hint}.",
+                ]
+            )
+        return cleaned
+
+
+class PastedCountsForm(PastedLinesForm):
     lines = forms.CharField(
         strip=False,  # trailing tabs are empty cells, not white space to tidy
         label="Paste counts from a spreadsheet",
@@ -325,51 +373,22 @@ class PastedCountsForm(forms.Form):
         "transfused that day. Tabs, commas or semicolons between them.",
         error_messages={"required": "Paste at least one line."},
     )
+    save_repeats = forms.BooleanField(required=False, label="Save lines that repeat a count")
     auto_id_prefix = "paste-counts"
-    save_repeats = forms.BooleanField(
-        required=False,
-        label="Save lines that repeat a count (a real second draw the same day)",
-    )
+    noun = "counts"
+    repeat_hint = "real second draws the same day"
 
-    def __init__(self, *args: Any, course: TransplantCourse, **kwargs: Any) -> None:
-        kwargs.setdefault("auto_id", f"{self.auto_id_prefix}-%s")  # ids unique on the page
-        super().__init__(*args, **kwargs)
-        self.course = course
-
-    def clean(self) -> dict[str, Any]:
-        """A line identical to another or to a saved count is asked about, not saved twice."""
-        cleaned = super().clean()
-        assert cleaned is not None  # Form.clean() returns cleaned_data
-        lines = cleaned.get("lines")
-        if not lines or cleaned.get("save_repeats"):
-            return cleaned
-        saved = list(
-            self.course.blood_counts.filter(
-                drawn_on__in={line.drawn_on for line in lines}
-            ).values_list("drawn_on", "anc", "platelets", "platelet_transfusion")
-        )
-        repeated = counts.repeats(lines, saved)
-        if repeated:
-            raise ValidationError(
-                [
-                    *repeated,
-                    "Nothing was saved. Remove the repeated lines, or tick “Save lines that "
-                    "repeat a count” if they are real second draws.",
-                ]
-            )
-        return cleaned
-
-    def clean_lines(self) -> list[counts.CountLine]:
-        if not self.cleaned_data["lines"].strip():
-            raise ValidationError("Paste at least one line.")
+    def parse(self, text: str) -> tuple[list[Any], list[counts.LineError]]:
         parsed, errors = counts.parse_lines(
-            self.cleaned_data["lines"], earliest=self.course.start_date, today=clock.today()
+            text, earliest=self.course.start_date, today=clock.today()
         )
-        if errors:
-            raise ValidationError([str(error) for error in errors])
-        if not parsed:
-            raise ValidationError("No counts found: paste at least one line with a date.")
-        return parsed
+        return list(parsed), errors
+
+    def repeated(self, lines: list[Any]) -> list[str]:
+        saved = self.course.blood_counts.filter(
+            drawn_on__in={line.drawn_on for line in lines}
+        ).values_list("drawn_on", "anc", "platelets", "platelet_transfusion")
+        return counts.repeats(lines, saved)
 
 
 class HistoryFilterForm(forms.Form):
@@ -450,7 +469,7 @@ class LabResultForm(forms.Form):
         }
 
 
-class PastedResultsForm(forms.Form):
+class PastedResultsForm(PastedLinesForm):
     lines = forms.CharField(
         strip=False,
         label="Paste results from a spreadsheet",
@@ -459,45 +478,19 @@ class PastedResultsForm(forms.Form):
         "value, and the unit if it is not the test's own (IgG in mg/dL).",
         error_messages={"required": "Paste at least one line."},
     )
+    save_repeats = forms.BooleanField(required=False, label="Save lines that repeat a result")
     auto_id_prefix = "paste-results"
-    save_repeats = forms.BooleanField(
-        required=False, label="Save lines that repeat a result (a real repeat test)"
-    )
+    noun = "results"
+    repeat_hint = "real repeat tests"
 
-    def __init__(self, *args: Any, course: TransplantCourse, **kwargs: Any) -> None:
-        kwargs.setdefault("auto_id", f"{self.auto_id_prefix}-%s")  # ids unique on the page
-        super().__init__(*args, **kwargs)
-        self.course = course
+    def parse(self, text: str) -> tuple[list[Any], list[counts.LineError]]:
+        parsed, errors = lab_results.parse_result_lines(
+            text, earliest=self.course.start_date, today=clock.today()
+        )
+        return list(parsed), errors
 
-    def clean(self) -> dict[str, Any]:
-        """A line identical to another or to a saved result is asked about, not saved twice."""
-        cleaned = super().clean()
-        assert cleaned is not None  # Form.clean() returns cleaned_data
-        lines = cleaned.get("lines")
-        if not lines or cleaned.get("save_repeats"):
-            return cleaned
+    def repeated(self, lines: list[Any]) -> list[str]:
         saved = LabResult.objects.filter(
             course=self.course, drawn_on__in={line.drawn_on for line in lines}
         ).values_list("drawn_on", "analyte", "value", "undetected")
-        repeated = lab_results.result_repeats(lines, saved)
-        if repeated:
-            raise ValidationError(
-                [
-                    *repeated,
-                    "Nothing was saved. Remove the repeated lines, or tick “Save lines that "
-                    "repeat a result” if they are real repeat tests.",
-                ]
-            )
-        return cleaned
-
-    def clean_lines(self) -> list[lab_results.ResultLine]:
-        if not self.cleaned_data["lines"].strip():
-            raise ValidationError("Paste at least one line.")
-        parsed, errors = lab_results.parse_result_lines(
-            self.cleaned_data["lines"], earliest=self.course.start_date, today=clock.today()
-        )
-        if errors:
-            raise ValidationError([str(error) for error in errors])
-        if not parsed:
-            raise ValidationError("No results found: paste at least one line with a date.")
-        return parsed
+        return lab_results.result_repeats(lines, saved)

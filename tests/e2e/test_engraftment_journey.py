@@ -10,7 +10,7 @@ from tests.e2e.test_coordinator_journey import log_in
 from tests.factories import (
     PASSWORD,
     PatientFactory,
-    StepFactory,
+    engraftment_protocol,
     small_protocol,
     start_course,
     user_in,
@@ -25,17 +25,7 @@ ANC = ["0.8", "0.4", "0.2", "0.1", "0.1", "0.2", "0.3", "0.6", "0.9", "1.4"]
 def test_clinic_staff_paste_counts_and_see_neutrophil_engraftment(page: Page):
     coordinator = user_in(roles.COORDINATOR, username="casey")
     user_in(roles.CLINIC_STAFF, username="robin")
-    protocol = small_protocol(name="Allogeneic (test)", tracks_engraftment=True)
-    StepFactory(
-        protocol=protocol,
-        key="anc",
-        title="Neutrophil engraftment",
-        day=14,
-        window_before=7,
-        window_after=16,
-        engraftment="neutrophil",
-        checklist="",
-    )
+    protocol = engraftment_protocol(name="Allogeneic (test)")
     today = clock.today()
     day_zero = today - timedelta(days=12)
     course = start_course(
@@ -123,17 +113,7 @@ def test_a_count_that_bounces_before_the_nadir_engrafts_on_the_real_recovery(pag
     """CIBMTR: values >= 0.5 count only after the nadir; a bounce in the first days never does."""
     coordinator = user_in(roles.COORDINATOR, username="casey")
     user_in(roles.CLINIC_STAFF, username="robin")
-    protocol = small_protocol(name="Allogeneic (test)", tracks_engraftment=True)
-    StepFactory(
-        protocol=protocol,
-        key="anc",
-        title="Neutrophil engraftment",
-        day=14,
-        window_before=7,
-        window_after=16,
-        engraftment="neutrophil",
-        checklist="",
-    )
+    protocol = engraftment_protocol(name="Allogeneic (test)")
     today = clock.today()
     day_zero = today - timedelta(days=20)
     course = start_course(

@@ -14,7 +14,14 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-from tracker.rules.pasted_counts import LineError, check_date, parse_date, thousands_problem
+from tracker.rules.pasted_counts import (
+    Key,
+    LineError,
+    check_date,
+    parse_date,
+    repeated_lines,
+    thousands_problem,
+)
 
 FULL_DONOR_ABOVE = Decimal("95")
 MIXED_FROM = Decimal("5")
@@ -251,22 +258,14 @@ def parse_result_lines(
     return results, errors
 
 
-ResultKey = tuple[date, str, Decimal | None, bool]
-
-
-def result_repeats(lines: list[ResultLine], saved: Iterable[ResultKey]) -> list[str]:
-    """Lines that repeat another line or a result already saved (same date, test, value)."""
-    found = []
-    seen: dict[ResultKey, int] = {}
-    kept = set(saved)
-    for line in lines:
-        key = (line.drawn_on, line.analyte.value, line.reading.value, line.reading.undetected)
-        if key in seen:
-            found.append(f"Line {line.line} repeats line {seen[key]}.")
-        elif key in kept:
-            found.append(
-                f"Line {line.line} is the same as a result already saved for "
-                f"{line.drawn_on.day} {line.drawn_on:%b %Y}."
-            )
-        seen.setdefault(key, line.line)
-    return found
+def result_repeats(lines: list[ResultLine], saved: Iterable[Key]) -> list[str]:
+    """Pasted results that repeat another line or a saved result (same date, test, value)."""
+    keyed = [
+        (
+            line.line,
+            line.drawn_on,
+            (line.drawn_on, line.analyte.value, line.reading.value, line.reading.undetected),
+        )
+        for line in lines
+    ]
+    return repeated_lines(keyed, saved, what="a result")

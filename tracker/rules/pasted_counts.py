@@ -10,6 +10,7 @@ the UK and Europe). The transfusion column marks a platelet transfusion that day
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -177,21 +178,40 @@ def parse_lines(
     return counts, errors
 
 
-def repeats(
-    lines: list[CountLine], saved: list[tuple[date, Decimal | None, Decimal | None, bool]]
+Key = tuple[Hashable, ...]
+
+
+def repeated_lines(
+    keyed: Sequence[tuple[int, date, Key]], saved: Iterable[Key], *, what: str
 ) -> list[str]:
-    """Lines that repeat another line or a count already saved (same date and values)."""
+    """Which lines repeat another line or a row already saved, in words.
+
+    `keyed` holds (line number, date, key) for each pasted line; `saved` the keys of what is
+    saved already; `what` names a saved row ("the count", "a result").
+    """
     found = []
-    seen: dict[tuple[date, Decimal | None, Decimal | None, bool], int] = {}
+    seen: dict[Key, int] = {}
     kept = set(saved)
-    for line in lines:
-        key = (line.drawn_on, line.anc, line.platelets, line.platelet_transfusion)
+    for number, drawn_on, key in keyed:
         if key in seen:
-            found.append(f"Line {line.line} repeats line {seen[key]}.")
+            found.append(f"Line {number} repeats line {seen[key]}.")
         elif key in kept:
             found.append(
-                f"Line {line.line} is the same as the count already saved for "
-                f"{line.drawn_on.day} {line.drawn_on:%b %Y}."
+                f"Line {number} is the same as {what} already saved for "
+                f"{drawn_on.day} {drawn_on:%b %Y}."
             )
-        seen.setdefault(key, line.line)
+        seen.setdefault(key, number)
     return found
+
+
+def repeats(lines: list[CountLine], saved: Iterable[Key]) -> list[str]:
+    """Pasted counts that repeat another line or a saved count (same date and values)."""
+    keyed = [
+        (
+            line.line,
+            line.drawn_on,
+            (line.drawn_on, line.anc, line.platelets, line.platelet_transfusion),
+        )
+        for line in lines
+    ]
+    return repeated_lines(keyed, saved, what="the count")

@@ -405,6 +405,9 @@ class HistoryFilterForm(forms.Form):
         return ""
 
 
+CHIMERISM = {Analyte.CHIMERISM_MYELOID.value, Analyte.CHIMERISM_LYMPHOID.value}
+
+
 class LabResultForm(forms.Form):
     """One lab result, added in place on the course page."""
 
@@ -436,6 +439,13 @@ class LabResultForm(forms.Form):
         kwargs.setdefault("auto_id", f"{self.auto_id_prefix}-%s")  # ids unique on the page
         super().__init__(*args, **kwargs)
         self.course = course
+        if course.kind != Kind.ALLOGENEIC:  # chimerism is donor cells: allogeneic only
+            analyte = self.fields["analyte"]
+            assert isinstance(analyte, forms.ChoiceField)
+            analyte.choices = [
+                ("", "Choose a test"),
+                *((value, label) for value, label in Analyte.choices if value not in CHIMERISM),
+            ]
 
     def clean_drawn_on(self) -> date:
         drawn_on: date = self.cleaned_data["drawn_on"]
@@ -487,6 +497,12 @@ class PastedResultsForm(PastedLinesForm):
         parsed, errors = lab_results.parse_result_lines(
             text, earliest=self.course.start_date, today=clock.today()
         )
+        if self.course.kind != Kind.ALLOGENEIC:
+            errors += [
+                counts.LineError(line.line, "chimerism is measured after an allogeneic transplant.")
+                for line in parsed
+                if line.analyte.value in CHIMERISM
+            ]
         return list(parsed), errors
 
     def repeated(self, lines: list[Any]) -> list[str]:

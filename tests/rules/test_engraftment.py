@@ -308,14 +308,14 @@ def test_neutrophils_two_values_on_one_day_count_as_one_day():
     result = neutrophil_engraftment(pairs, day_zero=D0)
     assert result.outcome == Outcome.NOT_YET, "two draws on 12 Mar are one day, not two"
     assert result.date is None
-    assert result.reason == "ANC ≥ 0.5 on 12, 13 Mar 2026; 1 more value(s) on later days needed."
+    assert result.reason == "ANC ≥ 0.5 on 12, 13 Mar 2026; 1 more value on later days needed."
 
 
 def test_neutrophils_three_values_on_one_day_do_not_engraft():
     pairs = [(on(D0, 5), 0.1), (on(D0, 10), 0.6), (on(D0, 10), 0.7), (on(D0, 10), 0.9)]
     result = neutrophil_engraftment(pairs, day_zero=D0)
     assert result.outcome == Outcome.NOT_YET
-    assert result.reason == "ANC ≥ 0.5 on 12 Mar 2026; 2 more value(s) on later days needed.", (
+    assert result.reason == "ANC ≥ 0.5 on 12 Mar 2026; 2 more values on later days needed.", (
         ONE_DAY_BUG
     )
 
@@ -408,7 +408,7 @@ def test_neutrophils_a_manual_0_5_counts():
 def test_neutrophils_just_under_0_5_does_not_count():
     result = anc([0.1, 0.5, 0.499, 0.5])
     assert result.outcome == Outcome.NOT_YET
-    assert result.reason == "ANC ≥ 0.5 on 5 Mar 2026; 2 more value(s) on later days needed.", (
+    assert result.reason == "ANC ≥ 0.5 on 5 Mar 2026; 2 more values on later days needed.", (
         ONE_DAY_BUG
     )
 
@@ -475,13 +475,13 @@ def test_neutrophils_data_ending_after_two_qualifying_values_need_one_more():
     result = anc([0.3, 0.1, 0.2, 0.6, 0.7])
     assert result.outcome == Outcome.NOT_YET
     assert result.date is None
-    assert result.reason == "ANC ≥ 0.5 on 5, 6 Mar 2026; 1 more value(s) on later days needed."
+    assert result.reason == "ANC ≥ 0.5 on 5, 6 Mar 2026; 1 more value on later days needed."
 
 
 def test_neutrophils_data_ending_after_one_qualifying_value_need_two_more():
     result = anc([0.3, 0.1, 0.2, 0.6])
     assert result.outcome == Outcome.NOT_YET
-    assert result.reason == "ANC ≥ 0.5 on 5 Mar 2026; 2 more value(s) on later days needed.", (
+    assert result.reason == "ANC ≥ 0.5 on 5 Mar 2026; 2 more values on later days needed.", (
         ONE_DAY_BUG
     )
 
@@ -559,7 +559,7 @@ def test_neutrophils_an_unfinished_run_crossing_a_month_writes_each_day_in_full(
     result = anc(values, day_zero=day_zero)
     assert result.outcome == Outcome.NOT_YET
     assert result.reason == (
-        "ANC ≥ 0.5 on 30 Apr 2026, 1 May 2026; 1 more value(s) on later days needed."
+        "ANC ≥ 0.5 on 30 Apr 2026, 1 May 2026; 1 more value on later days needed."
     )
 
 
@@ -616,7 +616,7 @@ def test_platelets_cibmtr_worked_example_cut_at_day_8_needs_one_more_value():
     result = platelet_engraftment(pairs, transfusions=[CIBMTR_DAY_ZERO])
     assert result.outcome == Outcome.NOT_YET
     assert result.reason == (
-        "Platelets ≥ 20 on 20, 21 Jun 2024; 1 more value(s) on later days needed."
+        "Platelets ≥ 20 on 20, 21 Jun 2024; 1 more value on later days needed."
     )
 
 
@@ -675,7 +675,7 @@ def test_platelets_a_single_value_after_a_transfusion(gap, counts):
     else:
         assert result.outcome == Outcome.NOT_YET, "a transfusion 6 days before must block it"
         assert result.reason == (
-            "Platelets ≥ 20 on 13, 14 Mar 2026; 1 more value(s) on later days needed."
+            "Platelets ≥ 20 on 13, 14 Mar 2026; 1 more value on later days needed."
         )
 
 
@@ -802,7 +802,7 @@ def test_platelets_two_values_on_one_day_count_as_one_day():
     pairs = [(D0, 10), (on(D0, 1), 25), (on(D0, 1), 40), (on(D0, 2), 30)]
     result = platelet_engraftment(pairs, transfusions=[], day_zero=D0)
     assert result.outcome == Outcome.NOT_YET
-    assert result.reason == "Platelets ≥ 20 on 3, 4 Mar 2026; 1 more value(s) on later days needed."
+    assert result.reason == "Platelets ≥ 20 on 3, 4 Mar 2026; 1 more value on later days needed."
 
 
 def test_platelets_non_daily_values_count_as_consecutive_values():
@@ -940,7 +940,7 @@ def test_platelets_without_day_zero_use_every_value_and_transfusion():
     result = platelet_engraftment(pairs, transfusions=[on(D0, -2)])
     # Transfusion on Day -2 rules out Days -2..4; Days 5, 6 and no third value yet.
     assert result.outcome == Outcome.NOT_YET
-    assert result.reason == "Platelets ≥ 20 on 7, 8 Mar 2026; 1 more value(s) on later days needed."
+    assert result.reason == "Platelets ≥ 20 on 7, 8 Mar 2026; 1 more value on later days needed."
 
 
 # --- Platelets: no data and the other reasons ---------------------------------------------------
@@ -975,7 +975,7 @@ def test_platelets_reason_writes_decimal_counts_without_trailing_zeros():
 
 def test_platelets_reason_after_one_value_needs_two_more():
     result = platelet_engraftment(series(D0, [10, 12, 24]), transfusions=[], day_zero=D0)
-    assert result.reason == "Platelets ≥ 20 on 4 Mar 2026; 2 more value(s) on later days needed.", (
+    assert result.reason == "Platelets ≥ 20 on 4 Mar 2026; 2 more values on later days needed.", (
         ONE_DAY_BUG
     )
 
@@ -983,7 +983,7 @@ def test_platelets_reason_after_one_value_needs_two_more():
 def test_platelets_reason_at_50_names_the_threshold():
     pairs = series(D0, [10, 30, 55, 60])
     result = platelet_engraftment(pairs, transfusions=[], threshold=50, day_zero=D0)
-    assert result.reason == "Platelets ≥ 50 on 4, 5 Mar 2026; 1 more value(s) on later days needed."
+    assert result.reason == "Platelets ≥ 50 on 4, 5 Mar 2026; 1 more value on later days needed."
 
 
 # --- Graft failure (ASTCT 2024; CLINICAL.md section 3) ----------------------------------------

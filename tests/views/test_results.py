@@ -138,3 +138,23 @@ class TestPastedRepeats:
         assert LabResult.objects.count() == 1
         staff_client.post(url, {"lines": lines, "save_repeats": "on"}, headers=HX)
         assert LabResult.objects.count() == 4
+
+
+class TestChimerismIsForAllogeneicCourses:
+    @pytest.fixture
+    def autologous(self, course):
+        course.kind = "autologous"
+        course.save(update_fields=["kind"])
+        return course
+
+    def test_the_form_does_not_offer_it(self, staff_client, autologous):
+        text = staff_client.get(autologous.get_absolute_url()).text
+        assert 'value="cd4"' in text
+        assert 'value="chimerism_myeloid"' not in text
+
+    def test_a_pasted_chimerism_line_is_refused(self, staff_client, autologous):
+        url = reverse("results_paste", args=[autologous.code])
+        line = f"{autologous.day_zero.isoformat()}\tmyeloid\t98"
+        response = staff_client.post(url, {"lines": line}, headers=HX)
+        assert "Line 1: Chimerism is measured after an allogeneic transplant" in response.text
+        assert not LabResult.objects.exists()

@@ -249,7 +249,7 @@ def _waiting(
         more = CONSECUTIVE_VALUES - len(found.open_run)
         return (
             f"{what} ≥ {_number(threshold)} on {_days([value.day for value in found.open_run])}; "
-            f"{more} more value(s) on later days needed."
+            f"{more} more value{'s' if more != 1 else ''} on later days needed."
         )
     last = values[-1]
     return f"Not yet: the last {last_name} was {_number(last.value)} on {_short(last.day)}."

@@ -17,6 +17,7 @@ install: $(VENV)/.installed
 
 migrate: install
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
 
 demo: migrate
 	$(PY) manage.py load_protocols

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from tracker.http import client_ip
 from tracker.models import BloodCount, ChecklistItem, Patient
 
 pytestmark = pytest.mark.django_db
@@ -213,3 +214,63 @@ class TestBadInput:
         assert "'=HYPERLINK" in body
         assert "'@SUM(A1)" in body
         assert ",=HYPERLINK" not in body
+
+
+class TestClientAddress:
+    @pytest.mark.parametrize(
+        ("proxies", "forwarded", "expected"),
+        [
+            (0, "8.8.8.8", "10.0.0.9"),  # no proxy: the header is the client's word only
+            (1, "", "10.0.0.9"),  # direct, no header
+            (1, "203.0.113.7", "203.0.113.7"),  # what our proxy appended
+            (1, "6.6.6.6, 203.0.113.7", "203.0.113.7"),  # a client's forged start is ignored
+            (2, "6.6.6.6, 203.0.113.7, 10.1.1.1", "203.0.113.7"),
+        ],
+    )
+    def test_the_client_is_the_address_our_outermost_proxy_saw(
+        self, rf, settings, proxies, forwarded, expected
+    ):
+        settings.PROXY_COUNT = proxies
+        request = rf.get("/", REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR=forwarded)
+        assert client_ip(request) == expected
+
+
+class TestLogout:
+    def test_logging_out_is_not_a_lost_change(self, coordinator_client):
+        response = coordinator_client.post(reverse("logout"), headers={"Referer": "/patients/"})
+        assert response.status_code == 302
+        assert response["Location"] == reverse("login")
+        text = coordinator_client.get(response["Location"]).text
+        assert "not saved" not in text
+
+
+class TestNames:
+    @pytest.mark.parametrize(
+        ("typed", "kept"),
+        [
+            ("Bo\u200bb", "Bob"),
+            ("\ufeffAda", "Ada"),
+            ("Ada\x07", "Ada"),
+            ("Mary  Ann", "Mary Ann"),
+            ("Zoë", "Zoë"),
+            ("Nguyễn", "Nguyễn"),
+        ],
+    )
+    def test_invisible_characters_are_not_kept(self, coordinator_client, typed, kept):
+        data = {"mrn": "NAME-0001", "given_name": typed, "family_name": "Test"}
+        coordinator_client.post(reverse("patient_create"), {**data, "date_of_birth": "1970-05-17"})
+        assert Patient.objects.get(mrn="NAME-0001").given_name == kept
+
+    def test_an_unreadable_character_is_refused_next_to_the_field(self, coordinator_client):
+        data = {"mrn": "NAME-0002", "given_name": "Ren\ufffde", "family_name": "Test"}
+        response = coordinator_client.post(
+            reverse("patient_create"), {**data, "date_of_birth": "1970-05-17"}
+        )
+        assert "Part of the name could not be read" in response.text
+        assert not Patient.objects.filter(mrn="NAME-0002").exists()
+
+
+def test_htmx_keeps_no_copy_of_pages_in_the_browser(coordinator_client):
+    text = coordinator_client.get(reverse("patient_list")).text
+    assert '"historyCacheSize": 0' in text
+    assert '"allowEval": false' in text

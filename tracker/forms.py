@@ -46,17 +46,32 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-# Bidirectional controls (LRM, RLM, embeddings, overrides and isolates): typed or pasted into a
-# name they reverse the app's own sentences around it. Names are kept without them; pages
-# also show names isolated in <bdi>.
-BIDI_CONTROLS = dict.fromkeys(
-    [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+# Characters nobody means to type in a name: bidirectional controls (LRM, RLM, embeddings,
+# overrides, isolates: they reverse the app's own sentences around the name), zero-width
+# characters (they make "Bob" and "Bo\u200bb" two people) and control characters. Names are
+# kept without them; pages also show names isolated in <bdi>.
+INVISIBLE = dict.fromkeys(
+    [
+        *range(0x00, 0x20),
+        *range(0x7F, 0xA0),
+        0x061C,
+        *range(0x200B, 0x2010),
+        *range(0x202A, 0x202F),
+        *range(0x2060, 0x2065),
+        *range(0x2066, 0x206A),
+        0xFEFF,
+    ]
 )
+UNREADABLE = "\ufffd"  # what a browser or a copy sends for a character it could not encode
 
 
 def plain_name(text: str) -> str:
-    """A name without bidirectional controls, its spaces tidied."""
-    return " ".join(text.translate(BIDI_CONTROLS).split())
+    """A name without invisible characters, its spaces tidied; refused if part is unreadable."""
+    if UNREADABLE in text:
+        raise ValidationError(
+            "Part of the name could not be read (it shows as �): type the name again."
+        )
+    return " ".join(text.translate(INVISIBLE).split())
 
 
 class PatientForm(PatientModelForm):

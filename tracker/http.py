@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -18,6 +17,8 @@ from django.template.response import TemplateResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.middleware import HtmxDetails
 
+from tracker import clock
+
 logger = logging.getLogger(__name__)
 
 
@@ -31,6 +32,23 @@ class AuthenticatedRequest(Request):
     """A request behind @login_required: the user is a real login."""
 
     user: User
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The address of the person asking: behind PROXY_COUNT proxies that each append to
+    X-Forwarded-For, the one the outermost proxy saw; else the connecting address.
+
+    Only addresses appended by our own proxies are trusted: a client can put anything at the
+    start of X-Forwarded-For, never at its end.
+    """
+    remote = str(request.META.get("REMOTE_ADDR", ""))
+    count = int(settings.PROXY_COUNT)
+    header = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
+    forwarded = [a.strip() for a in header.split(",")]
+    forwarded = [address for address in forwarded if address]
+    if count <= 0 or len(forwarded) < count:
+        return remote
+    return forwarded[-count]
 
 
 def role_required(permission: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -75,7 +93,8 @@ class HtmxLoginMiddleware:
             return response
         login_url = resolve_url(settings.LOGIN_URL)
         location = response.get("Location", "") if response.status_code == 302 else ""
-        if not location.startswith(login_url):
+        # Only the redirect @login_required makes (it carries `next`), not a logout's.
+        if not location.startswith(login_url) or "next=" not in location:
             return response
         page = _page_of(request, htmx.current_url if htmx else request.headers.get("Referer"))
         query = {"next": page}
@@ -153,7 +172,7 @@ class IdleSessionMiddleware:
         session = getattr(request, "session", None)
         if user is None or session is None or not user.is_authenticated:
             return response
-        now = int(time.time())
+        now = int(clock.now().timestamp())
         if now - int(session.get("touched", 0)) >= settings.SESSION_TOUCH_SECONDS:
             session["touched"] = now
         return response

@@ -190,7 +190,7 @@ WHITENOISE_USE_FINDERS = DEBUG
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
@@ -239,7 +239,7 @@ CONTENT_SECURITY_POLICY = {
 # No page needs the camera, microphone, location and the like.
 PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
-    "microphone=(), payment=(), usb=(), interest-cohort=()"
+    "microphone=(), payment=(), usb=()"
 )
 
 # Login throttling (django-axes) on the app's and the admin's login: after AXES_FAILURE_LIMIT
@@ -256,9 +256,19 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
-# Behind the proxy, the client's address is the last one the proxy appended.
-AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0 if DEBUG else 1)
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# Behind PROXY_COUNT proxies, the client's address is the one the outermost proxy appended
+# to X-Forwarded-For (tracker.http.client_ip); with none, the connecting address.
+PROXY_COUNT = env_int("PROXY_COUNT", 0 if DEBUG else 1)
+AXES_CLIENT_IP_CALLABLE = "tracker.http.client_ip"
+
+# One cache for every app server and worker (the database's own table, made by `make migrate`
+# with createcachetable): the password reset limit counts across all of them.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "tracker_cache",
+    }
+}
 
 # Password resets: at most this many a quarter of an hour per address and per e-mail.
 PASSWORD_RESET_LIMIT = env_int("PASSWORD_RESET_LIMIT", 5)

@@ -30,6 +30,8 @@ class TestLoginThrottling:
         response = attempt(client, "coordinator", PASSWORD)
         assert response.status_code == 429
         assert "Too many wrong passwords" in response.text
+        assert "Try again in 15 minutes." in response.text
+        assert f'href="{LOGIN}"' in response.text
         assert "_auth_user_id" not in client.session
 
     def test_a_few_wrong_passwords_then_the_right_one_gets_in(self, client, coordinator):

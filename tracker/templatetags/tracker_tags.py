@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django import template
 
@@ -48,3 +48,12 @@ def event_value(value: object) -> str:
         except ValueError:
             return value
     return str(value)
+
+
+@register.filter
+def minutes(value: timedelta | None) -> str:
+    """A wait in words: '15 minutes', '1 minute'; 'a few minutes' when unknown."""
+    if not isinstance(value, timedelta):
+        return "a few minutes"
+    count = max(1, round(value.total_seconds() / 60))
+    return f"{count} minute{'s' if count != 1 else ''}"

@@ -22,7 +22,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseRedirect
 
-from tracker.http import UNSAVED_PARAMETER
+from tracker.http import UNSAVED_PARAMETER, client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class _RedirectThen(HttpResponseRedirect):
 class PasswordResetView(auth_views.PasswordResetView):
     def form_valid(self, form: PasswordResetForm) -> HttpResponse:
         email = form.cleaned_data["email"].strip().lower()
-        address = self.request.META.get("REMOTE_ADDR", "")
+        address = client_ip(self.request)
         digest = hashlib.sha256(email.encode()).hexdigest()
         limited = _over_limit(f"password-reset:ip:{address}", f"password-reset:email:{digest}")
         if limited:

@@ -270,6 +270,9 @@ CACHES = {
     }
 }
 
+# bench/pages.py measures every page against a bare logged-in view, served only then.
+BENCHMARK_VIEWS = env_bool("BENCHMARK_VIEWS", False)
+
 # Password resets: at most this many a quarter of an hour per address and per e-mail.
 PASSWORD_RESET_LIMIT = env_int("PASSWORD_RESET_LIMIT", 5)
 

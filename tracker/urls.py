@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
@@ -87,3 +88,6 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCHMARK_VIEWS:  # never in tests or production: see bench/pages.py
+    urlpatterns.append(path("bench/bare/", health.bare, name="bench_bare"))

@@ -1,9 +1,11 @@
-"""`/healthz`: for the load balancer and the monitoring, with no login."""
+"""`/healthz` for the load balancer and the monitoring (no login), and the benchmark's bare
+view."""
 
 from __future__ import annotations
 
 import logging
 
+from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
@@ -26,3 +28,9 @@ def healthz(request: HttpRequest) -> HttpResponse:
         logger.error("Health check: the database cannot be reached")
         return HttpResponse("database unreachable\n", status=503, content_type="text/plain")
     return HttpResponse("ok\n", content_type="text/plain")
+
+
+@login_required
+def bare(request: HttpRequest) -> HttpResponse:
+    """The benchmark's yardstick: "ok" behind the same middleware, for a logged-in user."""
+    return HttpResponse("ok")

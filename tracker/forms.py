@@ -260,6 +260,14 @@ class FollowUpFilterForm(forms.Form):
         )
 
 
+def checked_test_date(drawn_on: date, *, course: TransplantCourse) -> date:
+    """A blood test's date: not in the future, not before the course's plan starts."""
+    problem = counts.check_date(drawn_on, earliest=course.start_date, today=clock.today())
+    if problem:
+        raise ValidationError(problem[0].upper() + problem[1:])
+    return drawn_on
+
+
 class BloodCountForm(BloodCountModelForm):
     """One day's counts, added or corrected in place on the course page."""
 
@@ -289,14 +297,9 @@ class BloodCountForm(BloodCountModelForm):
         kwargs.setdefault("auto_id", f"count-{instance.code}-%s" if instance else "count-%s")
         super().__init__(*args, **kwargs)
         self.course = course
-        self.earliest = course.start_date
 
     def clean_drawn_on(self) -> date:
-        drawn_on: date = self.cleaned_data["drawn_on"]
-        problem = counts.check_date(drawn_on, earliest=self.earliest, today=clock.today())
-        if problem:
-            raise ValidationError(problem[0].upper() + problem[1:])
-        return drawn_on
+        return checked_test_date(self.cleaned_data["drawn_on"], course=self.course)
 
     def _clean_value(
         self, field: str, name: str, maximum: Decimal, decimals: int
@@ -463,11 +466,7 @@ class LabResultForm(forms.Form):
             ]
 
     def clean_drawn_on(self) -> date:
-        drawn_on: date = self.cleaned_data["drawn_on"]
-        problem = counts.check_date(drawn_on, earliest=self.course.start_date, today=clock.today())
-        if problem:
-            raise ValidationError(problem[0].upper() + problem[1:])
-        return drawn_on
+        return checked_test_date(self.cleaned_data["drawn_on"], course=self.course)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

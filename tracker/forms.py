@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 
 from tracker import clock
 from tracker.models import (
-    Analyte,
+    ANALYTE_CHOICES,
     BloodCount,
     DonorType,
     EventKind,
@@ -423,9 +423,6 @@ class HistoryFilterForm(forms.Form):
         return ""
 
 
-CHIMERISM = {Analyte.CHIMERISM_MYELOID.value, Analyte.CHIMERISM_LYMPHOID.value}
-
-
 class LabResultForm(forms.Form):
     """One lab result, added in place on the course page."""
 
@@ -438,7 +435,7 @@ class LabResultForm(forms.Form):
     )
     analyte = forms.ChoiceField(
         label="Test",
-        choices=[("", "Choose a test"), *Analyte.choices],
+        choices=[("", "Choose a test"), *ANALYTE_CHOICES],
         error_messages={"required": "Choose the test."},
     )
     value = forms.CharField(
@@ -462,7 +459,11 @@ class LabResultForm(forms.Form):
             assert isinstance(analyte, forms.ChoiceField)
             analyte.choices = [
                 ("", "Choose a test"),
-                *((value, label) for value, label in Analyte.choices if value not in CHIMERISM),
+                *(
+                    (value, label)
+                    for value, label in ANALYTE_CHOICES
+                    if value not in lab_results.CHIMERISM
+                ),
             ]
 
     def clean_drawn_on(self) -> date:
@@ -515,7 +516,7 @@ class PastedResultsForm(PastedLinesForm):
             errors += [
                 counts.LineError(line.line, "chimerism is measured after an allogeneic transplant.")
                 for line in parsed
-                if line.analyte.value in CHIMERISM
+                if line.analyte in lab_results.CHIMERISM
             ]
         return list(parsed), errors
 

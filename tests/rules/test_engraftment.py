@@ -1115,3 +1115,21 @@ def test_graft_failure_alert_from_real_counts_that_never_recover():
 def test_graft_failure_no_alert_from_real_counts_that_recover_in_time():
     result = anc(TEXTBOOK_ANC)  # engrafted 14 Mar 2026, Day +12
     assert alert_of(result, today=date(2026, 6, 1), failure_day=30) == Alert.NONE
+
+
+@pytest.mark.parametrize(
+    ("result", "last_anc_on", "headline"),
+    [
+        (NOT_YET, date(2026, 4, 20), "Graft failure alert"),
+        (NOT_YET, date(2026, 3, 22), "No ANC since Day +20"),
+        (NOT_YET, None, "No ANC entered at all"),
+        (engrafted_on(date(2026, 4, 6)), None, "Late engraftment"),
+        (engrafted_on(date(2026, 3, 20)), None, ""),
+    ],
+    ids=["failure", "no-counts-since", "no-counts-at-all", "late", "in-time"],
+)
+def test_each_alert_has_a_headline_for_lists(result, last_anc_on, headline):
+    failure = graft_failure(
+        result, day_zero=D0, today=date(2026, 4, 20), failure_day=30, last_anc_on=last_anc_on
+    )
+    assert failure.headline == headline

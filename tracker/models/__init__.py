@@ -1,7 +1,7 @@
 """The app's models by area, re-exported here: `from tracker.models import Milestone` works."""
 
 from tracker.models.choices import (
-    Analyte,
+    ANALYTE_CHOICES,
     Audience,
     DonorType,
     Engraftment,
@@ -23,7 +23,7 @@ from tracker.models.protocols import Protocol, ProtocolManager, ProtocolStep, Pr
 from tracker.models.results import LabResult
 
 __all__ = [
-    "Analyte",
+    "ANALYTE_CHOICES",
     "Audience",
     "BloodCount",
     "ChecklistItem",

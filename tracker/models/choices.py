@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from tracker.rules import lab_results
+
 
 class Kind(models.TextChoices):
     AUTOLOGOUS = "autologous", "Autologous"
@@ -38,11 +40,8 @@ class Audience(models.TextChoices):
     BOTH = "both", "Care team and patient"
 
 
-class Analyte(models.TextChoices):
-    """Laboratory results kept on a course besides blood counts (tracker.rules.lab_results)."""
-
-    CHIMERISM_MYELOID = "chimerism_myeloid", "Donor chimerism, myeloid (% donor)"
-    CHIMERISM_LYMPHOID = "chimerism_lymphoid", "Donor chimerism, lymphoid (% donor)"
-    CMV_PCR = "cmv_pcr", "CMV PCR (IU/mL)"
-    CD4 = "cd4", "CD4 count (cells/µL)"
-    IGG = "igg", "IgG (g/L)"
+# Laboratory results kept on a course besides blood counts, named and unit-ed as the rules
+# define them (tracker.rules.lab_results): "IgG (g/L)".
+ANALYTE_CHOICES = [
+    (analyte.value, f"{spec.name} ({spec.unit})") for analyte, spec in lab_results.SPECS.items()
+]

@@ -10,7 +10,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from tracker import clock
-from tracker.models.choices import Analyte
+from tracker.models.choices import ANALYTE_CHOICES
 from tracker.models.courses import TransplantCourse
 from tracker.rules import lab_results
 
@@ -24,7 +24,7 @@ class LabResult(models.Model):
         TransplantCourse, on_delete=models.CASCADE, related_name="lab_results"
     )
     drawn_on = models.DateField("Date")
-    analyte = models.CharField("Test", max_length=30, choices=Analyte.choices)
+    analyte = models.CharField("Test", max_length=30, choices=ANALYTE_CHOICES)
     value = models.DecimalField(max_digits=13, decimal_places=2, null=True, blank=True)
     undetected = models.BooleanField("Not detected", default=False)
     entered_by = models.ForeignKey(
@@ -39,7 +39,7 @@ class LabResult(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(value__isnull=False, undetected=False)
-                | Q(value__isnull=True, undetected=True, analyte=Analyte.CMV_PCR),
+                | Q(value__isnull=True, undetected=True, analyte=lab_results.Analyte.CMV_PCR),
                 name="lab_result_has_a_value",
                 violation_error_message="Enter a value (a CMV PCR may be “not detected”).",
             ),

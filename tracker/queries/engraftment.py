@@ -63,10 +63,8 @@ class EngraftmentStatus:
         """One short line for lists: 'Neutrophils Day +15, platelets Day +22', 'Waiting'."""
         if not self.applies:
             return ""
-        if self.graft.alert == Alert.GRAFT_FAILURE:
-            return "Graft failure alert"
-        if self.graft.alert == Alert.NO_COUNTS:
-            return self.graft.reason.split(":")[0]
+        if self.graft.alert in (Alert.GRAFT_FAILURE, Alert.NO_COUNTS):
+            return self.graft.headline
 
         def day(result: engraftment.Result) -> str:
             assert result.date is not None

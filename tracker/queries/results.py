@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from tracker.models import LabResult, TransplantCourse
 from tracker.rules import chart, lab_results
-from tracker.rules.lab_results import Analyte
+from tracker.rules.lab_results import CHIMERISM, Analyte
 from tracker.rules.schedule import day_label, day_number
 
 # Lines drawn on each chart: what the clinic reads the values against (CLINICAL.md).
@@ -20,7 +20,6 @@ REFERENCE_LINES: dict[Analyte, tuple[float, ...]] = {
     Analyte.IGG: (4.0,),  # IgG replaced below 4 g/L (400 mg/dL)
     Analyte.CMV_PCR: (),
 }
-CHIMERISM = (Analyte.CHIMERISM_MYELOID, Analyte.CHIMERISM_LYMPHOID)
 
 
 @dataclass(frozen=True)

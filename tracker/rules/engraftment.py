@@ -397,8 +397,11 @@ class Alert(StrEnum):
 
 @dataclass(frozen=True)
 class GraftFailure:
+    """The alert, a headline for lists ("No ANC since Day +20"), and the reason in full."""
+
     alert: Alert
     reason: str = ""
+    headline: str = ""
 
 
 def graft_failure(
@@ -425,6 +428,7 @@ def graft_failure(
             Alert.LATE_ENGRAFTMENT,
             f"Late engraftment: neutrophils engrafted on {day_label(engrafted_on, day_zero)}, "
             f"after Day +{failure_day}.",
+            headline="Late engraftment",
         )
     if today <= deadline:
         return GraftFailure(Alert.NONE)
@@ -434,8 +438,10 @@ def graft_failure(
             Alert.NO_COUNTS,
             f"No ANC {since}: enter the counts after Day +{failure_day} to see whether the "
             "graft has engrafted.",
+            headline=f"No ANC {since}",
         )
     return GraftFailure(
         Alert.GRAFT_FAILURE,
         f"Graft failure alert: no neutrophil engraftment by Day +{failure_day}.",
+        headline="Graft failure alert",
     )

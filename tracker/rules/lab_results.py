@@ -39,6 +39,9 @@ class Analyte(StrEnum):
     IGG = "igg"
 
 
+CHIMERISM = frozenset({Analyte.CHIMERISM_MYELOID, Analyte.CHIMERISM_LYMPHOID})
+
+
 @dataclass(frozen=True)
 class Spec:
     """How a result is named, kept and checked: its unit, decimals, and plausible range."""

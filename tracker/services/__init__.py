@@ -4,7 +4,7 @@ first (`lock_course`), and writes a course event for every clinical change it ma
 The public services are importable from here: `tracker.services.start_course(...)`.
 """
 
-from tracker.services.counts import apply_engraftment, correct_count, delete_count, record_counts
+from tracker.services.counts import apply_counts, correct_count, delete_count, record_counts
 from tracker.services.courses import (
     StaleDayZero,
     confirm_day_zero,
@@ -20,7 +20,7 @@ from tracker.services.results import delete_result, record_results
 
 __all__ = [
     "StaleDayZero",
-    "apply_engraftment",
+    "apply_counts",
     "change_feed",
     "complete_milestone",
     "confirm_day_zero",

@@ -40,7 +40,7 @@ def _values(count: BloodCount) -> dict[str, Any]:
     return {field: _shown(getattr(count, field)) for field in COUNT_FIELDS}
 
 
-def apply_engraftment(*, course: TransplantCourse, by: User, today: date) -> list[Milestone]:
+def apply_counts(*, course: TransplantCourse, by: User, today: date) -> list[Milestone]:
     """Complete (or reopen) the milestones the counts decide; return those changed.
 
     The engraftment milestones take the engraftment date the rules give; a daily blood counts
@@ -111,7 +111,7 @@ def record_counts(
         event(EventKind.COUNT_ADDED, by=by, course=course, count=str(c.code), **_values(c))
         for c in counts
     )
-    return apply_engraftment(course=course, by=by, today=today)
+    return apply_counts(course=course, by=by, today=today)
 
 
 @transaction.atomic
@@ -143,7 +143,7 @@ def correct_count(
         drawn_on=count.drawn_on.isoformat(),
         changes=changes,
     )
-    return apply_engraftment(course=course, by=by, today=today)
+    return apply_counts(course=course, by=by, today=today)
 
 
 @transaction.atomic
@@ -156,4 +156,4 @@ def delete_count(*, count: BloodCount, by: User, today: date) -> list[Milestone]
     record(EventKind.COUNT_DELETED, by=by, course=course, count=str(count.code), **_values(count))
     count._history_user = by  # type: ignore[attr-defined]
     count.delete()
-    return apply_engraftment(course=course, by=by, today=today)
+    return apply_counts(course=course, by=by, today=today)

@@ -14,7 +14,6 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -23,7 +22,7 @@ from tracker.access import get_blood_count_for, get_course_for, require
 from tracker.forms import BloodCountForm, PastedCountsForm
 from tracker.http import AuthenticatedRequest
 from tracker.models import Milestone, TransplantCourse
-from tracker.views.course_page import counts_context, course_page
+from tracker.views.course_page import counts_context, section_response
 
 
 def _counts_response(
@@ -33,14 +32,17 @@ def _counts_response(
     changed: Sequence[Milestone] = (),
     **forms: Any,
 ) -> HttpResponse:
-    """The counts section in place (htmx) with changed milestones out of band, or a page."""
-    if request.htmx:
-        context = counts_context(course, clock.today(), **forms)
-        context["changed_milestones"] = changed
-        return TemplateResponse(request, "courses/detail.html#counts", context)
-    if forms:
-        return course_page(request, course, **forms)
-    return redirect(f"{course.get_absolute_url()}#counts")
+    """The counts section, with the milestones the counts changed out of band (htmx)."""
+    return section_response(
+        request,
+        course,
+        fragment="courses/detail.html#counts",
+        context=lambda: {
+            **counts_context(course, clock.today(), **forms),
+            "changed_milestones": changed,
+        },
+        forms=forms,
+    )
 
 
 @require_POST

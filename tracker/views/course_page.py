@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from itertools import groupby
 from typing import Any
 
 from django.db.models import Prefetch
 from django.forms import Form
+from django.http import HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
 from tracker import clock
@@ -106,3 +109,21 @@ def course_page(
         **extra,
     }
     return TemplateResponse(request, "courses/detail.html", context)
+
+
+def section_response(
+    request: AuthenticatedRequest,
+    course: TransplantCourse,
+    *,
+    fragment: str,
+    context: Callable[[], dict[str, Any]],
+    forms: dict[str, Form],
+) -> HttpResponse:
+    """After a form in a section of the course page (counts, lab results): the section in
+    place for htmx, the whole page with the form's errors, or back to the section."""
+    if request.htmx:
+        return TemplateResponse(request, fragment, context())
+    if forms:
+        return course_page(request, course, **forms)
+    section = fragment.rsplit("#", 1)[-1]
+    return redirect(f"{course.get_absolute_url()}#{section}")

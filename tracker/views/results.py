@@ -11,8 +11,6 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
 from tracker import services
@@ -20,20 +18,19 @@ from tracker.access import get_course_for, get_lab_result_for, require
 from tracker.forms import LabResultForm, PastedResultsForm
 from tracker.http import AuthenticatedRequest
 from tracker.models import TransplantCourse
-from tracker.views.course_page import course_page, results_context
+from tracker.views.course_page import results_context, section_response
 
 
 def _results_response(
     request: AuthenticatedRequest, course: TransplantCourse, **forms: Any
 ) -> HttpResponse:
-    """The results section in place (htmx), the page with a form's errors, or a redirect."""
-    if request.htmx:
-        return TemplateResponse(
-            request, "courses/results.html#results", results_context(course, **forms)
-        )
-    if forms:
-        return course_page(request, course, **forms)
-    return redirect(f"{course.get_absolute_url()}#results")
+    return section_response(
+        request,
+        course,
+        fragment="courses/results.html#results",
+        context=lambda: results_context(course, **forms),
+        forms=forms,
+    )
 
 
 @require_POST

@@ -241,17 +241,31 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--json", default="bench/pages.json")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--reuse", metavar="DIR", help="a scratch directory kept by an earlier --keep run"
+    )
     args = parser.parse_args()
 
-    scratch = Path(tempfile.mkdtemp(prefix="tracker-bench-"))
+    scratch = Path(args.reuse or tempfile.mkdtemp(prefix="tracker-bench-"))
     database = None if os.environ.get("DATABASE_URL") else scratch / "bench.sqlite3"
     secret = secrets.token_urlsafe(50)
     configure(database, secret)
     from tracker import clock
 
     today = clock.today()
-    coordinator = set_up(args.courses, args.seed, today)
-    course, token = big_course(coordinator, today)
+    if args.reuse:
+        from django.contrib.auth import get_user_model
+
+        from tracker.models import Patient
+
+        args.keep = True
+        coordinator = get_user_model().objects.get(username="bench-coordinator")
+        patient = Patient.objects.get(mrn="BENCH-300")
+        course = patient.courses.get()
+        token = patient.renew_feed_token()
+    else:
+        coordinator = set_up(args.courses, args.seed, today)
+        course, token = big_course(coordinator, today)
     print(f"Course of {course.milestones.count()} milestones: /courses/{course.code}/")
     staff = session_cookie(coordinator)
     patient = session_cookie(course.patient.user)

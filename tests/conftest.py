@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 import time_machine
+from django.core.cache import caches
 
 from tests.factories import PatientFactory, small_protocol, start_course, user_in
 from tracker import roles
@@ -14,6 +15,12 @@ TODAY = date(2026, 11, 21)
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_fragment_cache():
+    """Each test starts with no course page parts kept: test databases reuse row numbers."""
+    caches["fragments"].clear()
 
 
 @pytest.fixture

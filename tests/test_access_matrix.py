@@ -29,6 +29,8 @@ MATRIX = {
     "patient_invite": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, 403, 200)},
     "patient_feed": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, 403, R)},
     "course_detail": {"GET": (LOGIN, R, 404, 200, 200), "POST": (405,) * 5},
+    # Without htmx, a folded phase opens on the course page (?open=).
+    "course_phase": {"GET": (LOGIN, 403, 404, R, R), "POST": (405,) * 5},
     "day_zero_move": {"GET": (LOGIN, 403, 404, 403, 200), "POST": (LOGIN, 403, 404, 403, 200)},
     "day_zero_confirm": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, 403, R)},
     "course_history": {"GET": (LOGIN, 403, 404, 200, 200), "POST": (405,) * 5},
@@ -96,6 +98,7 @@ def url_for(course, patient, coordinator, today):
         "patient_invite": [patient.code],
         "patient_feed": [patient.code],
         "course_detail": [course.code],
+        "course_phase": [course.code, "engraftment"],
         "day_zero_move": [course.code],
         "day_zero_confirm": [course.code],
         "course_history": [course.code],

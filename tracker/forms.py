@@ -27,6 +27,7 @@ from tracker.models import (
 from tracker.queries import followup
 from tracker.rules import lab_results
 from tracker.rules import pasted_counts as counts
+from tracker.rules.schedule import Phase
 
 OLDEST_BIRTH_YEAR = 1900
 DAY_ZERO_MAX_DAYS_AHEAD = 365
@@ -215,14 +216,26 @@ class CompleteMilestoneForm(forms.Form):
 
 
 class TimelineFilterForm(forms.Form):
+    """What part of a course's timeline to show: a filter, and a folded phase opened without
+    JavaScript (`?open=immune_recovery`). Anything unknown shows the usual page."""
+
     SHOW_CHOICES = [("all", "All"), ("next30", "Next 30 days"), ("overdue", "Overdue")]
     show = forms.ChoiceField(choices=SHOW_CHOICES, required=False)
+    open = forms.ChoiceField(
+        choices=[(phase.value, phase.label) for phase in Phase], required=False
+    )
 
     @property
     def selected(self) -> str:
         if self.is_valid():
             return self.cleaned_data["show"] or "all"
         return "all"
+
+    @property
+    def opened(self) -> Phase | None:
+        if self.is_valid() and self.cleaned_data["open"]:
+            return Phase(self.cleaned_data["open"])
+        return None
 
 
 class InviteForm(forms.Form):

@@ -261,14 +261,43 @@ AXES_HTTP_RESPONSE_CODE = 429
 PROXY_COUNT = env_int("PROXY_COUNT", 0 if DEBUG else 1)
 AXES_CLIENT_IP_CALLABLE = "tracker.http.client_ip"
 
-# One cache for every app server and worker (the database's own table, made by `make migrate`
-# with createcachetable): the password reset limit counts across all of them.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "tracker_cache",
+# Two caches. `default` counts password resets across every app server and worker: the
+# database's own table (made by `make migrate` with createcachetable). `fragments` keeps
+# rendered parts of course pages (tracker/views/fragments.py; keys change with every change):
+# local memory in each worker. With several app servers, set CACHE_URL (redis://host:6379/0,
+# with the `redis` extra installed) and both use that Redis instead.
+CACHE_URL = env_str("CACHE_URL", "")
+FRAGMENT_CACHE_ENTRIES = env_int("FRAGMENT_CACHE_ENTRIES", 500)
+if CACHE_URL:
+    if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            f"CACHE_URL={CACHE_URL!r} is not a Redis address; use redis://host:port/db."
+        )
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+        },
+        "fragments": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "fragments",
+            "TIMEOUT": 24 * 60 * 60,
+        },
     }
-}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "tracker_cache",
+        },
+        "fragments": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "fragments",
+            "TIMEOUT": 24 * 60 * 60,
+            "OPTIONS": {"MAX_ENTRIES": FRAGMENT_CACHE_ENTRIES},
+        },
+    }
 
 # bench/pages.py measures every page against a bare logged-in view, served only then.
 BENCHMARK_VIEWS = env_bool("BENCHMARK_VIEWS", False)

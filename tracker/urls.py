@@ -26,6 +26,7 @@ urlpatterns = [
     path("patients/<uuid:code>/invite/", patients.patient_invite, name="patient_invite"),
     path("patients/<uuid:code>/feed/", calendars.patient_feed, name="patient_feed"),
     path("courses/<uuid:code>/", courses.course_detail, name="course_detail"),
+    path("courses/<uuid:code>/phases/<slug:phase>/", courses.course_phase, name="course_phase"),
     path("courses/<uuid:code>/day-zero/", courses.day_zero_move, name="day_zero_move"),
     path(
         "courses/<uuid:code>/day-zero/confirm/",

@@ -14,3 +14,18 @@
     if (again && again !== document.activeElement) again.focus();
   });
 })();
+
+// A button that asks first (data-confirm), inside a form that posts with htmx: the course
+// page's milestone is one form, and only its Reopen button asks. Without JavaScript the form
+// posts without asking, as every form does.
+(function () {
+  "use strict";
+  document.addEventListener("htmx:confirm", function (event) {
+    var submit = event.detail.triggeringEvent;
+    var button = submit && submit.submitter;
+    var question = button && button.getAttribute("data-confirm");
+    if (!question) return;
+    event.preventDefault();
+    if (window.confirm(question)) event.detail.issueRequest(true);
+  });
+})();

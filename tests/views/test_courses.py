@@ -9,11 +9,13 @@ from django.urls import reverse
 from tests.factories import PatientFactory, ProtocolFactory, StepFactory, UserFactory, start_course
 from tracker import services
 from tracker.models import ChecklistItem, DayZeroMove, Milestone, TransplantCourse
+from tracker.rules import schedule
 
 pytestmark = pytest.mark.django_db
 
 HX = {"HX-Request": "true"}
-QUERIES_ON_TIMELINE = 13  # with the lab results
+QUERIES_ON_TIMELINE = 15  # with the idle-session touch (once a minute)
+QUERIES_ON_CACHED_TIMELINE = 6
 
 
 class TestCourseStart:
@@ -99,10 +101,9 @@ class TestCourseDetail:
         course.save()
         text = coordinator_client.get(course.get_absolute_url()).text
         assert '<a class="jump" href="#phase-hundred_day">Jump to today</a>' in text
-        assert '<h2 class="phase-title" id="phase-hundred_day">' in text
+        assert '<section id="phase-hundred_day" class="phase"' in text
 
     def test_milestones_are_grouped_by_phase_with_day_labels(self, coordinator_client, course):
-        text = coordinator_client.get(course.get_absolute_url()).text
         # The 3-month vaccine falls on Day +92 (21 Feb 2027): still the 100-day window.
         phases = [
             ("conditioning", "Conditioning"),
@@ -110,16 +111,22 @@ class TestCourseDetail:
             ("engraftment", "Engraftment"),
             ("hundred_day", "100-day window"),
         ]
-        positions = [
-            text.index(f'<h2 class="phase-title" id="phase-{phase}">{label}</h2>')
-            for phase, label in phases
-        ]
-        assert positions == sorted(positions)
-        assert "Day −3" in text
+        for opened in ("conditioning", "hundred_day"):
+            text = coordinator_client.get(course.get_absolute_url(), {"open": opened}).text
+            positions = [
+                text.index(f'<h2 class="phase-title" id="phase-title-{phase}">{label}</h2>')
+                for phase, label in phases
+            ]
+            assert positions == sorted(positions)
+        assert (
+            "Day −3"
+            in coordinator_client.get(course.get_absolute_url(), {"open": "conditioning"}).text
+        )
+        text = coordinator_client.get(course.get_absolute_url(), {"open": "hundred_day"}).text
         assert "window Day +85 to Day +115" in text
 
     def test_statuses_follow_today(self, coordinator_client, course, today):
-        text = coordinator_client.get(course.get_absolute_url()).text
+        text = coordinator_client.get(course.get_absolute_url(), {"open": "conditioning"}).text
         conditioning = Milestone.objects.filter(step__key="conditioning", course=course).first()
         infusion = Milestone.objects.get(step__key="infusion", course=course)
         assert f'id="milestone-{conditioning.code}" class="milestone status-overdue"' in text
@@ -144,8 +151,10 @@ class TestCourseDetail:
         assert "Nothing is overdue." in text
 
     def test_unknown_filter_falls_back_to_all(self, coordinator_client, course):
+        usual = coordinator_client.get(course.get_absolute_url()).text
         text = coordinator_client.get(course.get_absolute_url(), {"show": "bogus"}).text
-        assert text.count('<li id="milestone-') == 11
+        assert text.count('<li id="milestone-') == usual.count('<li id="milestone-') == 6
+        assert 'aria-current="true">All</a>' in text
 
     def test_htmx_filter_returns_the_timeline_fragment(self, coordinator_client, course):
         response = coordinator_client.get(
@@ -163,16 +172,22 @@ class TestCourseDetail:
             protocol=protocol, key="daily", day=1, repeat_every_days=1, repeat_until_day=repeats
         )
         course = start_course(patient=patient, protocol=protocol, day_zero=today, by=coordinator)
-        some = course.milestones.all()[:3]
-        for milestone in some:
-            milestone.complete(by=coordinator, on=today, today=today)
-            milestone.items.first().set_checked(True, by=coordinator)
+        for milestone in course.milestones.all()[:3]:
+            services.complete_milestone(milestone=milestone, on=today, by=coordinator, today=today)
+            services.tick_item(item=milestone.items.first(), checked=True, by=coordinator)
         assert course.milestones.count() == repeats
-        # session, user, user and group permissions, course, milestones, checklist items,
-        # blood counts, Day Zero moves, session save (idle timeout) and its savepoints
+        # session, user, user and group permissions, course, its last event; then the parts:
+        # blood counts, lab results, Day Zero moves, the phases' summary, the open phases'
+        # milestones and their checklist items
         with django_assert_num_queries(QUERIES_ON_TIMELINE):
             response = coordinator_client.get(course.get_absolute_url())
-        assert response.text.count('<li id="milestone-') == repeats
+        # Day Zero is today: the engraftment phase (from Day +1) is open, the rest folded.
+        shown = min(repeats, schedule.ENGRAFTMENT_LAST_DAY)
+        assert response.text.count('<li id="milestone-') == shown
+        # Seen again unchanged: the parts come from the cache.
+        with django_assert_num_queries(QUERIES_ON_CACHED_TIMELINE):
+            again = coordinator_client.get(course.get_absolute_url())
+        assert again.text.count('<li id="milestone-') == shown
 
 
 class TestDayZeroMove:
@@ -365,16 +380,19 @@ class TestChecklistToggle:
         item.refresh_from_db()
         assert item.checked_by == coordinator
 
-    def test_htmx_tick_returns_the_item_and_the_progress_out_of_band(
-        self, coordinator_client, item
-    ):
+    def test_htmx_tick_returns_the_whole_milestone_its_form_targets(self, coordinator_client, item):
+        page = coordinator_client.get(item.milestone.course.get_absolute_url()).text
+        target = f'hx-target="#milestone-{item.milestone.code}"'
+        assert target in page  # the milestone's one form swaps the milestone
         response = coordinator_client.post(self.url(item), {"checked": "1"}, headers=HX)
         text = response.text
-        assert text.lstrip().startswith(f'<li id="item-{item.code}" class="check checked"')
+        assert text.lstrip().startswith(
+            f'<li id="milestone-{item.milestone.code}" class="milestone'
+        )
+        assert f'<li id="item-{item.code}" class="check checked">' in text
         assert 'aria-checked="true"' in text
-        progress = f'<span id="progress-{item.milestone.code}" class="progress"'
-        assert f'{progress} hx-swap-oob="true">' in text
         assert "1 of 2 ticked" in text
+        assert target in text
 
     def test_untick(self, coordinator_client, item):
         item.set_checked(True, by=UserFactory())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -42,7 +44,13 @@ class Protocol(models.Model):
         "course's graft source (Day +30 for marrow or blood stem cells, Day +42 for cord "
         "blood; ASTCT 2024).",
     )
-    history = HistoricalRecords()
+    revision = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        help_text="Counts the edits of this protocol and its steps: pages kept in the cache "
+        "are drawn again after one.",
+    )
+    history = HistoricalRecords(excluded_fields=["revision"])
 
     objects = ProtocolManager()
 
@@ -52,8 +60,17 @@ class Protocol(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        bump_revision(self.pk)
+
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
+
+
+def bump_revision(protocol_pk: int) -> None:
+    """Count an edit of the protocol or one of its steps (see `Protocol.revision`)."""
+    Protocol.objects.filter(pk=protocol_pk).update(revision=models.F("revision") + 1)
 
 
 class ProtocolStepManager(models.Manager["ProtocolStep"]):
@@ -150,6 +167,10 @@ class ProtocolStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.protocol.slug}: {self.title}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        bump_revision(self.protocol_id)
 
     def natural_key(self) -> tuple[str, str]:
         return (*self.protocol.natural_key(), self.key)

@@ -8,6 +8,7 @@ the windows: CIBMTR Forms Instruction Manual.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -37,6 +38,8 @@ class Phase(StrEnum):
     def label(self) -> str:
         return PHASE_LABELS[self]
 
+
+PHASE_ORDER = {phase: position for position, phase in enumerate(Phase)}
 
 PHASE_LABELS = {
     Phase.CONDITIONING: "Conditioning",
@@ -360,6 +363,67 @@ def current_phase(day_zero: date, today: date, *, first_day: int) -> Phase | Non
     if day_number(today, day_zero) < min(first_day, 0):
         return None
     return phase_of(today, day_zero)
+
+
+@dataclass(frozen=True)
+class PhaseSummary:
+    """One phase of a course's timeline in a line: its dates and where its milestones stand."""
+
+    phase: Phase
+    first: date
+    last: date
+    total: int
+    done: int
+    due: int
+    overdue: int
+
+    @property
+    def upcoming(self) -> int:
+        return self.total - self.done - self.due - self.overdue
+
+
+def phase_summaries(
+    milestones: Iterable[tuple[date, date, date, date | None]], *, day_zero: date, today: date
+) -> list[PhaseSummary]:
+    """A summary per phase that has milestones, in phase order.
+
+    Each milestone is (due_date, window_start, window_end, completed_on). Done counts done
+    out of window too; due and overdue are the pending ones whose window is open or closed.
+    """
+    by_phase: dict[Phase, list[tuple[date, Status]]] = {}
+    for due_date, window_start, window_end, completed_on in milestones:
+        status = status_of(
+            window_start=window_start, window_end=window_end, completed_on=completed_on, today=today
+        )
+        by_phase.setdefault(phase_of(due_date, day_zero), []).append((due_date, status))
+    summaries = []
+    for phase, rows in sorted(by_phase.items(), key=lambda pair: PHASE_ORDER[pair[0]]):
+        dates = [due_date for due_date, _ in rows]
+        statuses = Counter(status for _, status in rows)
+        summaries.append(
+            PhaseSummary(
+                phase,
+                first=min(dates),
+                last=max(dates),
+                total=len(rows),
+                done=statuses[Status.DONE] + statuses[Status.DONE_OUT_OF_WINDOW],
+                due=statuses[Status.DUE],
+                overdue=statuses[Status.OVERDUE],
+            )
+        )
+    return summaries
+
+
+def open_phases(phases: Sequence[Phase], current: Phase | None) -> frozenset[Phase]:
+    """The phases a course page shows open: the current one and the next that has milestones.
+
+    `phases` are those with milestones, in order. Before the course starts (no current
+    phase) that is the first of them; after the last one, the current phase alone.
+    """
+    now = PHASE_ORDER[current] if current is not None else -1
+    shown: set[Phase] = {current} if current is not None and current in phases else set()
+    later = [phase for phase in phases if PHASE_ORDER[phase] > now]
+    return frozenset(shown | set(later[:1]))
 
 
 class DatedMilestone(Protocol):

@@ -8,6 +8,7 @@ from django import template
 
 from tracker.models import Milestone, TransplantCourse
 from tracker.rules import schedule
+from tracker.views import fragments
 
 register = template.Library()
 
@@ -57,3 +58,9 @@ def minutes(value: timedelta | None) -> str:
         return "a few minutes"
     count = max(1, round(value.total_seconds() / 60))
     return f"{count} minute{'s' if count != 1 else ''}"
+
+
+@register.filter
+def with_code(pattern: str, code: object) -> str:
+    """`{{ urls.count_edit|with_code:count.code }}`: a row's URL from a pattern reversed once."""
+    return fragments.with_code(pattern, str(code))

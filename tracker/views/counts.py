@@ -22,7 +22,13 @@ from tracker.access import get_blood_count_for, get_course_for, require
 from tracker.forms import BloodCountForm, PastedCountsForm
 from tracker.http import AuthenticatedRequest
 from tracker.models import Milestone, TransplantCourse
-from tracker.views.course_page import counts_context, section_response
+from tracker.views.course_page import (
+    counts_context,
+    course_milestones,
+    part_context,
+    section_response,
+    with_status,
+)
 
 
 def _counts_response(
@@ -39,7 +45,11 @@ def _counts_response(
         fragment="courses/detail.html#counts",
         context=lambda: {
             **counts_context(course, clock.today(), **forms),
-            "changed_milestones": changed,
+            "changed_milestones": with_status(
+                course_milestones(course).filter(pk__in=[m.pk for m in changed]), clock.today()
+            )
+            if changed
+            else [],
         },
         forms=forms,
     )
@@ -92,12 +102,10 @@ def count_edit(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
             today=clock.today(),
         )
         return _counts_response(request, course, changed=changed)
+    context = part_context(request, edit_form=form, count=count, course=course)
     if request.htmx:
-        context = {"edit_form": form, "count": count, "course": course}
         return TemplateResponse(request, "courses/detail.html#edit_row", context)
-    return TemplateResponse(
-        request, "courses/count_edit.html", {"edit_form": form, "count": count, "course": course}
-    )
+    return TemplateResponse(request, "courses/count_edit.html", context)
 
 
 @require_POST

@@ -1,17 +1,26 @@
-"""The course page and its counts section, shared by the views that render either."""
+"""The course page and its parts, shared by the views that render the page or one part.
+
+The page shows what a person reads first: the current and next phase open, the others folded
+to a summary line each (opened in place, or with `?open=` without JavaScript). Its parts (the
+counts and results sections, the timeline, one phase) are rendered without the request and
+kept in the cache until the course changes (tracker/views/fragments.py).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.forms import Form
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.safestring import SafeString
 
 from tracker import clock
 from tracker.forms import (
@@ -21,22 +30,90 @@ from tracker.forms import (
     PastedResultsForm,
     TimelineFilterForm,
 )
-from tracker.http import AuthenticatedRequest
+from tracker.http import AuthenticatedRequest, Request
 from tracker.models import ChecklistItem, LabResult, Milestone, TransplantCourse
 from tracker.queries.engraftment import engraftment_status
 from tracker.queries.results import chimerism_summary, result_charts, result_rows
 from tracker.rules import chart, schedule
+from tracker.views import fragments
+from tracker.views.fragments import CourseActions
 
 
-def timeline_milestones(course: TransplantCourse, show: str, today: date) -> list[Milestone]:
-    milestones = course.milestones.select_related("step", "completed_by").prefetch_related(
+@dataclass(frozen=True)
+class PhasePart:
+    """A phase of the timeline: open (its milestones) or folded (None), with its summary."""
+
+    phase: schedule.Phase
+    summary: schedule.PhaseSummary | None
+    milestones: list[Milestone] | None
+    url: str = ""
+
+
+def course_milestones(course: TransplantCourse) -> Any:
+    """The course's milestones with what the timeline shows of them, in three queries."""
+    return course.milestones.select_related("step", "completed_by").prefetch_related(
         Prefetch("items", queryset=ChecklistItem.objects.select_related("checked_by"))
     )
-    if show == "next30":
-        milestones = milestones.due_within(today, 30)
-    elif show == "overdue":
-        milestones = milestones.overdue(today)
-    return list(milestones)  # the related manager gives each milestone this very course
+
+
+def with_status(milestones: Iterable[Milestone], today: date) -> list[Milestone]:
+    """The milestones, each with its status today (read by the template, not worked out there)."""
+    shown = list(milestones)  # the related manager gives each milestone this very course
+    for milestone in shown:
+        milestone.status = milestone.status_on(today)  # type: ignore[attr-defined]
+    return shown
+
+
+def phase_url(course: TransplantCourse, phase: schedule.Phase) -> str:
+    return reverse("course_phase", args=[course.code, phase.value])
+
+
+def timeline_parts(
+    course: TransplantCourse, *, show: str, today: date, opened: schedule.Phase | None = None
+) -> list[PhasePart]:
+    """The phases of the timeline for a filter; with every milestone ("all"), only the open
+    phases' milestones are loaded: the others are a summary from one light query."""
+    if show != "all":
+        milestones = course_milestones(course)
+        if show == "next30":
+            milestones = milestones.due_within(today, 30)
+        else:
+            milestones = milestones.overdue(today)
+        return [
+            PhasePart(phase, None, with_status(group, today))
+            for phase, group in groupby(milestones, key=lambda m: m.phase)
+        ]
+    rows = course.milestones.order_by().values_list(
+        "due_date", "window_start", "window_end", "completed_on"
+    )
+    summaries = schedule.phase_summaries(rows, day_zero=course.day_zero, today=today)
+    current = schedule.current_phase(course.day_zero, today, first_day=course.first_day)
+    shown = schedule.open_phases([summary.phase for summary in summaries], current)
+    if opened is not None:
+        shown |= {opened}
+    wanted = [summary for summary in summaries if summary.phase in shown]
+    by_phase: dict[schedule.Phase, list[Milestone]] = {}
+    if wanted:
+        dates = Q()
+        for summary in wanted:  # a phase is a run of days: its milestones are those dates'
+            dates |= Q(due_date__range=(summary.first, summary.last))
+        for milestone in with_status(course_milestones(course).filter(dates), today):
+            by_phase.setdefault(milestone.phase, []).append(milestone)
+    return [
+        PhasePart(
+            summary.phase,
+            summary,
+            by_phase.get(summary.phase, []) if summary.phase in shown else None,
+            url=phase_url(course, summary.phase),
+        )
+        for summary in summaries
+    ]
+
+
+def phase_part(course: TransplantCourse, phase: schedule.Phase, today: date) -> PhasePart | None:
+    """One phase, open; None when the course has no milestone in it."""
+    parts = timeline_parts(course, show="all", today=today, opened=phase)
+    return next((part for part in parts if part.phase == phase), None)
 
 
 def counts_context(course: TransplantCourse, today: date, **forms: Form | None) -> dict[str, Any]:
@@ -83,32 +160,99 @@ def results_context(course: TransplantCourse, **forms: Form | None) -> dict[str,
     }
 
 
+def part_context(request: Request, **context: Any) -> dict[str, Any]:
+    """What every part reads besides its data: what the person may do, and the row URLs."""
+    return {"can": CourseActions.of(request.user), "urls": fragments.url_patterns(), **context}
+
+
+def course_parts(
+    request: AuthenticatedRequest,
+    course: TransplantCourse,
+    names: Iterable[str] = ("sections", "timeline"),
+    **extra: Any,
+) -> dict[str, SafeString]:
+    """The named parts of the course page ("sections", "timeline"), ready for this response.
+
+    `extra` carries bound forms or a failed completion to show again: then the parts are
+    drawn for this response only; otherwise they come from the cache when the course has not
+    changed since they were drawn.
+    """
+    today = clock.today()
+    timeline_filter = TimelineFilterForm(request.GET)
+    show = timeline_filter.selected
+    opened = timeline_filter.opened
+    can = CourseActions.of(request.user)
+    forms = {name: extra.pop(name) for name in list(extra) if name.endswith("_form")}
+    common = {"course": course, "today": today, "can": can}
+
+    def sections() -> str:
+        return fragments.render(
+            "courses/detail.html#sections",
+            {
+                **common,
+                **counts_context(course, today, **forms),
+                **results_context(course, **forms),
+                "moves": list(course.day_zero_moves.select_related("moved_by")[:5]),
+                **extra,
+            },
+        )
+
+    def timeline() -> str:
+        return fragments.render(
+            "courses/timeline.html#timeline",
+            {
+                **common,
+                "show": show,
+                "filters": TimelineFilterForm.SHOW_CHOICES,
+                "phases": timeline_parts(course, show=show, today=today, opened=opened),
+                "today_phase": course.phase_on(today),
+                **extra,
+            },
+        )
+
+    renderers = {"sections": sections, "timeline": timeline}
+    renderers = {name: renderers[name] for name in names}
+    if forms or extra:  # what was typed is shown again: drawn for this response only
+        return {name: fragments.for_response(request, draw()) for name, draw in renderers.items()}
+    key = fragments.course_key(course, today=today, actions=can)
+    keys = {"sections": f"{key}:sections", "timeline": f"{key}:timeline:{show}:{opened or ''}"}
+    return fragments.cached_parts(request, {name: keys[name] for name in names}, renderers)
+
+
 def course_page(
     request: AuthenticatedRequest, course: TransplantCourse, **extra: Any
 ) -> TemplateResponse:
     """The whole course page; `extra` carries bound forms or a failed completion to re-show."""
     today = clock.today()
-    show = TimelineFilterForm(request.GET).selected
-    milestones = timeline_milestones(course, show, today)
-    phases = [
-        (schedule.Phase(phase), list(group))
-        for phase, group in groupby(milestones, key=lambda m: m.phase)
-    ]
-    forms = {name: extra.pop(name) for name in list(extra) if name.endswith("_form")}
     context = {
-        **counts_context(course, today, **forms),
-        **results_context(course, **forms),
+        "course": course,
+        "today": today,
+        "can": CourseActions.of(request.user),
         "patient": course.patient,
-        "show": show,
-        "filters": TimelineFilterForm.SHOW_CHOICES,
-        "phases": phases,
+        "parts": course_parts(request, course, **extra),
         "today_label": course.day_label_on(today),
-        "today_phase": course.phase_on(today),
         "band": schedule.phase_band(course.day_zero, today, first_day=course.first_day),
-        "moves": course.day_zero_moves.select_related("moved_by")[:5],
-        **extra,
     }
     return TemplateResponse(request, "courses/detail.html", context)
+
+
+def phase_response(
+    request: AuthenticatedRequest, course: TransplantCourse, phase: schedule.Phase
+) -> HttpResponse:
+    """One phase of the timeline, open (a folded phase opened in place)."""
+    today = clock.today()
+    can = CourseActions.of(request.user)
+
+    def draw() -> str:
+        part = phase_part(course, phase, today)
+        if part is None:
+            return ""
+        context = {"course": course, "today": today, "can": can, "part": part}
+        return fragments.render("courses/timeline.html#phase", context)
+
+    key = f"{fragments.course_key(course, today=today, actions=can)}:phase:{phase}"
+    html = fragments.cached_parts(request, {"phase": key}, {"phase": draw})["phase"]
+    return HttpResponse(html)
 
 
 def section_response(
@@ -122,7 +266,7 @@ def section_response(
     """After a form in a section of the course page (counts, lab results): the section in
     place for htmx, the whole page with the form's errors, or back to the section."""
     if request.htmx:
-        return TemplateResponse(request, fragment, context())
+        return TemplateResponse(request, fragment, part_context(request, **context()))
     if forms:
         return course_page(request, course, **forms)
     section = fragment.rsplit("#", 1)[-1]

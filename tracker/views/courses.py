@@ -7,7 +7,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
@@ -18,7 +18,8 @@ from tracker import clock, services
 from tracker.access import get_course_for, get_patient_for, require
 from tracker.forms import CourseStartForm, DayZeroMoveForm
 from tracker.http import AuthenticatedRequest
-from tracker.views.course_page import course_page
+from tracker.rules import schedule
+from tracker.views.course_page import course_page, course_parts, phase_response
 
 
 @require_http_methods(["GET", "POST"])
@@ -52,9 +53,26 @@ def course_detail(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
     course = get_course_for(request.user, code)
     if not request.user.has_perm("tracker.view_transplantcourse"):
         return redirect(f"{reverse('my_page')}?course={course.code}")
-    response = course_page(request, course)
-    if request.htmx:
-        response.template_name = "courses/detail.html#timeline"
+    if request.htmx:  # a filter chosen in place: the timeline alone
+        return HttpResponse(course_parts(request, course, ["timeline"])["timeline"])
+    return course_page(request, course)
+
+
+@require_GET
+@login_required
+def course_phase(request: AuthenticatedRequest, code: UUID, phase: str) -> HttpResponse:
+    """A folded phase of the timeline, open: in place for htmx, else the page with it open."""
+    course = get_course_for(request.user, code)
+    require(request.user, "view_transplantcourse")
+    try:
+        chosen = schedule.Phase(phase)
+    except ValueError:
+        raise Http404("No such phase.") from None
+    if not request.htmx:
+        return redirect(f"{course.get_absolute_url()}?open={chosen}#phase-{chosen}")
+    response = phase_response(request, course, chosen)
+    if not response.content:
+        raise Http404("This course has no milestone in that phase.")
     return response
 
 

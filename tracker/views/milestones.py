@@ -18,15 +18,24 @@ from tracker.access import get_checklist_item_for, get_milestone_for, require
 from tracker.forms import CompleteMilestoneForm
 from tracker.http import AuthenticatedRequest
 from tracker.models import Milestone
-from tracker.views.course_page import course_page
+from tracker.views.course_page import (
+    course_milestones,
+    course_page,
+    part_context,
+    with_status,
+)
 
 
 def _milestone_response(
     request: AuthenticatedRequest, milestone: Milestone, **extra: Any
 ) -> HttpResponse:
     if request.htmx:
-        context = {"milestone": milestone, "today": clock.today(), **extra}
-        return TemplateResponse(request, "courses/detail.html#milestone", context)
+        today = clock.today()
+        (milestone,) = with_status(
+            course_milestones(milestone.course).filter(pk=milestone.pk), today
+        )
+        context = part_context(request, milestone=milestone, today=today, **extra)
+        return TemplateResponse(request, "courses/timeline.html#milestone", context)
     return redirect(f"{milestone.course.get_absolute_url()}#milestone-{milestone.code}")
 
 
@@ -74,10 +83,9 @@ def checklist_toggle(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
         item=item, checked=request.POST.get("checked") == "1", by=request.user
     )
     milestone = item.milestone
-    care_team = request.user.has_perm("tracker.view_transplantcourse")
+    if request.user.has_perm("tracker.view_transplantcourse"):
+        # The course page's milestone is one form: it is drawn again whole, progress included.
+        return _milestone_response(request, milestone)
     if request.htmx:
-        context = {"item": item, "milestone": milestone}
-        template = "courses/detail.html#checklist_toggled" if care_team else "me/page.html#item"
-        return TemplateResponse(request, template, context)
-    page = milestone.course.get_absolute_url() if care_team else reverse("my_page")
-    return redirect(f"{page}#milestone-{milestone.code}")
+        return TemplateResponse(request, "me/page.html#item", {"item": item})
+    return redirect(f"{reverse('my_page')}#milestone-{milestone.code}")

@@ -1,0 +1,157 @@
+"""Parts of the course page rendered once and kept in the cache, where that is safe.
+
+A part is kept under a key made of everything it shows:
+
+- the course's last event: every write to a course records a `CourseEvent` in the same
+  transaction (services), so any change to a milestone, a tick, a count or Day Zero makes a
+  new key and the old part is never read again;
+- the protocol's revision, which changes when the centre edits a step's title or texts;
+- today (statuses, day labels and the date fields' limits change with it);
+- what the person may do (`CourseActions`), and which part, filter and phases;
+- the templates' own version, so a release never serves the previous release's markup.
+
+A part never holds a person's CSRF token: it is rendered with a placeholder that each response
+replaces with its own token. Parts are rendered without the request, so they cannot show
+anything else that belongs to one person.
+
+The cache is the `fragments` alias: local memory in each process by default, or the shared
+cache at `CACHE_URL` when several app servers run (settings).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import astuple, dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any, cast
+from uuid import UUID
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.cache import caches
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+
+from tracker.http import Request
+from tracker.models import CourseEvent, TransplantCourse
+
+# Not a secret: only a mark for where each response puts its own token.
+CSRF_PLACEHOLDER = "csrf-token-of-this-response"
+# The code put in URL patterns reversed once (see `url_patterns`); never a real record's code.
+CODE_PLACEHOLDER = str(UUID(int=0))
+# The URLs a course page links per row, reversed once per process instead of once per row.
+ROW_URLS = (
+    "milestone_complete",
+    "milestone_reopen",
+    "checklist_toggle",
+    "count_edit",
+    "count_delete",
+    "result_delete",
+)
+
+
+@dataclass(frozen=True)
+class CourseActions:
+    """What a person may do on a course page, checked once per page rather than per row."""
+
+    complete: bool
+    tick: bool
+    move_day_zero: bool
+    confirm_day_zero: bool
+    see_history: bool
+    add_counts: bool
+    change_counts: bool
+    add_results: bool
+    delete_results: bool
+
+    @classmethod
+    def of(cls, user: User | AnonymousUser) -> CourseActions:
+        def may(codename: str) -> bool:
+            return user.has_perm(f"tracker.{codename}")
+
+        return cls(
+            complete=may("complete_milestone"),
+            tick=may("tick_checklistitem"),
+            move_day_zero=may("move_day_zero"),
+            confirm_day_zero=may("confirm_day_zero"),
+            see_history=may("view_course_history"),
+            add_counts=may("add_bloodcount"),
+            change_counts=may("change_bloodcount"),
+            add_results=may("add_labresult"),
+            delete_results=may("delete_labresult"),
+        )
+
+    @property
+    def key(self) -> str:
+        return "".join("1" if allowed else "0" for allowed in astuple(self))
+
+
+@cache
+def url_patterns() -> dict[str, str]:
+    """Each row URL with a placeholder code: `{{ urls.count_edit|with_code:count.code }}`."""
+    return {name: reverse(name, args=[CODE_PLACEHOLDER]) for name in ROW_URLS}
+
+
+def with_code(pattern: str, code: UUID | str) -> str:
+    return pattern.replace(CODE_PLACEHOLDER, str(code))
+
+
+@cache
+def templates_version() -> str:
+    """A digest of every template: a release with changed markup starts with fresh keys."""
+    digest = hashlib.sha256()
+    for directory in cast("list[str]", settings.TEMPLATES[0]["DIRS"]):
+        for path in sorted(Path(directory).rglob("*")):
+            if path.is_file():
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def course_key(course: TransplantCourse, *, today: date, actions: CourseActions) -> str:
+    """The part of every key that changes with the course: one query for its last event."""
+    last_event = (
+        CourseEvent.objects.filter(course=course).order_by("-pk").values_list("pk", "at")
+    ).first()
+    # The event's time too: a number reused after a database is restored is another event.
+    event = f"{last_event[0]}@{last_event[1].timestamp()}" if last_event else "none"
+    return (
+        f"course:{templates_version()}:{course.pk}:{course.day_zero.isoformat()}:{event}:"
+        f"{course.protocol.revision}:{today.isoformat()}:{actions.key}"
+    )
+
+
+def render(template_name: str, context: dict[str, Any]) -> str:
+    """A part, rendered without the request and with a placeholder for the CSRF token."""
+    return render_to_string(
+        template_name, {**context, "csrf_token": CSRF_PLACEHOLDER, "urls": url_patterns()}
+    )
+
+
+def for_response(request: Request, html: str) -> SafeString:
+    """The part with this response's own CSRF token in place of the placeholder."""
+    if CSRF_PLACEHOLDER not in html:
+        return mark_safe(html)  # noqa: S308 - rendered by our templates, escaped there
+    return mark_safe(html.replace(CSRF_PLACEHOLDER, get_token(request)))  # noqa: S308
+
+
+def cached_parts(
+    request: Request, keys: dict[str, str], renderers: dict[str, Callable[[], str]]
+) -> dict[str, SafeString]:
+    """Each named part from the cache (one round trip), rendering and keeping the missing ones."""
+    store = caches["fragments"]
+    found: dict[str, str] = store.get_many(list(keys.values()))
+    parts = {}
+    missing = {}
+    for name, key in keys.items():
+        html = found.get(key)
+        if html is None:
+            html = missing[key] = renderers[name]()
+        parts[name] = for_response(request, html)
+    if missing:
+        store.set_many(missing)
+    return parts

@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 
 from tests.factories import PASSWORD, PatientFactory, small_protocol, start_course, user_in
 from tracker import clock, roles
+from tracker.models import Milestone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -118,3 +119,67 @@ def test_keyboard_focus_stays_on_a_ticked_item(page: Page):
         "aria-checked", "true"
     )
     expect(infusion.get_by_role("checkbox", name="First thing")).to_be_focused()
+
+
+def test_a_folded_phase_opens_in_place_and_its_milestones_work(page: Page):
+    coordinator = user_in(roles.COORDINATOR, username="casey")
+    today = clock.today()
+    start_course(
+        patient=PatientFactory(), protocol=small_protocol(), day_zero=today, by=coordinator
+    )
+    step = Milestone.objects.get(step__key="infusion").step
+    step.patient_text = "Your cells are given through your line."
+    step.save()
+    log_in(page, "casey")
+    course = Milestone.objects.first().course
+    page.goto(course.get_absolute_url())
+    url = page.url
+
+    # Today is Day 0: conditioning is behind, folded to one line that says what is overdue.
+    conditioning = page.locator("#phase-conditioning")
+    expect(conditioning).to_contain_text("3 overdue")
+    expect(conditioning.locator("li.milestone")).to_have_count(0)
+    conditioning.get_by_role("link", name="Show its 3 milestones").click()
+    expect(page.locator("#phase-conditioning li.milestone")).to_have_count(3)
+    assert page.url == url
+
+    # Its milestones work in place: mark one done, then reopen it (asked first).
+    first = page.locator("li.milestone", has_text="Conditioning chemotherapy (1)")
+    expect(first.locator(".badge")).to_have_text("Overdue")
+    first.get_by_role("button", name="Mark done").click()
+    first = page.locator("li.milestone", has_text="Conditioning chemotherapy (1)")
+    expect(first.locator(".badge")).to_have_text("Done out of window")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    first.get_by_role("button", name="Reopen").click()
+    expect(first.locator(".badge")).to_have_text("Done out of window")
+    page.once("dialog", lambda dialog: dialog.accept())
+    first.get_by_role("button", name="Reopen").click()
+    expect(
+        page.locator("li.milestone", has_text="Conditioning chemotherapy (1)").locator(".badge")
+    ).to_have_text("Overdue")
+
+    # The patient's words are there when asked for.
+    expect(page.get_by_text("What the patient reads").first).to_be_visible()
+
+
+def test_without_javascript_a_folded_phase_opens_on_the_page(page: Page, browser, base_url):
+    coordinator = user_in(roles.COORDINATOR, username="casey")
+    course = start_course(
+        patient=PatientFactory(), protocol=small_protocol(), day_zero=clock.today(), by=coordinator
+    )
+    context = browser.new_context(java_script_enabled=False, base_url=base_url)
+    plain = context.new_page()
+    log_in(plain, "casey")
+    plain.goto(course.get_absolute_url())
+    plain.locator("#phase-conditioning").get_by_role("link", name="Show its 3 milestones").click()
+    expect(plain).to_have_url(re.compile(r"\?open=conditioning#phase-conditioning$"))
+    expect(plain.locator("#phase-conditioning li.milestone")).to_have_count(3)
+    # A tick without JavaScript posts the milestone's form to the item and comes back.
+    infusion = plain.locator("li.milestone", has_text="Stem cell infusion")
+    infusion.get_by_role("checkbox", name="First thing").click()
+    expect(
+        plain.locator("li.milestone", has_text="Stem cell infusion").get_by_role(
+            "checkbox", name="First thing"
+        )
+    ).to_have_attribute("aria-checked", "true")
+    context.close()

@@ -1,0 +1,218 @@
+"""The course page renders what a person reads first, and keeps its parts in the cache.
+
+The current phase and the next are open; the others are a summary line, opened in place with
+htmx or with `?open=` without JavaScript. Parts kept in the cache must never show a change
+late, another person's actions, or another response's CSRF token.
+"""
+
+import re
+import uuid
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
+from django.urls import reverse
+
+from tests.factories import UserFactory
+from tracker import services
+from tracker.models import ChecklistItem, Milestone
+from tracker.views.fragments import CSRF_PLACEHOLDER
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HX-Request": "true"}
+
+
+def milestone_ids(text: str) -> list[str]:
+    return re.findall(r'<li id="milestone-([0-9a-f-]+)"', text)
+
+
+def phase_url(course, phase: str) -> str:
+    return reverse("course_phase", args=[course.code, phase])
+
+
+class TestFolding:
+    def test_current_and_next_phase_open_the_others_folded(self, coordinator_client, course):
+        text = coordinator_client.get(course.get_absolute_url()).text
+        # Day Zero is today: the Day Zero phase and the engraftment phase are open.
+        assert '<section id="phase-day_zero" class="phase"' in text
+        assert '<section id="phase-engraftment" class="phase"' in text
+        assert '<section id="phase-conditioning" class="phase folded"' in text
+        assert '<section id="phase-hundred_day" class="phase folded"' in text
+        open_ones = Milestone.objects.filter(
+            course=course, step__key__in=["infusion", "clinic", "day-30"]
+        )
+        assert sorted(milestone_ids(text)) == sorted(str(m.code) for m in open_ones)
+
+    def test_a_folded_phase_says_its_dates_and_where_its_milestones_stand(
+        self, coordinator_client, course
+    ):
+        text = coordinator_client.get(course.get_absolute_url()).text
+        folded = text.split('<section id="phase-conditioning"')[1].split("</section>")[0]
+        assert "18 Nov 2026 to 20 Nov 2026" in folded
+        assert "3 milestones:" in folded
+        assert "0 done" in folded
+        assert '<strong class="warn">3 overdue</strong>' in folded
+        assert "Show its 3 milestones" in folded
+
+    def test_a_folded_phase_opens_in_place_with_htmx(self, coordinator_client, course):
+        page = coordinator_client.get(course.get_absolute_url()).text
+        url = phase_url(course, "conditioning")
+        assert f'hx-get="{url}" hx-target="#phase-conditioning" hx-swap="outerHTML"' in page
+        response = coordinator_client.get(url, headers=HX)
+        assert response.status_code == 200
+        # The fragment's root is the element the link targets.
+        assert response.text.lstrip().startswith('<section id="phase-conditioning" class="phase"')
+        conditioning = Milestone.objects.filter(course=course, step__key="conditioning")
+        assert sorted(milestone_ids(response.text)) == sorted(str(m.code) for m in conditioning)
+        assert "<html" not in response.text
+
+    def test_without_javascript_a_folded_phase_opens_on_the_page(self, coordinator_client, course):
+        page = coordinator_client.get(course.get_absolute_url()).text
+        assert 'href="?open=conditioning#phase-conditioning"' in page
+        response = coordinator_client.get(phase_url(course, "conditioning"))
+        assert response.status_code == 302
+        assert response.url == f"{course.get_absolute_url()}?open=conditioning#phase-conditioning"
+        text = coordinator_client.get(course.get_absolute_url(), {"open": "conditioning"}).text
+        assert '<section id="phase-conditioning" class="phase"' in text
+        assert len(milestone_ids(text)) == len(milestone_ids(page)) + 3
+
+    def test_an_unknown_phase_or_one_without_milestones_is_not_found(
+        self, coordinator_client, course
+    ):
+        assert coordinator_client.get(phase_url(course, "bogus"), headers=HX).status_code == 404
+        assert coordinator_client.get(phase_url(course, "long_term"), headers=HX).status_code == 404
+        other = reverse("course_phase", args=[uuid.uuid4(), "conditioning"])
+        assert coordinator_client.get(other, headers=HX).status_code == 404
+
+    def test_an_unknown_phase_to_open_shows_the_usual_page(self, coordinator_client, course):
+        usual = coordinator_client.get(course.get_absolute_url()).text
+        text = coordinator_client.get(course.get_absolute_url(), {"open": "bogus"}).text
+        assert milestone_ids(text) == milestone_ids(usual)
+
+    def test_filters_show_every_match_unfolded(self, coordinator_client, course):
+        text = coordinator_client.get(course.get_absolute_url(), {"show": "overdue"}).text
+        assert "folded" not in text
+        assert len(milestone_ids(text)) == 3
+
+    def test_staff_read_patient_texts_on_demand(self, coordinator_client, course):
+        step = course.protocol.steps.get(key="infusion")
+        step.patient_text = "Your cells are given through your line, like a transfusion."
+        step.save()
+        text = coordinator_client.get(course.get_absolute_url()).text
+        assert (
+            '<details class="patient-text"><summary>What the patient reads</summary>'
+            "<p>Your cells are given through your line, like a transfusion.</p></details>"
+        ) in text
+
+    def test_one_form_per_milestone_and_one_url_per_row(self, coordinator_client, course):
+        text = coordinator_client.get(course.get_absolute_url()).text
+        shown = milestone_ids(text)
+        timeline = text.split('<section id="timeline"')[1]
+        assert timeline.count("<form ") == len(shown)
+        assert timeline.count('name="csrfmiddlewaretoken"') == len(shown)
+        item = ChecklistItem.objects.filter(
+            milestone__course=course, milestone__step__key="clinic"
+        ).first()
+        assert f'formaction="{reverse("checklist_toggle", args=[item.code])}"' in timeline
+
+
+def tick_url(item) -> str:
+    return reverse("checklist_toggle", args=[item.code])
+
+
+class TestCachedParts:
+    def test_a_tick_shows_at_once(self, coordinator_client, course):
+        item = ChecklistItem.objects.filter(
+            milestone__course=course, milestone__step__key="clinic"
+        ).first()
+        assert "0 of 1 ticked" in coordinator_client.get(course.get_absolute_url()).text
+        coordinator_client.post(tick_url(item), {"checked": "1"})
+        text = coordinator_client.get(course.get_absolute_url()).text
+        assert f'<li id="item-{item.code}" class="check checked">' in text
+
+    def test_a_completion_and_a_day_zero_move_show_at_once(
+        self, coordinator_client, coordinator, course, today
+    ):
+        infusion = course.milestones.get(step__key="infusion")
+        coordinator_client.get(course.get_absolute_url())
+        services.complete_milestone(milestone=infusion, on=today, by=coordinator, today=today)
+        text = coordinator_client.get(course.get_absolute_url()).text
+        assert f'id="milestone-{infusion.code}" class="milestone status-done"' in text
+        services.move_day_zero(
+            course=course, day_zero=today.replace(day=25), by=coordinator, reason="Donor"
+        )
+        text = coordinator_client.get(course.get_absolute_url()).text
+        assert "Day Zero moved 1 time" in text
+        assert "Today is <strong>Day −4</strong>" in text
+        assert '<section id="phase-conditioning" class="phase"' in text  # now current
+
+    def test_counts_show_at_once(self, coordinator_client, coordinator, course, today):
+        coordinator_client.get(course.get_absolute_url())
+        services.record_counts(
+            course=course,
+            rows=[{"drawn_on": today, "anc": 0.2, "platelets": 12, "platelet_transfusion": False}],
+            by=coordinator,
+            today=today,
+        )
+        text = coordinator_client.get(course.get_absolute_url()).text
+        assert "No counts yet." not in text
+
+    def test_an_edited_step_shows_at_once(self, coordinator_client, course):
+        coordinator_client.get(course.get_absolute_url())
+        step = course.protocol.steps.get(key="infusion")
+        step.title = "Stem cell infusion (fresh)"
+        step.save()
+        assert (
+            "Stem cell infusion (fresh)" in coordinator_client.get(course.get_absolute_url()).text
+        )
+
+    def test_the_next_day_draws_again(self, coordinator_client, coordinator, course, time_machine):
+        text = coordinator_client.get(course.get_absolute_url()).text
+        assert "Today is <strong>Day 0</strong>" in text
+        infusion = course.milestones.get(step__key="infusion")
+        assert f'id="milestone-{infusion.code}" class="milestone status-due"' in text
+        time_machine.move_to("2026-11-22 12:00 +00:00", tick=False)
+        coordinator_client.force_login(coordinator)  # a new day's session
+        text = coordinator_client.get(course.get_absolute_url(), {"open": "day_zero"}).text
+        assert "Today is <strong>Day +1</strong>" in text
+        assert f'id="milestone-{infusion.code}" class="milestone status-overdue"' in text
+
+    def test_each_response_has_its_own_csrf_token(self, coordinator, course):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(coordinator)
+        client.get(course.get_absolute_url())
+        text = client.get(course.get_absolute_url()).text  # from the cache
+        assert CSRF_PLACEHOLDER not in text
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', text)[1]
+        item = ChecklistItem.objects.filter(
+            milestone__course=course, milestone__step__key="clinic"
+        ).first()
+        response = client.post(tick_url(item), {"checked": "1", "csrfmiddlewaretoken": token})
+        assert response.status_code == 302
+        item.refresh_from_db()
+        assert item.is_checked
+
+    def test_someone_who_may_only_read_never_gets_the_actions_kept_for_another(
+        self, coordinator_client, course
+    ):
+        assert "Mark done" in coordinator_client.get(course.get_absolute_url()).text
+        reader = UserFactory(username="reader")
+        reader.user_permissions.add(
+            Permission.objects.get(codename="view_transplantcourse"),
+            Permission.objects.get(codename="view_patient"),
+        )
+        client = Client()
+        client.force_login(reader)
+        text = client.get(course.get_absolute_url()).text
+        assert "Mark done" not in text
+        assert "formaction=" not in text
+        assert "Not ticked" in text
+
+    def test_a_failed_completion_is_shown_once_and_never_kept(self, coordinator_client, course):
+        infusion = course.milestones.get(step__key="infusion")
+        url = reverse("milestone_complete", args=[infusion.code])
+        response = coordinator_client.post(url, {"completed_on": "2099-01-01"})
+        assert "cannot be done in the future" in response.text
+        text = coordinator_client.get(course.get_absolute_url()).text
+        assert "cannot be done in the future" not in text

@@ -229,7 +229,12 @@ def test_a_changed_library_updates_in_place_with_a_history_row(tmp_path):
             row["fields"]["title"] = "Daily full blood count"
     changed = tmp_path / "protocols.json"
     changed.write_text(json.dumps(rows))
+    revisions = dict(Protocol.objects.values_list("slug", "revision"))
     call_command("load_protocols", str(changed), verbosity=0)
     steps = ProtocolStep.objects.filter(key="daily-blood-counts")
     assert {step.title for step in steps} == {"Daily full blood count"}
     assert all(step.history.count() == 2 for step in steps)
+    # Course pages kept in the cache are drawn again for the changed protocols only.
+    edited = {step.protocol.slug for step in steps}
+    for slug, revision in Protocol.objects.values_list("slug", "revision"):
+        assert revision == revisions[slug] + (1 if slug in edited else 0), slug

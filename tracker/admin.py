@@ -47,12 +47,21 @@ class ProtocolAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple-history
     prepopulated_fields = {"slug": ["name"]}
     inlines = [ProtocolStepInline]
 
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if change:  # course pages kept in the cache show the edited protocol
+            form.instance.count_edit()
+
 
 @admin.register(ProtocolStep)
 class ProtocolStepAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple-history is untyped
     list_display = ["title", "protocol", "day", "months", "repeat_every_days", "audience"]
     list_filter = ["protocol", "audience"]
     search_fields = ["title", "key"]
+
+    def save_model(self, request: HttpRequest, obj: ProtocolStep, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        obj.protocol.count_edit()  # course pages kept in the cache show the edited step
 
 
 @admin.register(Patient)

@@ -110,3 +110,22 @@ class TestOpenPhases:
     @pytest.mark.parametrize("current", [*Phase, None])
     def test_never_more_than_two(self, current):
         assert len(open_phases(ALL, current)) <= 2
+
+
+class TestFirstDays:
+    def summary(self, *days: int) -> PhaseSummary:
+        (summary,) = phase_summaries([one_day(n) for n in days], day_zero=DAY_ZERO, today=DAY_ZERO)
+        return summary
+
+    def test_the_first_milestones_and_how_many_follow(self):
+        summary = self.summary(*range(101, 131))
+        assert summary.first_days(10) == (day(110), 20)
+
+    def test_every_milestone_of_the_last_day_shown_is_shown(self):
+        summary = self.summary(101, 102, 102, 102, 103)
+        assert summary.first_days(2) == (day(102), 1)
+
+    def test_fewer_milestones_than_asked_shows_them_all(self):
+        summary = self.summary(101, 102)
+        assert summary.first_days(10) == (day(102), 0)
+        assert summary.first_days(2) == (day(102), 0)

@@ -7,13 +7,14 @@ late, another person's actions, or another response's CSRF token.
 
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import UserFactory
+from tests.factories import ProtocolFactory, StepFactory, UserFactory, start_course
 from tracker import services
 from tracker.models import ChecklistItem, Milestone
 from tracker.views.fragments import CSRF_PLACEHOLDER
@@ -158,11 +159,12 @@ class TestCachedParts:
         text = coordinator_client.get(course.get_absolute_url()).text
         assert "No counts yet." not in text
 
-    def test_an_edited_step_shows_at_once(self, coordinator_client, course):
+    def test_a_counted_edit_of_the_protocol_shows_at_once(self, coordinator_client, course):
         coordinator_client.get(course.get_absolute_url())
         step = course.protocol.steps.get(key="infusion")
         step.title = "Stem cell infusion (fresh)"
         step.save()
+        course.protocol.count_edit()  # as the admin and load_protocols do (tests/test_admin.py)
         assert (
             "Stem cell infusion (fresh)" in coordinator_client.get(course.get_absolute_url()).text
         )
@@ -216,3 +218,42 @@ class TestCachedParts:
         assert "cannot be done in the future" in response.text
         text = coordinator_client.get(course.get_absolute_url()).text
         assert "cannot be done in the future" not in text
+
+
+class TestNextPhasePreview:
+    @pytest.fixture
+    def long_course(self, patient, coordinator, today):
+        """A daily step from Day +31 to +200, seen on Day +40 (the 100-day window)."""
+        protocol = ProtocolFactory()
+        StepFactory(
+            protocol=protocol, key="daily", day=31, repeat_every_days=1, repeat_until_day=200
+        )
+        return start_course(
+            patient=patient, protocol=protocol, day_zero=today - timedelta(days=40), by=coordinator
+        )
+
+    def test_the_current_phase_whole_and_the_first_of_the_next(
+        self, coordinator_client, long_course
+    ):
+        text = coordinator_client.get(long_course.get_absolute_url()).text
+        # Day +31 to +100: 70 milestones; then the first 10 of the 100 in immune recovery.
+        current = text.split('<section id="phase-hundred_day"')[1].split("</section>")[0]
+        assert len(milestone_ids(current)) == 70
+        following = text.split('<section id="phase-immune_recovery"')[1].split("</section>")[0]
+        assert len(milestone_ids(following)) == 10
+        url = phase_url(long_course, "immune_recovery")
+        assert (
+            f'<a class="unfold" href="?open=immune_recovery#phase-immune_recovery" hx-get="{url}"'
+            ' hx-target="#phase-immune_recovery" hx-swap="outerHTML">Show the other 90 milestones'
+            " of this phase</a>"
+        ) in following
+
+    def test_opened_the_next_phase_shows_whole(self, coordinator_client, long_course):
+        text = coordinator_client.get(
+            long_course.get_absolute_url(), {"open": "immune_recovery"}
+        ).text
+        following = text.split('<section id="phase-immune_recovery"')[1].split("</section>")[0]
+        assert len(milestone_ids(following)) == 100
+        assert "Show the other" not in following
+        response = coordinator_client.get(phase_url(long_course, "immune_recovery"), headers=HX)
+        assert len(milestone_ids(response.text)) == 100

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -47,8 +45,8 @@ class Protocol(models.Model):
     revision = models.PositiveIntegerField(
         default=1,
         editable=False,
-        help_text="Counts the edits of this protocol and its steps: pages kept in the cache "
-        "are drawn again after one.",
+        help_text="Counts the edits of this protocol and its steps (the admin and "
+        "load_protocols count them): course pages kept in the cache are drawn again after one.",
     )
     history = HistoricalRecords(excluded_fields=["revision"])
 
@@ -60,17 +58,12 @@ class Protocol(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        super().save(*args, **kwargs)
-        bump_revision(self.pk)
-
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
 
-
-def bump_revision(protocol_pk: int) -> None:
-    """Count an edit of the protocol or one of its steps (see `Protocol.revision`)."""
-    Protocol.objects.filter(pk=protocol_pk).update(revision=models.F("revision") + 1)
+    def count_edit(self) -> None:
+        """Count an edit of the protocol or its steps (see `revision`), in the database."""
+        Protocol.objects.filter(pk=self.pk).update(revision=models.F("revision") + 1)
 
 
 class ProtocolStepManager(models.Manager["ProtocolStep"]):
@@ -167,10 +160,6 @@ class ProtocolStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.protocol.slug}: {self.title}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        super().save(*args, **kwargs)
-        bump_revision(self.protocol_id)
 
     def natural_key(self) -> tuple[str, str]:
         return (*self.protocol.natural_key(), self.key)

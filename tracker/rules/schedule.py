@@ -9,8 +9,8 @@ the windows: CIBMTR Forms Instruction Manual.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol, TypeVar
@@ -98,18 +98,28 @@ def add_months(day_zero: date, months: int) -> date:
 
 def phase_of(day: date, day_zero: date) -> Phase:
     """The phase of the course a date falls in."""
-    n = day_number(day, day_zero)
-    if n < 0:
-        return Phase.CONDITIONING
-    if n == 0:
-        return Phase.DAY_ZERO
-    if n <= ENGRAFTMENT_LAST_DAY:
-        return Phase.ENGRAFTMENT
-    if n <= HUNDRED_DAY_LAST_DAY:
-        return Phase.HUNDRED_DAY
-    if day < add_months(day_zero, LONG_TERM_FROM_MONTHS):
-        return Phase.IMMUNE_RECOVERY
-    return Phase.LONG_TERM
+    return phases_from(day_zero)(day)
+
+
+def phases_from(day_zero: date) -> Callable[[date], Phase]:
+    """`phase_of` for many dates of one course: the calendar months are counted once."""
+    long_term = add_months(day_zero, LONG_TERM_FROM_MONTHS)
+
+    def phase(day: date) -> Phase:
+        n = day_number(day, day_zero)
+        if n < 0:
+            return Phase.CONDITIONING
+        if n == 0:
+            return Phase.DAY_ZERO
+        if n <= ENGRAFTMENT_LAST_DAY:
+            return Phase.ENGRAFTMENT
+        if n <= HUNDRED_DAY_LAST_DAY:
+            return Phase.HUNDRED_DAY
+        if day < long_term:
+            return Phase.IMMUNE_RECOVERY
+        return Phase.LONG_TERM
+
+    return phase
 
 
 def status_of(
@@ -376,10 +386,19 @@ class PhaseSummary:
     done: int
     due: int
     overdue: int
+    due_dates: tuple[date, ...] = field(default=(), compare=False, repr=False)  # in order
 
     @property
     def upcoming(self) -> int:
         return self.total - self.done - self.due - self.overdue
+
+    def first_days(self, count: int) -> tuple[date, int]:
+        """The date through which the phase's first `count` milestones fall (every milestone
+        of that day included), and how many milestones fall after it."""
+        if not self.due_dates or count >= len(self.due_dates):
+            return self.last, 0
+        through = self.due_dates[max(count, 1) - 1]
+        return through, sum(1 for due in self.due_dates if due > through)
 
 
 def phase_summaries(
@@ -391,24 +410,26 @@ def phase_summaries(
     out of window too; due and overdue are the pending ones whose window is open or closed.
     """
     by_phase: dict[Phase, list[tuple[date, Status]]] = {}
+    phase_of_day = phases_from(day_zero)
     for due_date, window_start, window_end, completed_on in milestones:
         status = status_of(
             window_start=window_start, window_end=window_end, completed_on=completed_on, today=today
         )
-        by_phase.setdefault(phase_of(due_date, day_zero), []).append((due_date, status))
+        by_phase.setdefault(phase_of_day(due_date), []).append((due_date, status))
     summaries = []
     for phase, rows in sorted(by_phase.items(), key=lambda pair: PHASE_ORDER[pair[0]]):
-        dates = [due_date for due_date, _ in rows]
+        dates = sorted(due_date for due_date, _ in rows)
         statuses = Counter(status for _, status in rows)
         summaries.append(
             PhaseSummary(
                 phase,
-                first=min(dates),
-                last=max(dates),
+                first=dates[0],
+                last=dates[-1],
                 total=len(rows),
                 done=statuses[Status.DONE] + statuses[Status.DONE_OUT_OF_WINDOW],
                 due=statuses[Status.DUE],
                 overdue=statuses[Status.OVERDUE],
+                due_dates=tuple(dates),
             )
         )
     return summaries

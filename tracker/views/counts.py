@@ -24,10 +24,9 @@ from tracker.http import AuthenticatedRequest
 from tracker.models import Milestone, TransplantCourse
 from tracker.views.course_page import (
     counts_context,
-    course_milestones,
+    milestone_rows,
     part_context,
     section_response,
-    with_status,
 )
 
 
@@ -45,11 +44,7 @@ def _counts_response(
         fragment="courses/detail.html#counts",
         context=lambda: {
             **counts_context(course, clock.today(), **forms),
-            "changed_milestones": with_status(
-                course_milestones(course).filter(pk__in=[m.pk for m in changed]), clock.today()
-            )
-            if changed
-            else [],
+            "changed_milestones": milestone_rows(course, changed, clock.today()) if changed else [],
         },
         forms=forms,
     )

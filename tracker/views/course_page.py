@@ -14,7 +14,7 @@ from datetime import date
 from itertools import groupby
 from typing import Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.forms import Form
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -31,12 +31,17 @@ from tracker.forms import (
     TimelineFilterForm,
 )
 from tracker.http import AuthenticatedRequest, Request
-from tracker.models import ChecklistItem, LabResult, Milestone, TransplantCourse
+from tracker.models import LabResult, Milestone, TransplantCourse
 from tracker.queries.engraftment import engraftment_status
 from tracker.queries.results import chimerism_summary, result_charts, result_rows
+from tracker.queries.timeline import MilestoneRow, rows_of, timeline_rows
 from tracker.rules import chart, schedule
 from tracker.views import fragments
 from tracker.views.fragments import CourseActions
+
+# The phase after the current one opens on its first milestones: what comes next, not the
+# next nine months.
+NEXT_PHASE_PREVIEW = 10
 
 
 @dataclass(frozen=True)
@@ -45,23 +50,27 @@ class PhasePart:
 
     phase: schedule.Phase
     summary: schedule.PhaseSummary | None
-    milestones: list[Milestone] | None
+    milestones: list[MilestoneRow] | None
     url: str = ""
+    hidden: int = 0  # milestones of an open phase not shown yet (the next phase's preview)
 
 
-def course_milestones(course: TransplantCourse) -> Any:
-    """The course's milestones with what the timeline shows of them, in three queries."""
-    return course.milestones.select_related("step", "completed_by").prefetch_related(
-        Prefetch("items", queryset=ChecklistItem.objects.select_related("checked_by"))
-    )
+def with_actions(rows: list[MilestoneRow]) -> list[MilestoneRow]:
+    """Where each row's form and checklist buttons post, from URLs reversed once."""
+    urls = fragments.url_patterns()
+    for row in rows:
+        name = "milestone_reopen" if row.is_done else "milestone_complete"
+        row.action = fragments.with_code(urls[name], row.code)
+        for item in row.items:
+            item.action = fragments.with_code(urls["checklist_toggle"], item.code)
+    return rows
 
 
-def with_status(milestones: Iterable[Milestone], today: date) -> list[Milestone]:
-    """The milestones, each with its status today (read by the template, not worked out there)."""
-    shown = list(milestones)  # the related manager gives each milestone this very course
-    for milestone in shown:
-        milestone.status = milestone.status_on(today)  # type: ignore[attr-defined]
-    return shown
+def milestone_rows(
+    course: TransplantCourse, milestones: Iterable[Milestone], today: date
+) -> list[MilestoneRow]:
+    """These milestones as the timeline draws them (after an action changed them)."""
+    return with_actions(rows_of(course, milestones, today=today))
 
 
 def phase_url(course: TransplantCourse, phase: schedule.Phase) -> str:
@@ -72,39 +81,47 @@ def timeline_parts(
     course: TransplantCourse, *, show: str, today: date, opened: schedule.Phase | None = None
 ) -> list[PhasePart]:
     """The phases of the timeline for a filter; with every milestone ("all"), only the open
-    phases' milestones are loaded: the others are a summary from one light query."""
+    phases' milestones are read: the others are a summary from one light query."""
     if show != "all":
-        milestones = course_milestones(course)
         if show == "next30":
-            milestones = milestones.due_within(today, 30)
+            matching = course.milestones.due_within(today, 30)
         else:
-            milestones = milestones.overdue(today)
+            matching = course.milestones.overdue(today)
+        rows = with_actions(timeline_rows(course, matching, today=today))
         return [
-            PhasePart(phase, None, with_status(group, today))
-            for phase, group in groupby(milestones, key=lambda m: m.phase)
+            PhasePart(phase, None, list(group))
+            for phase, group in groupby(rows, key=lambda r: r.phase)
         ]
-    rows = course.milestones.order_by().values_list(
+    dates = course.milestones.order_by().values_list(
         "due_date", "window_start", "window_end", "completed_on"
     )
-    summaries = schedule.phase_summaries(rows, day_zero=course.day_zero, today=today)
+    summaries = schedule.phase_summaries(dates, day_zero=course.day_zero, today=today)
     current = schedule.current_phase(course.day_zero, today, first_day=course.first_day)
     shown = schedule.open_phases([summary.phase for summary in summaries], current)
     if opened is not None:
         shown |= {opened}
-    wanted = [summary for summary in summaries if summary.phase in shown]
-    by_phase: dict[schedule.Phase, list[Milestone]] = {}
+    by_phase: dict[schedule.Phase, list[MilestoneRow]] = {}
+    hidden: dict[schedule.Phase, int] = {}
+    wanted = Q()
+    for summary in summaries:  # a phase is a run of days: its milestones are those dates'
+        if summary.phase not in shown:
+            continue
+        through = summary.last
+        if current in shown and summary.phase not in (current, opened):
+            # The phase after the current one: its first milestones, what comes next.
+            through, hidden[summary.phase] = summary.first_days(NEXT_PHASE_PREVIEW)
+        wanted |= Q(due_date__range=(summary.first, through))
     if wanted:
-        dates = Q()
-        for summary in wanted:  # a phase is a run of days: its milestones are those dates'
-            dates |= Q(due_date__range=(summary.first, summary.last))
-        for milestone in with_status(course_milestones(course).filter(dates), today):
-            by_phase.setdefault(milestone.phase, []).append(milestone)
+        rows = timeline_rows(course, course.milestones.filter(wanted), today=today)
+        for row in with_actions(rows):
+            by_phase.setdefault(row.phase, []).append(row)
     return [
         PhasePart(
             summary.phase,
             summary,
             by_phase.get(summary.phase, []) if summary.phase in shown else None,
             url=phase_url(course, summary.phase),
+            hidden=hidden.get(summary.phase, 0),
         )
         for summary in summaries
     ]
@@ -161,8 +178,15 @@ def results_context(course: TransplantCourse, **forms: Form | None) -> dict[str,
 
 
 def part_context(request: Request, **context: Any) -> dict[str, Any]:
-    """What every part reads besides its data: what the person may do, and the row URLs."""
-    return {"can": CourseActions.of(request.user), "urls": fragments.url_patterns(), **context}
+    """What every part reads besides its data: what the person may do, the row URLs, today."""
+    today = clock.today()
+    return {
+        "can": CourseActions.of(request.user),
+        "urls": fragments.url_patterns(),
+        "today": today,
+        "today_iso": today.isoformat(),
+        **context,
+    }
 
 
 def course_parts(
@@ -183,7 +207,7 @@ def course_parts(
     opened = timeline_filter.opened
     can = CourseActions.of(request.user)
     forms = {name: extra.pop(name) for name in list(extra) if name.endswith("_form")}
-    common = {"course": course, "today": today, "can": can}
+    common = {"course": course, "today": today, "today_iso": today.isoformat(), "can": can}
 
     def sections() -> str:
         return fragments.render(
@@ -247,7 +271,13 @@ def phase_response(
         part = phase_part(course, phase, today)
         if part is None:
             return ""
-        context = {"course": course, "today": today, "can": can, "part": part}
+        context = {
+            "course": course,
+            "today": today,
+            "today_iso": today.isoformat(),
+            "can": can,
+            "part": part,
+        }
         return fragments.render("courses/timeline.html#phase", context)
 
     key = f"{fragments.course_key(course, today=today, actions=can)}:phase:{phase}"

@@ -18,12 +18,7 @@ from tracker.access import get_checklist_item_for, get_milestone_for, require
 from tracker.forms import CompleteMilestoneForm
 from tracker.http import AuthenticatedRequest
 from tracker.models import Milestone
-from tracker.views.course_page import (
-    course_milestones,
-    course_page,
-    part_context,
-    with_status,
-)
+from tracker.views.course_page import course_page, milestone_rows, part_context
 
 
 def _milestone_response(
@@ -31,10 +26,8 @@ def _milestone_response(
 ) -> HttpResponse:
     if request.htmx:
         today = clock.today()
-        (milestone,) = with_status(
-            course_milestones(milestone.course).filter(pk=milestone.pk), today
-        )
-        context = part_context(request, milestone=milestone, today=today, **extra)
+        (row,) = milestone_rows(milestone.course, [milestone], today)
+        context = part_context(request, milestone=row, today=today, **extra)
         return TemplateResponse(request, "courses/timeline.html#milestone", context)
     return redirect(f"{milestone.course.get_absolute_url()}#milestone-{milestone.code}")
 

@@ -54,7 +54,10 @@ class Command(BaseCommand):
             fields = dict(row["fields"])
             if row["model"] == "tracker.protocol":
                 protocol = Protocol.objects.filter(slug=fields["slug"]).first() or Protocol()
-                done[_save_changed(protocol, fields)] += 1
+                outcome = _save_changed(protocol, fields)
+                if outcome == "changed":
+                    protocol.count_edit()
+                done[outcome] += 1
                 protocols[protocol.slug] = protocol
         for row in rows:
             fields = dict(row["fields"])
@@ -65,7 +68,10 @@ class Command(BaseCommand):
             step = ProtocolStep.objects.filter(
                 protocol=protocol, key=fields["key"]
             ).first() or ProtocolStep(protocol=protocol)
-            done[_save_changed(step, fields)] += 1
+            outcome = _save_changed(step, fields)
+            if outcome == "changed":
+                protocol.count_edit()  # course pages kept in the cache show the new text
+            done[outcome] += 1
         self.stdout.write(
             f"Protocol library: {done['added']} added, {done['changed']} changed, "
             f"{done['']} unchanged."

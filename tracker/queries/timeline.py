@@ -1,0 +1,203 @@
+"""The rows of a course's timeline, as the course page shows them: two light queries.
+
+A course page may show a few hundred milestones with their checklists. Building model
+instances for them (and their steps, items and the people who ticked them) cost more than
+drawing them, so the rows are read as plain values and put together here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from django.db.models import QuerySet
+from django.utils.dateformat import format as format_date
+from django.utils.timezone import localtime
+
+from tracker.models import ChecklistItem, Milestone, TransplantCourse
+from tracker.rules import schedule
+
+
+def person_name(first: str | None, last: str | None, username: str | None) -> str:
+    """As `User.get_full_name() or get_username()`, from the values of a query."""
+    return f"{first or ''} {last or ''}".strip() or (username or "")
+
+
+@dataclass
+class ItemRow:
+    code: UUID
+    text: str
+    checked_at: datetime | None
+    checked_by: str
+    action: str = ""  # where its tick posts (set by the view)
+
+    @property
+    def is_checked(self) -> bool:
+        return self.checked_at is not None
+
+    @property
+    def checked_text(self) -> str:
+        """'ticked by Sam Lee, 3 Mar 14:05' in the clinic's time zone, or ''."""
+        if self.checked_at is None:
+            return ""
+        return f"ticked by {self.checked_by}, {format_date(localtime(self.checked_at), 'j M H:i')}"
+
+
+@dataclass
+class MilestoneRow:
+    """One milestone of the timeline with its status today and its checklist, with its
+    dates already in words (a course page draws many: the template only places them)."""
+
+    code: UUID
+    title: str
+    status: schedule.Status
+    phase: schedule.Phase
+    day_label: str
+    due_date: date
+    window_start: date
+    window_end: date
+    window_label: str
+    patient_text: str
+    completed_on: date | None
+    completed_by: str
+    computed: bool
+    items: list[ItemRow]
+    action: str = ""  # where its form posts: complete, or reopen when done (set by the view)
+
+    @property
+    def is_done(self) -> bool:
+        return self.completed_on is not None
+
+    @property
+    def progress(self) -> tuple[int, int]:
+        return sum(item.is_checked for item in self.items), len(self.items)
+
+    @property
+    def progress_text(self) -> str:
+        ticked, total = self.progress
+        return f"{ticked} of {total} ticked"
+
+    @property
+    def due_text(self) -> str:
+        return format_date(self.due_date, "D j M Y")
+
+    @property
+    def window_text(self) -> str:
+        return f"{format_date(self.window_start, 'j M')} to {format_date(self.window_end, 'j M Y')}"
+
+    @property
+    def done_text(self) -> str:
+        if self.completed_on is None:
+            return ""
+        how = ", computed from the blood counts entered by" if self.computed else " by"
+        return f"Done on {format_date(self.completed_on, 'D j M Y')}{how} {self.completed_by}."
+
+
+MILESTONE_FIELDS = (
+    "pk",
+    "code",
+    "occurrence",
+    "due_date",
+    "window_start",
+    "window_end",
+    "completed_on",
+    "computed",
+    "step__title",
+    "step__repeat_every_days",
+    "step__patient_text",
+    "completed_by__first_name",
+    "completed_by__last_name",
+    "completed_by__username",
+)
+ITEM_FIELDS = (
+    "milestone_id",
+    "code",
+    "text",
+    "checked_at",
+    "checked_by__first_name",
+    "checked_by__last_name",
+    "checked_by__username",
+)
+
+
+def timeline_rows(
+    course: TransplantCourse, milestones: QuerySet[Milestone], *, today: date
+) -> list[MilestoneRow]:
+    """These milestones of the course (a queryset of them), in timeline order, with their
+    checklists."""
+    rows = list(milestones.filter(course=course).values(*MILESTONE_FIELDS))
+    items: dict[int, list[ItemRow]] = {row["pk"]: [] for row in rows}
+    if items:
+        for item in (
+            ChecklistItem.objects.filter(milestone__in=list(items))
+            .order_by("milestone", "position", "pk")
+            .values(*ITEM_FIELDS)
+        ):
+            items[item["milestone_id"]].append(
+                ItemRow(
+                    code=item["code"],
+                    text=item["text"],
+                    checked_at=item["checked_at"],
+                    checked_by=person_name(
+                        item["checked_by__first_name"],
+                        item["checked_by__last_name"],
+                        item["checked_by__username"],
+                    ),
+                )
+            )
+    phase_of_day = schedule.phases_from(course.day_zero)
+    return [_row(course.day_zero, phase_of_day, row, items[row["pk"]], today) for row in rows]
+
+
+def _row(
+    day_zero: date,
+    phase_of_day: Callable[[date], schedule.Phase],
+    m: dict[str, Any],
+    items: list[ItemRow],
+    today: date,
+) -> MilestoneRow:
+    title = m["step__title"]
+    if m["step__repeat_every_days"]:
+        title = f"{title} ({m['occurrence']})"
+    window_label = ""
+    if m["window_start"] != m["window_end"]:
+        window_label = (
+            f"{schedule.day_label(schedule.day_number(m['window_start'], day_zero))} to "
+            f"{schedule.day_label(schedule.day_number(m['window_end'], day_zero))}"
+        )
+    return MilestoneRow(
+        code=m["code"],
+        title=title,
+        status=schedule.status_of(
+            window_start=m["window_start"],
+            window_end=m["window_end"],
+            completed_on=m["completed_on"],
+            today=today,
+        ),
+        phase=phase_of_day(m["due_date"]),
+        day_label=schedule.day_label(schedule.day_number(m["due_date"], day_zero)),
+        due_date=m["due_date"],
+        window_start=m["window_start"],
+        window_end=m["window_end"],
+        window_label=window_label,
+        patient_text=m["step__patient_text"],
+        completed_on=m["completed_on"],
+        completed_by=person_name(
+            m["completed_by__first_name"],
+            m["completed_by__last_name"],
+            m["completed_by__username"],
+        ),
+        computed=m["computed"],
+        items=items,
+    )
+
+
+def rows_of(
+    course: TransplantCourse, milestones: Iterable[Milestone], *, today: date
+) -> list[MilestoneRow]:
+    """These milestones of the course as timeline rows (after an action changed them)."""
+    chosen = Milestone.objects.filter(pk__in=[milestone.pk for milestone in milestones])
+    return timeline_rows(course, chosen, today=today)

@@ -213,6 +213,24 @@ class TestCalendarFeed:
         with django_assert_max_num_queries(2):  # the patient by token, then the milestones
             calendar = fetch(client, feed_url)
         assert len(calendar.walk("VEVENT")) > 600
+        with django_assert_max_num_queries(1):  # polled again unchanged: the patient by token
+            again = fetch(client, feed_url)
+        assert again.to_ical() == calendar.to_ical()
+
+    def test_a_change_reaches_the_next_poll_though_the_feed_is_kept(
+        self, client, planned_course, feed_url, coordinator, today
+    ):
+        fetch(client, feed_url)
+        infusion = planned_course.milestones.get(step__key="infusion")
+        services.complete_milestone(milestone=infusion, on=today, by=coordinator, today=today)
+        event = events_by_uid(fetch(client, feed_url))[event_uid(infusion)]
+        assert event.decoded("DTSTART") == today
+        step = infusion.step
+        step.patient_text = "Bring your medicines list."
+        step.save()
+        planned_course.protocol.count_edit()
+        event = events_by_uid(fetch(client, feed_url))[event_uid(infusion)]
+        assert "Bring your medicines list." in str(event["DESCRIPTION"])
 
 
 @pytest.mark.django_db

@@ -94,6 +94,39 @@ class TestMyPage:
         with django_assert_max_num_queries(14):
             patient_client.get(URL)
 
+    def test_seen_again_unchanged_the_plan_comes_from_the_cache(
+        self, patient_client, course, django_assert_num_queries
+    ):
+        StepFactory(
+            protocol=course.protocol, key="daily", day=1, repeat_every_days=1, repeat_until_day=200
+        )
+        services.move_day_zero(
+            course=course, day_zero=course.day_zero + timedelta(1), by=course.created_by
+        )
+        first = patient_client.get(URL).text
+        # session, user, patient, courses, the course's last event; the header's permissions
+        with django_assert_num_queries(7):
+            again = patient_client.get(URL).text
+        assert again.count('class="plain-item') == first.count('class="plain-item') > 200
+
+    def test_a_tick_and_a_moved_day_zero_show_at_once(self, patient_client, patient, course):
+        item = StepFactory(
+            protocol=course.protocol, key="prep", day=2, audience="patient", checklist="Pack a bag"
+        )
+        services.move_day_zero(
+            course=course, day_zero=course.day_zero + timedelta(1), by=course.created_by
+        )
+        patient_client.get(URL)
+        item = course.milestones.get(step=item).items.get()
+        patient_client.post(reverse("checklist_toggle", args=[item.code]), {"checked": "1"})
+        text = patient_client.get(URL).text
+        assert f'<li id="item-{item.code}" class="check checked">' in text
+        services.move_day_zero(
+            course=course, day_zero=course.day_zero + timedelta(3), by=course.created_by
+        )
+        text = patient_client.get(URL).text
+        assert (course.day_zero + timedelta(3)).strftime("%A %-d %B %Y") in text
+
 
 class TestPatientOnCareTeamPages:
     def test_own_course_url_leads_to_my_page(self, patient_client, course):

@@ -10,9 +10,10 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import caches
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -23,9 +24,10 @@ from tracker.access import get_course_for, get_patient_for, own_courses, require
 from tracker.exports.calendar import feed_calendar
 from tracker.http import AuthenticatedRequest, Request, bad_request
 from tracker.models import Patient, TransplantCourse
-from tracker.queries.portal import patient_milestones
+from tracker.queries.portal import feed_patient, patient_milestones
 from tracker.rules import schedule
 from tracker.services.patients import FeedAction
+from tracker.views import fragments
 
 # secrets.token_urlsafe(32): 43 characters of the URL-safe base64 alphabet.
 FEED_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
@@ -37,9 +39,17 @@ def calendar_feed(request: Request, token: str) -> HttpResponse:
     """The patient's dates as an .ics subscription; the secret in the address is the key."""
     if not FEED_TOKEN.fullmatch(token):  # not a token we make: no query at all
         raise Http404
-    patient = get_object_or_404(Patient, feed_token=token)
-    milestones = patient_milestones(patient.courses.all())
-    body = feed_calendar(milestones, stamp=clock.now()).to_ical()
+    patient = feed_patient(token)
+    if patient is None:
+        raise Http404
+    # Calendar apps poll every hour: the same feed is kept until the patient's dates change.
+    key = fragments.patient_feed_key(patient)
+    store = caches["fragments"]
+    body = store.get(key)
+    if body is None:
+        milestones = patient_milestones(patient.courses.all())
+        body = feed_calendar(milestones, stamp=clock.now()).to_ical()
+        store.set(key, body)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     # no-store rather than max-age: this is health data behind a secret address, and a revoked
     # address or a moved Day Zero should take effect on the very next poll. The feed is cheap.

@@ -8,7 +8,8 @@ A part is kept under a key made of everything it shows:
 - the protocol's revision, which changes when the centre edits a step's title or texts;
 - today (statuses, day labels and the date fields' limits change with it);
 - what the person may do (`CourseActions`), and which part, filter and phases;
-- the templates' own version, so a release never serves the previous release's markup.
+- the release (a digest of the templates and the code), so a release never serves the
+  previous release's markup.
 
 A part never holds a person's CSRF token: it is rendered with a placeholder that each response
 replaces with its own token. Parts are rendered without the request, so they cannot show
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, fields
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -38,7 +39,7 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from tracker.http import Request
-from tracker.models import CourseEvent, TransplantCourse
+from tracker.models import CourseEvent, Patient, TransplantCourse
 
 # Not a secret: only a mark for where each response puts its own token.
 CSRF_PLACEHOLDER = "csrf-token-of-this-response"
@@ -91,6 +92,11 @@ class CourseActions:
         return "".join("1" if allowed else "0" for allowed in astuple(self))
 
 
+# A patient does nothing on the care team's course page; what they tick on their own page is
+# theirs by the step's audience, not by a permission.
+PATIENT = CourseActions(*[False] * len(fields(CourseActions)))
+
+
 @cache
 def url_patterns() -> dict[str, str]:
     """Each row URL with a placeholder code: `{{ urls.count_edit|with_code:count.code }}`."""
@@ -102,12 +108,14 @@ def with_code(pattern: str, code: UUID | str) -> str:
 
 
 @cache
-def templates_version() -> str:
-    """A digest of every template: a release with changed markup starts with fresh keys."""
+def release_version() -> str:
+    """A digest of every template and source file: a release that changes what a part shows
+    starts with fresh keys, even in a cache shared across restarts (Redis)."""
     digest = hashlib.sha256()
-    for directory in cast("list[str]", settings.TEMPLATES[0]["DIRS"]):
-        for path in sorted(Path(directory).rglob("*")):
-            if path.is_file():
+    templates = [Path(folder) for folder in cast("list[str]", settings.TEMPLATES[0]["DIRS"])]
+    for folder in [*templates, Path(__file__).parents[1]]:
+        for path in sorted(folder.rglob("*")):
+            if path.suffix in (".html", ".txt", ".py"):
                 digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
@@ -120,8 +128,17 @@ def course_key(course: TransplantCourse, *, today: date, actions: CourseActions)
     # The event's time too: a number reused after a database is restored is another event.
     event = f"{last_event[0]}@{last_event[1].timestamp()}" if last_event else "none"
     return (
-        f"course:{templates_version()}:{course.pk}:{course.day_zero.isoformat()}:{event}:"
+        f"course:{release_version()}:{course.pk}:{course.day_zero.isoformat()}:{event}:"
         f"{course.protocol.revision}:{today.isoformat()}:{actions.key}"
+    )
+
+
+def patient_feed_key(patient: Patient) -> str:
+    """The key of a patient's calendar feed, from `queries.portal.feed_patient`'s figures."""
+    at = patient.last_event_at.timestamp() if patient.last_event_at else 0  # type: ignore[attr-defined]
+    return (
+        f"feed:{release_version()}:{patient.pk}:{patient.feed_token}:"
+        f"{patient.last_event_pk}@{at}:{patient.protocol_revisions}"  # type: ignore[attr-defined]
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -11,9 +13,10 @@ from django.views.decorators.http import require_GET
 from tracker import clock
 from tracker.access import own_courses
 from tracker.http import AuthenticatedRequest
-from tracker.models import Kind, Patient
+from tracker.models import Kind, Patient, TransplantCourse
 from tracker.rules import schedule
 from tracker.rules.plain_language import phase_explanation
+from tracker.views import fragments
 from tracker.views.calendars import feed_context
 
 
@@ -35,20 +38,26 @@ def my_page(request: AuthenticatedRequest) -> HttpResponse:
     patient, courses, course = own_courses(request.user, request.GET.get("course"), today=today)
     if patient is None:
         return redirect("home")
+    request.user.patient = patient  # the page's header asks; no second query
     context = {"patient": patient, "courses": courses, "course": course, "today": today}
     context.update(feed_context(request, patient))
     if course is not None:
-        milestones = list(
-            course.milestones.for_patient().select_related("step").prefetch_related("items")
-        )
-        past, soon, later = schedule.split_for_patient(milestones, today)
         phase = schedule.current_phase(course.day_zero, today, first_day=course.first_day)
+        key = fragments.course_key(course, today=today, actions=fragments.PATIENT)
         context.update(
             today_label=course.day_label_on(today),
             explanation=phase_explanation(phase, procedure=course.kind == Kind.PROCEDURE),
             phase=phase,
-            past=past,
-            soon=soon,
-            later=later,
+            plan=fragments.cached_parts(
+                request, {"plan": f"{key}:me"}, {"plan": lambda: _plan(course, today)}
+            )["plan"],
         )
     return TemplateResponse(request, "me/page.html", context)
+
+
+def _plan(course: TransplantCourse, today: date) -> str:
+    """The patient's plan: what is coming up, later, and done."""
+    milestones = course.milestones.for_patient().select_related("step").prefetch_related("items")
+    past, soon, later = schedule.split_for_patient(milestones, today)
+    context = {"course": course, "today": today, "past": past, "soon": soon, "later": later}
+    return fragments.render("me/page.html#plan", context)

@@ -140,7 +140,8 @@ if os.environ.get("DATABASE_URL"):
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend, with the real limit on SQL variables (see the module).
+            "ENGINE": "tracker.db.sqlite3",
             "NAME": SQLITE_PATH,
             "CONN_MAX_AGE": CONN_MAX_AGE,
             "CONN_HEALTH_CHECKS": True,

@@ -8,7 +8,7 @@ from datetime import date
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, Min
+from django.db.models import Max
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from tracker import clock
@@ -54,7 +54,12 @@ def _create_milestones(
     *,
     by: User,
 ) -> tuple[list[Milestone], int]:
-    """The milestones and their checklist items; returns the milestones and the item count."""
+    """The milestones and their checklist items; returns the milestones and the item count.
+
+    Four INSERTs whatever the number of milestones: the milestones, their history rows, the
+    items, theirs. SQLite (3.35 and later, see tracker.db.sqlite3) and PostgreSQL return the
+    new primary keys from bulk_create, so nothing is read back.
+    """
     milestones = [
         Milestone(
             course=course,
@@ -66,21 +71,20 @@ def _create_milestones(
         )
         for p in planned
     ]
+    # The same objects, now with their primary keys.
     created = bulk_create_with_history(
         milestones, Milestone, default_user=by, default_change_reason=PLANNED_FROM_PROTOCOL
     )
-    # SQLite and PostgreSQL both return primary keys from bulk_create, but bulk_create_with_history
-    # may re-read rows; fetch by code to be certain every item points at a saved milestone.
-    saved = {m.code: m for m in Milestone.objects.filter(code__in=[m.code for m in created])}
+    texts = {key: step.checklist_items for key, step in steps.items()}
     items = [
-        ChecklistItem(milestone=saved[milestone.code], text=text, position=position)
-        for milestone in milestones
-        for position, text in enumerate(milestone.step.checklist_items)
+        ChecklistItem(milestone=milestone, text=text, position=position)
+        for milestone, p in zip(created, planned, strict=True)
+        for position, text in enumerate(texts[p.key])
     ]
     bulk_create_with_history(
         items, ChecklistItem, default_user=by, default_change_reason=PLANNED_FROM_PROTOCOL
     )
-    return list(saved.values()), len(items)
+    return created, len(items)
 
 
 @transaction.atomic
@@ -122,7 +126,7 @@ def start_course(
     steps = _steps(protocol)
     planned = schedule.plan(day_zero, [step.rule() for step in steps.values()])
     milestones, items = _create_milestones(course, planned, steps, by=by)
-    _keep_bookkeeping(course)
+    _keep_bookkeeping(course, milestones)
     record(
         EventKind.COURSE_STARTED,
         by=by,
@@ -135,12 +139,17 @@ def start_course(
     return course
 
 
-def _keep_bookkeeping(course: TransplantCourse) -> None:
-    """Refresh the course's start date and Day-100 milestone after (re-)planning."""
-    first = course.milestones.aggregate(first=Min("due_date"))["first"]
-    course.starts_on = min(first, course.day_zero) if first else course.day_zero
-    course.day_100_milestone = (
-        course.milestones.filter(step__is_day_100_evaluation=True).order_by("occurrence").first()
+def _keep_bookkeeping(course: TransplantCourse, milestones: Sequence[Milestone]) -> None:
+    """Refresh the course's start date and Day-100 milestone after (re-)planning.
+
+    `milestones` are all of the course's milestones, with their steps, as the service that
+    (re-)planned holds them: one UPDATE, no query to find them again.
+    """
+    course.starts_on = min([course.day_zero, *(m.due_date for m in milestones)])
+    course.day_100_milestone = min(
+        (m for m in milestones if m.step.is_day_100_evaluation),
+        key=lambda m: m.occurrence,
+        default=None,
     )
     # Derived bookkeeping, not clinical data: no history row of its own.
     course.skip_history_when_saving = True  # type: ignore[attr-defined]
@@ -259,7 +268,7 @@ def move_day_zero(
     course._history_user = by
     course._change_reason = reason_text  # type: ignore[attr-defined]
     course.save(update_fields=["day_zero", "day_zero_confirmed"])
-    _keep_bookkeeping(course)
+    _keep_bookkeeping(course, [*milestones.values(), *added])
     return result
 
 

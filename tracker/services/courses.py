@@ -7,9 +7,9 @@ from datetime import date
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_create_with_history
 
 from tracker import clock
 from tracker.models import (
@@ -187,6 +187,34 @@ def titled(
     return [(titles.get(change.existing.key, change.existing.key), change) for change in changes]
 
 
+def _save_dates(milestones: Sequence[Milestone]) -> None:
+    """Save the milestones' due dates and windows in one UPDATE joined to a list of values.
+
+    Django's bulk_update builds a CASE with one WHEN per milestone and date, and takes about
+    200 ms to build the 900 of a 300-milestone course; this statement costs nothing to build.
+    UPDATE ... FROM needs SQLite 3.33 (tracker.db.sqlite3 asks for 3.35) or PostgreSQL.
+    """
+    if not milestones:
+        return
+    adapt = connection.ops.adapt_datefield_value
+    # PostgreSQL reads an untyped value in a VALUES list as text: say these are dates.
+    day = "%s::date" if connection.vendor == "postgresql" else "%s"
+    values = ", ".join([f"(%s, {day}, {day}, {day})"] * len(milestones))
+    params = [
+        value
+        for m in milestones
+        for value in (m.pk, adapt(m.due_date), adapt(m.window_start), adapt(m.window_end))
+    ]
+    table = connection.ops.quote_name(Milestone._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET due_date = planned.column2, window_start = planned.column3, "
+            f"window_end = planned.column4 FROM (VALUES {values}) AS planned "
+            f"WHERE {table}.id = planned.column1",
+            params,
+        )
+
+
 class StaleDayZero(ValidationError):
     """Day Zero moved since the screen that asked for this move was drawn."""
 
@@ -227,12 +255,9 @@ def move_day_zero(
         milestone.window_start = change.window_start
         milestone.window_end = change.window_end
         moved.append(milestone)
-    bulk_update_with_history(
-        moved,
-        Milestone,
-        ["due_date", "window_start", "window_end"],
-        default_user=by,
-        default_change_reason=reason_text,
+    _save_dates(moved)
+    Milestone.history.bulk_history_create(
+        moved, update=True, default_user=by, default_change_reason=reason_text
     )
     added: list[Milestone] = []
     added_items = 0

@@ -15,7 +15,7 @@ from django.db.backends.sqlite3 import base, features
 
 class DatabaseFeatures(features.DatabaseFeatures):
     # What the course services need: bulk_create returning the new primary keys (RETURNING,
-    # 3.35). Django refuses to connect to an older SQLite.
+    # 3.35) and UPDATE ... FROM (3.33). Django refuses to connect to an older SQLite.
     minimum_database_version = (3, 35)
 
     # A class attribute in Django 5.2, a property like this one in Django 6.0.

@@ -85,7 +85,7 @@ def configure(db_path: Path) -> None:
 
     django.setup()
     database = settings.DATABASES["default"]
-    if database["ENGINE"] != "django.db.backends.sqlite3" or database["NAME"] != str(db_path):
+    if database["ENGINE"] != "tracker.db.sqlite3" or database["NAME"] != str(db_path):
         sys.exit(f"Refusing to run: the database is not the scratch one ({database['NAME']}).")
 
 

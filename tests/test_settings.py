@@ -57,3 +57,15 @@ def test_https_only_and_remembered_in_production(client, settings):
 def test_the_csrf_cookie_is_not_readable_by_scripts(client):
     response = client.get(reverse("login"))
     assert response.cookies["csrftoken"]["httponly"] is True
+
+
+def test_connections_are_kept_open_between_requests_and_checked_before_reuse(settings):
+    database = settings.DATABASES["default"]
+    assert database["CONN_MAX_AGE"] == 600
+    assert database["CONN_HEALTH_CHECKS"] is True
+
+
+def test_a_negative_connection_age_refuses_to_start():
+    result = manage("check", DEBUG="true", CONN_MAX_AGE="-5")
+    assert result.returncode != 0
+    assert "CONN_MAX_AGE=-5 is negative" in result.stderr

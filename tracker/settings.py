@@ -125,13 +125,26 @@ TEMPLATES = [
 # write lock up front, so concurrent writers wait (busy timeout) instead of failing with
 # "database is locked" half-way through a transaction.
 SQLITE_PATH = env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))
+# Both databases keep a server's connection open for CONN_MAX_AGE seconds instead of opening
+# one per request (0 does that, Django's default); a connection that broke in the meantime (a
+# restarted PostgreSQL) is noticed and replaced before a request uses it (health checks).
+CONN_MAX_AGE = env_int("CONN_MAX_AGE", 600)
+if CONN_MAX_AGE < 0:
+    raise ImproperlyConfigured(f"CONN_MAX_AGE={CONN_MAX_AGE} is negative; use 0 or more seconds.")
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    DATABASES = {
+        "default": dj_database_url.parse(
+            os.environ["DATABASE_URL"], conn_max_age=CONN_MAX_AGE, conn_health_checks=True
+        )
+    }
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend, with the real limit on SQL variables (see the module).
+            "ENGINE": "tracker.db.sqlite3",
             "NAME": SQLITE_PATH,
+            "CONN_MAX_AGE": CONN_MAX_AGE,
+            "CONN_HEALTH_CHECKS": True,
             # Tests use a file too (not Django's shared in-memory database), so concurrent
             # writers in the concurrency test meet SQLite's real locking, as in production.
             "TEST": {

@@ -69,3 +69,36 @@ def test_a_negative_connection_age_refuses_to_start():
     result = manage("check", DEBUG="true", CONN_MAX_AGE="-5")
     assert result.returncode != 0
     assert "CONN_MAX_AGE=-5 is negative" in result.stderr
+
+
+def caches_with(**env) -> str:
+    script = (
+        "from django.conf import settings; "
+        "print({k: v['BACKEND'] for k, v in settings.CACHES.items()})"
+    )
+    result = manage("shell", "-c", script, DEBUG="true", **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_page_parts_are_kept_in_each_workers_memory_and_reset_limits_in_the_database():
+    backends = caches_with()
+    assert "'default': 'django.core.cache.backends.db.DatabaseCache'" in backends
+    assert "'fragments': 'django.core.cache.backends.locmem.LocMemCache'" in backends
+
+
+def test_several_app_servers_share_a_redis_cache():
+    backends = caches_with(CACHE_URL="redis://cache.internal:6379/0")
+    assert "'default': 'django.core.cache.backends.redis.RedisCache'" in backends
+    assert "'fragments': 'django.core.cache.backends.redis.RedisCache'" in backends
+
+
+def test_a_cache_address_that_is_not_redis_refuses_to_start():
+    result = manage("check", DEBUG="true", CACHE_URL="memcached://cache:11211")
+    assert result.returncode != 0
+    assert "is not a Redis address" in result.stderr
+
+
+def test_no_page_parts_kept_when_asked():
+    backends = caches_with(FRAGMENT_CACHE_ENTRIES="0")
+    assert "'fragments': 'django.core.cache.backends.dummy.DummyCache'" in backends

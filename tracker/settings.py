@@ -304,12 +304,16 @@ else:
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "tracker_cache",
         },
+        # FRAGMENT_CACHE_ENTRIES=0 keeps nothing: every page is drawn (bench/pages.py's
+        # "first view" measures that).
         "fragments": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "fragments",
             "TIMEOUT": 24 * 60 * 60,
             "OPTIONS": {"MAX_ENTRIES": FRAGMENT_CACHE_ENTRIES},
-        },
+        }
+        if FRAGMENT_CACHE_ENTRIES > 0
+        else {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
     }
 
 # bench/pages.py measures every page against a bare logged-in view, served only then.

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests.factories import PatientFactory, ProtocolFactory, StepFactory, UserFactory
-from tracker import services
+from tracker import clock, services
 from tracker.models import ChecklistItem, CourseEvent, DayZeroMove, EventKind, Milestone
 from tracker.services.courses import DEFAULT_MOVE_REASON, PLANNED_FROM_PROTOCOL
 
@@ -82,6 +82,28 @@ class TestStartCourse:
             ) == {("+", user.pk, PLANNED_FROM_PROTOCOL)}
         started = CourseEvent.objects.get(course=course, kind=EventKind.COURSE_STARTED)
         assert (started.data["milestones"], started.data["items"]) == (milestones, items)
+
+    def test_each_history_row_holds_what_was_created_when_and_by_whom(
+        self, user, milestones, today
+    ):
+        course = start(protocol_of(milestones), user)
+        checked = 0
+        for model, rows in (
+            (Milestone, course.milestones.all()),
+            (ChecklistItem, ChecklistItem.objects.filter(milestone__course=course)),
+        ):
+            tracked = [f.attname for f in model._meta.concrete_fields]
+            for row in rows:
+                (history,) = model.history.filter(id=row.pk)
+                assert [getattr(history, name) for name in tracked] == [
+                    getattr(row, name) for name in tracked
+                ]
+                assert history.history_date == clock.now()
+                assert history.instance == row
+                checked += 1
+        assert (
+            checked == milestones + ChecklistItem.objects.filter(milestone__course=course).count()
+        )
 
     def test_keeps_the_start_date_and_the_day_100_milestone(self, user, milestones):
         course = start(protocol_of(milestones), user)

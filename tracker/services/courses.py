@@ -9,7 +9,6 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Max
-from simple_history.utils import bulk_create_with_history
 
 from tracker import clock
 from tracker.models import (
@@ -72,19 +71,53 @@ def _create_milestones(
         for p in planned
     ]
     # The same objects, now with their primary keys.
-    created = bulk_create_with_history(
-        milestones, Milestone, default_user=by, default_change_reason=PLANNED_FROM_PROTOCOL
-    )
+    created = Milestone.objects.bulk_create(milestones)
     texts = {key: step.checklist_items for key, step in steps.items()}
     items = [
         ChecklistItem(milestone=milestone, text=text, position=position)
         for milestone, p in zip(created, planned, strict=True)
         for position, text in enumerate(texts[p.key])
     ]
-    bulk_create_with_history(
-        items, ChecklistItem, default_user=by, default_change_reason=PLANNED_FROM_PROTOCOL
-    )
+    ChecklistItem.objects.bulk_create(items)
+    ids = [milestone.pk for milestone in created]
+    copy_into_history(Milestone, "id", ids, by=by, reason=PLANNED_FROM_PROTOCOL)
+    copy_into_history(ChecklistItem, "milestone_id", ids, by=by, reason=PLANNED_FROM_PROTOCOL)
     return created, len(items)
+
+
+def copy_into_history(
+    model: type[Milestone] | type[ChecklistItem],
+    column: str,
+    values: Sequence[int],
+    *,
+    by: User,
+    reason: str,
+) -> None:
+    """The history rows ("created") of rows just inserted, copied by the database itself.
+
+    django-simple-history's bulk_history_create builds a history object per row in Python
+    (about 70 ms for the 1,200 rows of a 300-milestone course); this INSERT ... SELECT writes
+    the same rows (every tracked column, when, who, why) in one statement.
+    """
+    if not values:
+        return
+    history = model.history.model
+    tracked = [
+        field.column
+        for field in history._meta.concrete_fields
+        if not field.name.startswith("history_")
+    ]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(name) for name in tracked)
+    marks = ", ".join(["%s"] * len(values))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(history._meta.db_table)} ({columns}, history_date, "
+            f"history_change_reason, history_type, history_user_id) "
+            f"SELECT {columns}, %s, %s, '+', %s FROM {quote(model._meta.db_table)} "
+            f"WHERE {quote(column)} IN ({marks})",
+            [connection.ops.adapt_datetimefield_value(clock.now()), reason, by.pk, *values],
+        )
 
 
 @transaction.atomic

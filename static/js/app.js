@@ -1,17 +1,31 @@
 // Keep keyboard focus where it was when htmx swaps the part that held it (a ticked item, a
-// milestone marked done): the new element carries the same id, so focus goes back to it.
+// milestone marked done): the new element carries the same id, so focus goes back to it. When
+// what had focus is gone for good (a folded phase opened in place), focus goes to the new
+// part's heading, so the next Tab reads on from there instead of from the top of the page.
 (function () {
   "use strict";
-  var focusedId = null;
+  var focused = null;
   document.addEventListener("htmx:beforeRequest", function () {
     var active = document.activeElement;
-    focusedId = active && active.id ? active.id : null;
+    focused = active && active !== document.body ? active : null;
   });
-  document.addEventListener("htmx:afterSettle", function () {
-    if (!focusedId) return;
-    var again = document.getElementById(focusedId);
-    focusedId = null;
-    if (again && again !== document.activeElement) again.focus();
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!focused) return;
+    var before = focused;
+    focused = null;
+    if (document.body.contains(before)) {
+      // Not swapped; but a button disabled during the request has lost focus: give it back.
+      if (document.activeElement === document.body) before.focus();
+      return;
+    }
+    var again = before.id ? document.getElementById(before.id) : null;
+    if (again) {
+      again.focus();
+      return;
+    }
+    var part = event.target;
+    var heading = part && part.querySelector ? part.querySelector("[tabindex='-1']") : null;
+    if (heading) heading.focus();
   });
 })();
 

@@ -6,7 +6,14 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.factories import PASSWORD, PatientFactory, small_protocol, start_course, user_in
+from tests.factories import (
+    PASSWORD,
+    PatientFactory,
+    StepFactory,
+    small_protocol,
+    start_course,
+    user_in,
+)
 from tracker import clock, roles
 from tracker.models import Milestone
 
@@ -67,7 +74,7 @@ def test_coordinator_plans_a_course_and_works_its_timeline(page: Page):
     ).to_have_attribute("aria-checked", "true")
 
     # Filter in place; the URL is bookmarkable.
-    page.get_by_role("link", name="Overdue").click()
+    page.get_by_role("link", name="Overdue", exact=True).click()
     expect(page).to_have_url(re.compile(r"\?show=overdue$"))
     expect(page.get_by_text("Conditioning chemotherapy (1)")).to_be_visible()
     expect(page.locator("li.milestone", has_text="Stem cell infusion")).to_have_count(0)
@@ -183,3 +190,54 @@ def test_without_javascript_a_folded_phase_opens_on_the_page(page: Page, browser
         )
     ).to_have_attribute("aria-checked", "true")
     context.close()
+
+
+def test_the_keyboard_and_quick_clicks_on_a_milestone_do_what_they_say(page: Page):
+    coordinator = user_in(roles.COORDINATOR, username="casey")
+    protocol = small_protocol()
+    StepFactory(
+        protocol=protocol, key="today", title="Discharge home", day=0, checklist="Keys\nBag\nMeds"
+    )
+    course = start_course(
+        patient=PatientFactory(), protocol=protocol, day_zero=clock.today(), by=coordinator
+    )
+    log_in(page, "casey")
+    page.goto(course.get_absolute_url())
+    discharge = page.locator("li.milestone", has_text="Discharge home")
+
+    # Three quick ticks on a slow network: every one is sent and saved.
+    def slowly(route):
+        page.wait_for_timeout(300)
+        route.continue_()
+
+    page.route("**/checklist/**", slowly)
+    for name in ("Keys", "Bag", "Meds"):
+        discharge.get_by_role("checkbox", name=name).click()
+    expect(discharge.locator(".progress")).to_have_text("3 of 3 ticked")
+    page.unroute("**/checklist/**")
+    page.reload()
+    expect(
+        page.locator("li.milestone", has_text="Discharge home").locator(".progress")
+    ).to_have_text("3 of 3 ticked")
+
+    # A date in the future: the app's own message next to the field, nothing saved.
+    discharge = page.locator("li.milestone", has_text="Discharge home")
+    date_field = discharge.get_by_label("Done on")
+    date_field.fill((clock.today() + timedelta(days=2)).isoformat())
+    date_field.press("Enter")
+    expect(discharge.get_by_role("alert")).to_have_text("A milestone cannot be done in the future.")
+    expect(discharge.locator(".badge")).to_have_text("Due")
+
+    # Enter in the date field marks the milestone done (it does not tick an item).
+    discharge = page.locator("li.milestone", has_text="Discharge home")
+    discharge.get_by_label("Done on").fill(clock.today().isoformat())
+    discharge.get_by_label("Done on").press("Enter")
+    discharge = page.locator("li.milestone", has_text="Discharge home")
+    expect(discharge.locator(".badge")).to_have_text("Done")
+    expect(discharge.locator(".progress")).to_have_text("3 of 3 ticked")
+
+    # A folded phase opened from the keyboard: focus goes to its heading.
+    opener = page.locator("#phase-conditioning").get_by_role("link", name="Show its 3 milestones")
+    opener.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Conditioning", exact=True)).to_be_focused()

@@ -257,3 +257,88 @@ class TestNextPhasePreview:
         assert "Show the other" not in following
         response = coordinator_client.get(phase_url(long_course, "immune_recovery"), headers=HX)
         assert len(milestone_ids(response.text)) == 100
+
+
+class TestActionsComeBackToTheViewTheyCameFrom:
+    def conditioning(self, course):
+        return course.milestones.filter(step__key="conditioning").first()
+
+    @pytest.mark.parametrize(
+        ("view", "query"),
+        [
+            ("open=conditioning", "?open=conditioning"),
+            ("show=overdue", "?show=overdue"),
+            ("", ""),
+            ("next=https://elsewhere.example&open=nowhere", ""),
+        ],
+    )
+    def test_a_plain_tick_goes_back_to_the_same_view(self, coordinator_client, course, view, query):
+        item = ChecklistItem.objects.filter(milestone__course=course).first()
+        response = coordinator_client.post(tick_url(item), {"checked": "1", "view": view})
+        assert response.status_code == 302
+        assert response.url == f"{course.get_absolute_url()}{query}#milestone-{item.milestone.code}"
+
+    def test_a_plain_completion_goes_back_to_the_opened_phase(
+        self, coordinator_client, course, today
+    ):
+        milestone = self.conditioning(course)
+        url = reverse("milestone_complete", args=[milestone.code])
+        response = coordinator_client.post(
+            url, {"completed_on": today.isoformat(), "view": "open=conditioning"}
+        )
+        assert response.url == (
+            f"{course.get_absolute_url()}?open=conditioning#milestone-{milestone.code}"
+        )
+
+    def test_a_failed_plain_completion_opens_the_phase_and_shows_the_error_there(
+        self, coordinator_client, course
+    ):
+        milestone = self.conditioning(course)  # its phase is folded on the usual page
+        url = reverse("milestone_complete", args=[milestone.code])
+        response = coordinator_client.post(url, {"completed_on": "2099-01-01", "view": ""})
+        text = response.text
+        assert '<section id="phase-conditioning" class="phase"' in text
+        row = text.split(f'<li id="milestone-{milestone.code}"')[1].split("</form>")[0]
+        assert 'aria-invalid="true"' in row
+        assert "A milestone cannot be done in the future." in row
+        milestone.refresh_from_db()
+        assert milestone.completed_on is None
+
+
+class TestTheMilestoneForm:
+    def test_enter_in_its_date_field_marks_it_done(self, coordinator_client, course):
+        infusion = course.milestones.get(step__key="infusion")
+        text = coordinator_client.get(course.get_absolute_url()).text
+        form = text.split(f'<li id="milestone-{infusion.code}"')[1].split("</form>")[0]
+        first_button = form.split("<button")[1].split(">")[0]
+        # The browser submits with the first submit button: the form's own action, not a tick.
+        assert 'class="default-action"' in first_button
+        assert "formaction" not in first_button
+        assert "name=" not in first_button
+        assert "novalidate" in form.split("<form")[1].split(">")[0]  # the server's message shows
+
+    def test_a_completion_in_place_updates_its_phases_summary(
+        self, coordinator_client, course, today
+    ):
+        infusion = course.milestones.get(step__key="infusion")
+        page = coordinator_client.get(course.get_absolute_url()).text
+        assert '<p class="phase-summary" id="summary-day_zero">' in page
+        url = reverse("milestone_complete", args=[infusion.code])
+        response = coordinator_client.post(url, {"completed_on": today.isoformat()}, headers=HX)
+        summary = response.text.split('<p class="phase-summary" id="summary-day_zero"')[1]
+        assert summary.startswith(' hx-swap-oob="true">')
+        assert "1 milestone:\n  1 done" in summary.split("</p>")[0]
+
+    def test_a_folded_phase_with_overdue_work_links_to_it(self, coordinator_client, course):
+        text = coordinator_client.get(course.get_absolute_url()).text
+        folded = text.split('<section id="phase-conditioning"')[1].split("</section>")[0]
+        assert 'hx-get="?show=overdue"' in folded
+        assert "See everything overdue" in folded
+        assert "Day −3 to Day −1 · 18 Nov 2026 to 20 Nov 2026" in folded
+
+
+def test_no_template_comment_shows_on_a_page(coordinator_client, course):
+    for url in (course.get_absolute_url(), reverse("follow_up"), reverse("patient_list")):
+        text = coordinator_client.get(url).text
+        assert "{#" not in text
+        assert "{%" not in text

@@ -96,12 +96,21 @@ class TestCourseDetail:
         assert current.split("</li>")[0].count("Day Zero") >= 1
         assert text.count('aria-current="step"') == 1
 
-    def test_jump_to_today_links_to_the_current_phase(self, coordinator_client, course, today):
-        course.day_zero = today - timedelta(days=40)
-        course.save()
+    def test_jump_to_today_links_to_what_comes_next_in_the_current_phase(
+        self, coordinator_client, coordinator, patient, protocol, today
+    ):
+        course = start_course(
+            patient=patient, protocol=protocol, day_zero=today - timedelta(days=40), by=coordinator
+        )
         text = coordinator_client.get(course.get_absolute_url()).text
-        assert '<a class="jump" href="#phase-hundred_day">Jump to today</a>' in text
+        # Day +40, the 100-day window: its first milestone from today on is the 3-month vaccine.
+        vaccine = course.milestones.get(step__key="pcv-1")
+        assert f'<a class="jump" href="#milestone-{vaccine.code}">Jump to today</a>' in text
         assert '<section id="phase-hundred_day" class="phase"' in text
+        assert (
+            "Jump to today"
+            not in coordinator_client.get(course.get_absolute_url(), {"show": "overdue"}).text
+        )
 
     def test_milestones_are_grouped_by_phase_with_day_labels(self, coordinator_client, course):
         # The 3-month vaccine falls on Day +92 (21 Feb 2027): still the 100-day window.
@@ -114,7 +123,9 @@ class TestCourseDetail:
         for opened in ("conditioning", "hundred_day"):
             text = coordinator_client.get(course.get_absolute_url(), {"open": opened}).text
             positions = [
-                text.index(f'<h2 class="phase-title" id="phase-title-{phase}">{label}</h2>')
+                text.index(
+                    f'<h2 class="phase-title" id="phase-title-{phase}" tabindex="-1">{label}</h2>'
+                )
                 for phase, label in phases
             ]
             assert positions == sorted(positions)
@@ -380,19 +391,19 @@ class TestChecklistToggle:
         item.refresh_from_db()
         assert item.checked_by == coordinator
 
-    def test_htmx_tick_returns_the_whole_milestone_its_form_targets(self, coordinator_client, item):
+    def test_htmx_tick_returns_the_item_its_button_targets_and_the_progress_out_of_band(
+        self, coordinator_client, item
+    ):
         page = coordinator_client.get(item.milestone.course.get_absolute_url()).text
-        target = f'hx-target="#milestone-{item.milestone.code}"'
-        assert target in page  # the milestone's one form swaps the milestone
+        button = page.split(f'id="tick-{item.code}"')[1].split(">")[0]
+        assert f'hx-target="#item-{item.code}" hx-swap="outerHTML"' in button
         response = coordinator_client.post(self.url(item), {"checked": "1"}, headers=HX)
         text = response.text
-        assert text.lstrip().startswith(
-            f'<li id="milestone-{item.milestone.code}" class="milestone'
-        )
-        assert f'<li id="item-{item.code}" class="check checked">' in text
+        assert text.lstrip().startswith(f'<li id="item-{item.code}" class="check checked">')
         assert 'aria-checked="true"' in text
-        assert "1 of 2 ticked" in text
-        assert target in text
+        progress = f'<span class="progress" id="progress-{item.milestone.code}"'
+        assert f'{progress} hx-swap-oob="true">1 of 2 ticked</span>' in text
+        assert f"{progress}>" in page  # the element the progress replaces
 
     def test_untick(self, coordinator_client, item):
         item.set_checked(True, by=UserFactory())

@@ -387,6 +387,7 @@ class PhaseSummary:
     due: int
     overdue: int
     due_dates: tuple[date, ...] = field(default=(), compare=False, repr=False)  # in order
+    days: str = field(default="", compare=False)  # "Day +1 to Day +30", or "Day 0"
 
     @property
     def upcoming(self) -> int:
@@ -430,9 +431,17 @@ def phase_summaries(
                 due=statuses[Status.DUE],
                 overdue=statuses[Status.OVERDUE],
                 due_dates=tuple(dates),
+                days=_days(dates[0], dates[-1], day_zero),
             )
         )
     return summaries
+
+
+def _days(first: date, last: date, day_zero: date) -> str:
+    start = day_label(day_number(first, day_zero))
+    if last == first:
+        return start
+    return f"{start} to {day_label(day_number(last, day_zero))}"
 
 
 def open_phases(phases: Sequence[Phase], current: Phase | None) -> frozenset[Phase]:

@@ -27,6 +27,7 @@ from tracker.views.course_page import (
     milestone_rows,
     part_context,
     section_response,
+    summaries_of,
 )
 
 
@@ -37,16 +38,22 @@ def _counts_response(
     changed: Sequence[Milestone] = (),
     **forms: Any,
 ) -> HttpResponse:
-    """The counts section, with the milestones the counts changed out of band (htmx)."""
+    """The counts section, with the milestones the counts changed and their phases' summary
+    lines out of band (htmx)."""
+
+    def context() -> dict[str, Any]:
+        today = clock.today()
+        rows = milestone_rows(course, changed, today) if changed else []
+        phases = {row.phase for row in rows}
+        summaries = [s for s in summaries_of(course, today) if s.phase in phases] if rows else []
+        return {
+            **counts_context(course, today, **forms),
+            "changed_milestones": rows,
+            "changed_summaries": summaries,
+        }
+
     return section_response(
-        request,
-        course,
-        fragment="courses/detail.html#counts",
-        context=lambda: {
-            **counts_context(course, clock.today(), **forms),
-            "changed_milestones": milestone_rows(course, changed, clock.today()) if changed else [],
-        },
-        forms=forms,
+        request, course, fragment="courses/detail.html#counts", context=context, forms=forms
     )
 
 

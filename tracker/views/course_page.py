@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db.models import Q
 from django.forms import Form
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -92,10 +92,7 @@ def timeline_parts(
             PhasePart(phase, None, list(group))
             for phase, group in groupby(rows, key=lambda r: r.phase)
         ]
-    dates = course.milestones.order_by().values_list(
-        "due_date", "window_start", "window_end", "completed_on"
-    )
-    summaries = schedule.phase_summaries(dates, day_zero=course.day_zero, today=today)
+    summaries = summaries_of(course, today)
     current = schedule.current_phase(course.day_zero, today, first_day=course.first_day)
     shown = schedule.open_phases([summary.phase for summary in summaries], current)
     if opened is not None:
@@ -177,6 +174,37 @@ def results_context(course: TransplantCourse, **forms: Form | None) -> dict[str,
     }
 
 
+def timeline_view(query: QueryDict) -> tuple[str, schedule.Phase | None, str]:
+    """The timeline a page shows, from its query (or the `view` a form posted from): the
+    filter, the phase opened without JavaScript, and both as a query to come back to."""
+    timeline_filter = TimelineFilterForm(query)
+    show, opened = timeline_filter.selected, timeline_filter.opened
+    back = QueryDict(mutable=True)
+    if show != "all":
+        back["show"] = show
+    if opened is not None:
+        back["open"] = opened.value
+    return show, opened, back.urlencode()
+
+
+def posted_view(request: Request) -> tuple[str, schedule.Phase | None, str]:
+    """The timeline view a milestone's form was posted from (its hidden `view`)."""
+    return timeline_view(QueryDict(request.POST.get("view", "")))
+
+
+def back_to(course: TransplantCourse, view: str, anchor: str) -> str:
+    """The course page as it was shown (filter, opened phase), at `anchor`."""
+    return f"{course.get_absolute_url()}{'?' + view if view else ''}#{anchor}"
+
+
+def summaries_of(course: TransplantCourse, today: date) -> list[schedule.PhaseSummary]:
+    """Where each phase of the course stands today: one light query."""
+    dates = course.milestones.order_by().values_list(
+        "due_date", "window_start", "window_end", "completed_on"
+    )
+    return schedule.phase_summaries(dates, day_zero=course.day_zero, today=today)
+
+
 def part_context(request: Request, **context: Any) -> dict[str, Any]:
     """What every part reads besides its data: what the person may do, the row URLs, today."""
     today = clock.today()
@@ -193,18 +221,19 @@ def course_parts(
     request: AuthenticatedRequest,
     course: TransplantCourse,
     names: Iterable[str] = ("sections", "timeline"),
+    *,
+    view: QueryDict | None = None,
     **extra: Any,
 ) -> dict[str, SafeString]:
     """The named parts of the course page ("sections", "timeline"), ready for this response.
 
-    `extra` carries bound forms or a failed completion to show again: then the parts are
-    drawn for this response only; otherwise they come from the cache when the course has not
-    changed since they were drawn.
+    The timeline shows the filter and opened phase of `view` (a form's) or of the page's
+    query. `extra` carries bound forms or a failed completion to show again: then the parts
+    are drawn for this response only; otherwise they come from the cache when the course has
+    not changed since they were drawn.
     """
     today = clock.today()
-    timeline_filter = TimelineFilterForm(request.GET)
-    show = timeline_filter.selected
-    opened = timeline_filter.opened
+    show, opened, back = timeline_view(request.GET if view is None else view)
     can = CourseActions.of(request.user)
     forms = {name: extra.pop(name) for name in list(extra) if name.endswith("_form")}
     common = {"course": course, "today": today, "today_iso": today.isoformat(), "can": can}
@@ -222,14 +251,16 @@ def course_parts(
         )
 
     def timeline() -> str:
+        phases = timeline_parts(course, show=show, today=today, opened=opened)
         return fragments.render(
             "courses/timeline.html#timeline",
             {
                 **common,
                 "show": show,
+                "view": back,
                 "filters": TimelineFilterForm.SHOW_CHOICES,
-                "phases": timeline_parts(course, show=show, today=today, opened=opened),
-                "today_phase": course.phase_on(today),
+                "phases": phases,
+                "jump": today_anchor(course, phases, today) if show == "all" else None,
                 **extra,
             },
         )
@@ -241,6 +272,19 @@ def course_parts(
     key = fragments.course_key(course, today=today, actions=can)
     keys = {"sections": f"{key}:sections", "timeline": f"{key}:timeline:{show}:{opened or ''}"}
     return fragments.cached_parts(request, {name: keys[name] for name in names}, renderers)
+
+
+def today_anchor(course: TransplantCourse, phases: list[PhasePart], today: date) -> str | None:
+    """Where "Jump to today" goes: the current phase's first milestone from today on that is
+    not done, else the phase; None before the course starts or when the phase is not shown."""
+    current = schedule.current_phase(course.day_zero, today, first_day=course.first_day)
+    for part in phases:
+        if part.phase == current and part.milestones is not None:
+            for row in part.milestones:
+                if row.due_date >= today and not row.is_done:
+                    return f"milestone-{row.code}"
+            return f"phase-{part.phase}"
+    return None
 
 
 def course_page(
@@ -277,6 +321,7 @@ def phase_response(
             "today_iso": today.isoformat(),
             "can": can,
             "part": part,
+            "view": f"open={phase}",
         }
         return fragments.render("courses/timeline.html#phase", context)
 

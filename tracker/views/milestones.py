@@ -7,7 +7,7 @@ from uuid import UUID
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -18,18 +18,32 @@ from tracker.access import get_checklist_item_for, get_milestone_for, require
 from tracker.forms import CompleteMilestoneForm
 from tracker.http import AuthenticatedRequest
 from tracker.models import Milestone
-from tracker.views.course_page import course_page, milestone_rows, part_context
+from tracker.views.course_page import (
+    back_to,
+    course_page,
+    milestone_rows,
+    part_context,
+    posted_view,
+    summaries_of,
+)
 
 
 def _milestone_response(
     request: AuthenticatedRequest, milestone: Milestone, **extra: Any
 ) -> HttpResponse:
+    """The milestone in place with its phase's summary (htmx), or back to it on the page as
+    it was shown (its filter or opened phase)."""
+    _, _, view = posted_view(request)
+    course = milestone.course
     if request.htmx:
         today = clock.today()
-        (row,) = milestone_rows(milestone.course, [milestone], today)
-        context = part_context(request, milestone=row, today=today, **extra)
+        (row,) = milestone_rows(course, [milestone], today)
+        summary = next((s for s in summaries_of(course, today) if s.phase == row.phase), None)
+        context = part_context(
+            request, milestone=row, view=view, summary_oob=summary, today=today, **extra
+        )
         return TemplateResponse(request, "courses/timeline.html#milestone", context)
-    return redirect(f"{milestone.course.get_absolute_url()}#milestone-{milestone.code}")
+    return redirect(back_to(course, view, f"milestone-{milestone.code}"))
 
 
 @require_POST
@@ -47,7 +61,11 @@ def milestone_complete(request: AuthenticatedRequest, code: UUID) -> HttpRespons
         }
         if request.htmx:
             return _milestone_response(request, milestone, failed=failed)
-        return course_page(request, milestone.course, failed=failed)
+        # The page as it was, with the milestone's phase open so the error shows next to it.
+        show, _, _ = posted_view(request)
+        view = QueryDict(mutable=True)
+        view.update({"show": show, "open": milestone.phase.value})
+        return course_page(request, milestone.course, failed=failed, view=view)
     milestone = services.complete_milestone(
         milestone=milestone,
         on=form.cleaned_data["completed_on"],
@@ -77,8 +95,15 @@ def checklist_toggle(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
     )
     milestone = item.milestone
     if request.user.has_perm("tracker.view_transplantcourse"):
-        # The course page's milestone is one form: it is drawn again whole, progress included.
-        return _milestone_response(request, milestone)
+        if not request.htmx:
+            _, _, view = posted_view(request)
+            return redirect(back_to(milestone.course, view, f"milestone-{milestone.code}"))
+        # The item in place and its milestone's progress out of band: each tick button is its
+        # own request, so quick ticks of several items are all sent.
+        (row,) = milestone_rows(milestone.course, [milestone], clock.today())
+        (ticked,) = [candidate for candidate in row.items if candidate.code == item.code]
+        context = part_context(request, item=ticked, milestone=row)
+        return TemplateResponse(request, "courses/timeline.html#item_ticked", context)
     if request.htmx:
         return TemplateResponse(request, "me/page.html#item", {"item": item})
     return redirect(f"{reverse('my_page')}#milestone-{milestone.code}")

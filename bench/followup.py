@@ -159,6 +159,7 @@ def create_courses(count: int, user, today: date, seed: int) -> Counter:
     from django.utils import timezone
 
     from tracker.models import ChecklistItem, Milestone, Patient, TransplantCourse
+    from tracker.models.courses import BOOKKEEPING
     from tracker.rules import schedule
 
     rng = random.Random(seed)
@@ -233,7 +234,7 @@ def create_courses(count: int, user, today: date, seed: int) -> Counter:
             Milestone.objects.bulk_create(milestones)  # SQLite returns the new primary keys
 
             # What services.start_course keeps on the course: the plan's first date and its
-            # Day-100 milestone.
+            # Day-100 milestone with the milestone's dates.
             by_course: dict[int, list[Milestone]] = {}
             for milestone in milestones:
                 by_course.setdefault(milestone.course_id, []).append(milestone)
@@ -247,10 +248,14 @@ def create_courses(count: int, user, today: date, seed: int) -> Counter:
                 planned = by_course.get(course.pk, [])
                 first = min((m.due_date for m in planned), default=course.day_zero)
                 course.starts_on = min(first, course.day_zero)
-                course.day_100_milestone_id = next(
-                    (m.pk for m in planned if m.step_id in day_100_steps), None
-                )
-            TransplantCourse.objects.bulk_update(courses, ["starts_on", "day_100_milestone"])
+                day_100 = next((m for m in planned if m.step_id in day_100_steps), None)
+                if day_100 is not None:
+                    course.day_100_milestone_id = day_100.pk
+                    course.day_100_due = day_100.due_date
+                    course.day_100_window_start = day_100.window_start
+                    course.day_100_window_end = day_100.window_end
+                    course.day_100_done_on = day_100.completed_on
+            TransplantCourse.objects.bulk_update(courses, BOOKKEEPING)
 
             ChecklistItem.objects.bulk_create(
                 ChecklistItem(

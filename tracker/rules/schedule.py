@@ -83,6 +83,14 @@ def day_label(n: int) -> str:
     return f"Day +{n}"
 
 
+def window_label(window_start: date, window_end: date, day_zero: date) -> str:
+    """'Day +85 to Day +115', or '' for a one-day window."""
+    if window_start == window_end:
+        return ""
+    start = day_label(day_number(window_start, day_zero))
+    return f"{start} to {day_label(day_number(window_end, day_zero))}"
+
+
 def date_of_day(day_zero: date, n: int) -> date:
     """The calendar date of day number n."""
     return day_zero + timedelta(days=n)

@@ -43,6 +43,7 @@ class TestFollowUpList:
         assert "<bdi>Lovelace</bdi>, <bdi>Ada</bdi>" in text
         assert "<strong>Day 0</strong>" in text
         assert "Stem cell infusion" in text
+        assert '<span class="nowrap">Sat 21 Nov · Day 0</span>' in text
         assert '<span class="badge overdue">3</span>' in text
         assert "Not yet open" in text
         assert f'href="{course.get_absolute_url()}"' in text

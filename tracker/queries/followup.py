@@ -90,10 +90,14 @@ def _pending() -> QuerySet[Milestone]:
     return Milestone.objects.filter(course=OuterRef("pk"), completed_on__isnull=True)
 
 
-def figures(today: date) -> dict[str, Subquery | Coalesce]:
-    """Each course's next due date (its first pending milestone still in or before its
-    window) and its overdue count on `today`, as the database computes them."""
+def next_due_date(today: date) -> Subquery:
+    """The due date of the course's first pending milestone still in or before its window."""
     upcoming = _pending().filter(window_end__gte=today).order_by("due_date")
+    return Subquery(upcoming.values("due_date")[:1], output_field=DateField())
+
+
+def overdue_count(today: date) -> Coalesce:
+    """How many of the course's pending milestones are past their window."""
     overdue = (
         _pending()
         .filter(window_end__lt=today)
@@ -102,10 +106,14 @@ def figures(today: date) -> dict[str, Subquery | Coalesce]:
         .annotate(count=Count("pk"))
         .values("count")
     )
-    return {
-        "next_due_date": Subquery(upcoming.values("due_date")[:1], output_field=DateField()),
-        "overdue_count": Coalesce(Subquery(overdue, output_field=IntegerField()), Value(0)),
-    }
+    return Coalesce(Subquery(overdue, output_field=IntegerField()), Value(0))
+
+
+# What the database computes for each course on `today`, by the name a row reads it under.
+FIGURES: dict[str, Callable[[date], Subquery | Coalesce]] = {
+    "next_due_date": next_due_date,
+    "overdue_count": overdue_count,
+}
 
 
 # The figures each sort needs from the database for every course it sorts (the others are
@@ -153,8 +161,7 @@ def follow_up_courses(*, today: date, filters: Filters) -> QuerySet[TransplantCo
             | Q(patient__family_name__icontains=word)
         )
     needed, ordering = ORDERINGS[filters.sort]
-    computed = figures(today)
-    return courses.annotate(**{name: computed[name] for name in needed}).order_by(*ordering)
+    return courses.annotate(**{name: FIGURES[name](today) for name in needed}).order_by(*ordering)
 
 
 # --- What a row shows ----------------------------------------------------------------------
@@ -215,8 +222,11 @@ def course_addresses() -> Callable[[uuid.UUID], str]:
 def _row_values(
     courses: QuerySet[TransplantCourse], today: date
 ) -> QuerySet[TransplantCourse, Values]:
-    computed = figures(today)
-    missing = {name: computed[name] for name in computed if name not in courses.query.annotations}
+    missing = {
+        name: figure(today)
+        for name, figure in FIGURES.items()
+        if name not in courses.query.annotations
+    }
     # The next due milestone itself (for its title): the first by id of those due that day,
     # two index lookups for a row shown instead of a sort of the course's pending milestones.
     next_due = (
@@ -225,11 +235,9 @@ def _row_values(
         .order_by("pk")
         .values("pk")[:1]
     )
-    values: QuerySet[TransplantCourse, Values] = (
-        courses.annotate(**missing)
-        .annotate(next_due_pk=Subquery(next_due, output_field=IntegerField()))
-        .values(*ROW_FIELDS)
-    )
+    values: QuerySet[TransplantCourse, Values] = courses.annotate(
+        **missing, next_due_pk=Subquery(next_due, output_field=IntegerField())
+    ).values(*ROW_FIELDS)
     return values
 
 

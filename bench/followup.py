@@ -7,10 +7,14 @@ full page and as the htmx fragment typing fetches), the "this week" view and the
 That is the whole request inside Django (middleware, session, queries, template or CSV
 rendering) without the network or a browser. Each request is warmed up once, then timed
 `--repeat` times (the CSV `--csv-repeat` times); the table shows the median, min and max in
-milliseconds, the SQL queries per request and the rows returned.
+milliseconds, the median as a multiple of a bare logged-in view's (`/bench/bare/`, the
+yardstick of bench/pages.py, measured first in the same run), the SQL queries per request
+and the rows returned.
 
 The data: a scratch SQLite database in a temporary directory (never the project's
-db.sqlite3; DATABASE_URL is ignored), migrated, with the protocol library loaded and
+db.sqlite3), or with DATABASE_URL set that PostgreSQL database (a scratch one: the run refuses
+a database that already has courses unless `--reuse` is given), migrated, with the protocol
+library loaded and
 `--courses` courses (10,000 by default) on the seven real protocols, with their milestones and
 checklist items. Day Zero is spread evenly from about 3 years ago to 3 weeks ahead, so there
 are courses in conditioning, around Day 0, in the 100-day window, past Day +100 with the
@@ -23,8 +27,15 @@ Run from the project root (DEBUG is set to true for the run):
     .venv/bin/python bench/followup.py
     .venv/bin/python bench/followup.py --courses 10000 --repeat 20 --csv-repeat 5
 
-`--explain` also prints the first page's queries with their times and SQLite's plan of the
-slow ones; `--keep` keeps the scratch database and says where it is.
+`--explain` also prints the first page's queries with their times and the plan of the slow
+ones (SQLite's EXPLAIN QUERY PLAN, or PostgreSQL's EXPLAIN ANALYZE with its buffers);
+`--keep` keeps the scratch database and says where it is, and `--reuse DIR` measures again
+on it (migrated first, so a new migration applies) without the set-up. On PostgreSQL the
+data stays in the database: `--reuse` alone measures it again.
+
+    DATABASE_URL=postgres://tracker@127.0.0.1:5432/bench .venv/bin/python bench/followup.py
+    DATABASE_URL=postgres://tracker@127.0.0.1:5432/bench .venv/bin/python bench/followup.py \
+        --reuse --explain
 
 Timings are printed, never asserted: this is a benchmark, not a test. It exits non-zero if a
 request answers with anything other than 200.
@@ -73,11 +84,16 @@ FAMILY_NAMES = (  # noqa: SIM905
 ).split()
 
 
-def configure(db_path: Path) -> None:
-    """Point Django at the scratch database, then set it up. Must run before any model import."""
-    os.environ["SQLITE_PATH"] = str(db_path)
+def configure(db_path: Path | None) -> None:
+    """Point Django at the scratch database, then set it up. Must run before any model import.
+
+    `db_path` is the scratch SQLite file, or None for the PostgreSQL database of DATABASE_URL.
+    """
+    if db_path is not None:
+        os.environ["SQLITE_PATH"] = str(db_path)
+        os.environ.pop("DATABASE_URL", None)
     os.environ["DEBUG"] = "true"
-    os.environ.pop("DATABASE_URL", None)
+    os.environ["BENCHMARK_VIEWS"] = "true"  # the bare logged-in view, the yardstick
     os.environ["DJANGO_SETTINGS_MODULE"] = "tracker.settings"
     sys.path.insert(0, str(ROOT))
     import django
@@ -85,7 +101,10 @@ def configure(db_path: Path) -> None:
 
     django.setup()
     database = settings.DATABASES["default"]
-    if database["ENGINE"] != "tracker.db.sqlite3" or database["NAME"] != str(db_path):
+    if db_path is None:
+        if database["ENGINE"] != "django.db.backends.postgresql":
+            sys.exit(f"Refusing to run: DATABASE_URL is not PostgreSQL ({database['ENGINE']}).")
+    elif database["ENGINE"] != "tracker.db.sqlite3" or database["NAME"] != str(db_path):
         sys.exit(f"Refusing to run: the database is not the scratch one ({database['NAME']}).")
 
 
@@ -140,6 +159,7 @@ def create_courses(count: int, user, today: date, seed: int) -> Counter:
     from django.utils import timezone
 
     from tracker.models import ChecklistItem, Milestone, Patient, TransplantCourse
+    from tracker.models.courses import BOOKKEEPING
     from tracker.rules import schedule
 
     rng = random.Random(seed)
@@ -214,7 +234,7 @@ def create_courses(count: int, user, today: date, seed: int) -> Counter:
             Milestone.objects.bulk_create(milestones)  # SQLite returns the new primary keys
 
             # What services.start_course keeps on the course: the plan's first date and its
-            # Day-100 milestone.
+            # Day-100 milestone with the milestone's dates.
             by_course: dict[int, list[Milestone]] = {}
             for milestone in milestones:
                 by_course.setdefault(milestone.course_id, []).append(milestone)
@@ -228,10 +248,14 @@ def create_courses(count: int, user, today: date, seed: int) -> Counter:
                 planned = by_course.get(course.pk, [])
                 first = min((m.due_date for m in planned), default=course.day_zero)
                 course.starts_on = min(first, course.day_zero)
-                course.day_100_milestone_id = next(
-                    (m.pk for m in planned if m.step_id in day_100_steps), None
-                )
-            TransplantCourse.objects.bulk_update(courses, ["starts_on", "day_100_milestone"])
+                day_100 = next((m for m in planned if m.step_id in day_100_steps), None)
+                if day_100 is not None:
+                    course.day_100_milestone_id = day_100.pk
+                    course.day_100_due = day_100.due_date
+                    course.day_100_window_start = day_100.window_start
+                    course.day_100_window_end = day_100.window_end
+                    course.day_100_done_on = day_100.completed_on
+            TransplantCourse.objects.bulk_update(courses, BOOKKEEPING)
 
             ChecklistItem.objects.bulk_create(
                 ChecklistItem(
@@ -255,10 +279,12 @@ def set_up(courses: int, seed: int, today: date):
     from django.test import override_settings
 
     from tracker import roles
-    from tracker.models import ChecklistItem, Milestone, TransplantCourse
+    from tracker.models import TransplantCourse
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
+    if TransplantCourse.objects.exists():
+        sys.exit("Refusing to run: the database already has courses (use a scratch one).")
     call_command("load_protocols", verbosity=0)
     user = get_user_model().objects.create_user("bench-coordinator", first_name="Bench")
     user.groups.add(Group.objects.get(name=roles.COORDINATOR))
@@ -268,20 +294,35 @@ def set_up(courses: int, seed: int, today: date):
     with override_settings(DEBUG=False):
         phases = create_courses(courses, user, today, seed)
     done = time.perf_counter()
-
-    milestones = Milestone.objects.all()
     print(
         f"Set-up: {done - started:.1f} s (migrate and protocols {migrated - started:.1f} s, "
         f"{courses:,} courses {done - migrated:.1f} s)"
     )
+    describe(today)
+    print("Courses by phase today: " + ", ".join(f"{n:,} {p}" for p, n in phases.items()))
+    return user
+
+
+def reuse(today: date):
+    """The data of an earlier run, migrated (a new migration applies); its coordinator."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    describe(today)
+    return get_user_model().objects.get(username="bench-coordinator")
+
+
+def describe(today: date) -> None:
+    from tracker.models import ChecklistItem, Milestone, TransplantCourse
+
+    milestones = Milestone.objects.all()
     print(
         f"Rows: {TransplantCourse.objects.count():,} courses, {milestones.count():,} milestones "
         f"({milestones.filter(completed_on__isnull=False).count():,} done, "
         f"{milestones.overdue(today).count():,} overdue), "
         f"{ChecklistItem.objects.count():,} checklist items"
     )
-    print("Courses by phase today: " + ", ".join(f"{n:,} {p}" for p, n in phases.items()))
-    return user
 
 
 # --- Measurement --------------------------------------------------------------------------
@@ -307,6 +348,8 @@ def fetch(client, url: str, headers: dict) -> tuple[int, str, float]:
 
 def count_rows(url: str, body: str) -> str:
     """Rows in the answer: data lines of the CSV; rows on the page and patients matching."""
+    if "/bench/" in url:
+        return ""
     if "export.csv" in url:
         return f"{body.count(chr(10)) - 1:,}"
     if "/week/" in url:
@@ -337,7 +380,8 @@ def measure(client, name: str, url: str, repeat: int, headers: dict | None = Non
 
 
 def print_table(results: list[Result]) -> None:
-    header = ("Request", "URL", "median ms", "min ms", "max ms", "queries", "rows")
+    header = ("Request", "URL", "median ms", "min ms", "max ms", "× bare", "queries", "rows")
+    bare = statistics.median(results[0].times_ms)
     lines = [
         (
             r.name,
@@ -345,6 +389,7 @@ def print_table(results: list[Result]) -> None:
             f"{statistics.median(r.times_ms):.1f}",
             f"{min(r.times_ms):.1f}",
             f"{max(r.times_ms):.1f}",
+            f"{statistics.median(r.times_ms) / bare:.1f}",
             str(len(r.queries)),
             r.rows,
         )
@@ -366,8 +411,12 @@ def run(args: argparse.Namespace) -> None:
     from tracker import clock
 
     today = clock.today()
-    print(f"Follow-up list benchmark, {today.isoformat()}, {args.courses:,} courses")
-    user = set_up(args.courses, args.seed, today)
+    if args.reuse is not None:
+        print(f"Follow-up list benchmark, {today.isoformat()}, on the data of an earlier run")
+        user = reuse(today)
+    else:
+        print(f"Follow-up list benchmark, {today.isoformat()}, {args.courses:,} courses")
+        user = set_up(args.courses, args.seed, today)
     # An allowed host with DEBUG on; a server error comes back as a 500, not as an exception.
     client = Client(SERVER_NAME="localhost", raise_request_exception=False)
     client.force_login(user)
@@ -375,6 +424,7 @@ def run(args: argparse.Namespace) -> None:
     filtered = "/follow-up/?kind=allogeneic&overdue=on&sort=overdue"
     search = f"/follow-up/?q={SEARCH}"
     results = [
+        measure(client, "bare view, logged in", "/bench/bare/", args.repeat),
         measure(client, "first page", "/follow-up/", args.repeat),
         measure(client, "filtered", filtered, args.repeat),
         measure(client, "search", search, args.repeat),
@@ -388,11 +438,11 @@ def run(args: argparse.Namespace) -> None:
     )
     print_table(results)
     if args.explain:
-        explain(results[0])
+        explain(results[1])
 
 
 def explain(result: Result) -> None:
-    """Each query of a request with its time, and SQLite's plan of the slowest one."""
+    """Each query of a request with its time, and the database's plan of the slow ones."""
     from django.db import connection
 
     print(f"\nQueries of the {result.name} ({result.url}) in its warm-up:")
@@ -402,9 +452,15 @@ def explain(result: Result) -> None:
     # quoted in (DEBUG), so it runs as it is.
     slow = [query for query in result.queries if float(query["time"]) >= 0.01]
     for query in slow or [max(result.queries, key=lambda query: float(query["time"]))]:
-        print(f"\nEXPLAIN QUERY PLAN of {query['sql'][:60]}...")
-        depth = {0: -1}
         with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                print(f"\nEXPLAIN (ANALYZE, BUFFERS) of {query['sql'][:60]}...")
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
+                for (line,) in cursor.fetchall():
+                    print("  " + line)
+                continue
+            print(f"\nEXPLAIN QUERY PLAN of {query['sql'][:60]}...")
+            depth = {0: -1}
             cursor.execute("EXPLAIN QUERY PLAN " + query["sql"])
             for node, parent, _, detail in cursor.fetchall():
                 depth[node] = depth.get(parent, -1) + 1
@@ -421,17 +477,31 @@ def main() -> None:
         "--keep", action="store_true", help="keep the scratch database and print where it is"
     )
     parser.add_argument(
+        "--reuse",
+        nargs="?",
+        const="",
+        metavar="DIR",
+        help="measure the data of an earlier run: the directory --keep kept (SQLite), or "
+        "nothing with DATABASE_URL",
+    )
+    parser.add_argument(
         "--explain", action="store_true", help="show the first page's queries and a query plan"
     )
     args = parser.parse_args()
     if args.courses < 1 or args.repeat < 1 or args.csv_repeat < 1:
         parser.error("--courses, --repeat and --csv-repeat must be at least 1")
-    scratch = tempfile.mkdtemp(prefix="followup-bench-")
+    if os.environ.get("DATABASE_URL"):
+        configure(None)  # PostgreSQL: the data stays in its database
+        run(args)
+        return
+    if args.reuse == "":
+        parser.error("--reuse needs the directory an earlier --keep run kept")
+    scratch = args.reuse or tempfile.mkdtemp(prefix="followup-bench-")
     try:
         configure(Path(scratch) / "bench.sqlite3")
         run(args)
     finally:
-        if args.keep:
+        if args.keep or args.reuse:
             print(f"\nThe scratch database is kept in {scratch}")
         else:
             from django.db import connections

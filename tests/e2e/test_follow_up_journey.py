@@ -40,3 +40,37 @@ def test_clinic_staff_narrow_the_list_as_they_type_and_open_a_timeline(page: Pag
     page.get_by_role("link", name="Franklin, Rosalind").click()
     expect(page.get_by_text("Today is Day +12")).to_be_visible()
     expect(page.get_by_role("heading", name="Rosalind", exact=False).first).to_be_visible()
+
+
+def test_clinic_staff_go_through_the_week_a_day_at_a_time(page: Page):
+    coordinator = user_in(roles.COORDINATOR, username="casey")
+    user_in(roles.CLINIC_STAFF, username="robin")
+    protocol = small_protocol(name="Allogeneic (test)")
+    today = clock.today()
+    for given, family, in_days in [("Rosalind", "Franklin", 0), ("Barbara", "McClintock", 5)]:
+        patient = PatientFactory(given_name=given, family_name=family)
+        start_course(
+            patient=patient,
+            protocol=protocol,
+            day_zero=today + timedelta(days=in_days),
+            by=coordinator,
+        )
+
+    log_in(page, "robin")
+    page.goto("/follow-up/week/")
+    days = page.get_by_role("navigation", name="Days").get_by_role("link")
+    expect(days).to_have_count(7)
+    expect(days.first).to_have_attribute("aria-current", "page")
+    expect(page.locator("tbody tr")).to_have_count(1)  # Franklin's infusion today
+    expect(page.locator("tbody")).to_contain_text("Franklin, Rosalind")
+
+    infusion_day = today + timedelta(days=5)  # McClintock: conditioning Day −3 … −1, then Day 0
+    days.nth(5).click()
+    expect(page).to_have_url(re.compile(rf"[?&]day={infusion_day.isoformat()}"))
+    expect(page.get_by_role("heading", level=2)).to_contain_text(
+        f"{infusion_day:%A} {infusion_day.day}"
+    )
+    expect(page.locator("tbody")).to_contain_text("Stem cell infusion")
+    expect(page.locator("tbody")).to_contain_text("McClintock, Barbara")
+    page.get_by_role("link", name="McClintock, Barbara").click()
+    expect(page.get_by_text("Today is Day −5")).to_be_visible()

@@ -39,6 +39,7 @@ def test_no_page_breaks_the_content_security_policy(page: Page):
     log_in(page, "casey")
     for url in [
         "/follow-up/",
+        "/follow-up/week/",
         "/patients/",
         course.patient.get_absolute_url(),
         course.get_absolute_url(),

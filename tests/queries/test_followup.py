@@ -10,7 +10,7 @@ from tests.factories import small_protocol as make_protocol
 from tracker import services
 from tracker.exports.csv import csv_line
 from tracker.queries import followup
-from tracker.queries.followup import Filters, Row, Sort
+from tracker.queries.followup import Filters, Sort
 from tracker.rules.schedule import Day100State
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,9 @@ def at_day(protocol, coordinator, today):
         )
         if done:
             for milestone in course.milestones.filter(due_date__lt=today):
-                milestone.complete(by=coordinator, on=milestone.due_date, today=today)
+                services.complete_milestone(
+                    milestone=milestone, on=milestone.due_date, by=coordinator, today=today
+                )
         return course
 
     return build
@@ -43,11 +45,16 @@ def at_day(protocol, coordinator, today):
 
 def complete_day_100(course, today):
     day_100 = course.milestones.get(step__is_day_100_evaluation=True)
-    day_100.complete(by=course.created_by, on=today, today=today)
+    services.complete_milestone(milestone=day_100, on=today, by=course.created_by, today=today)
 
 
 def listed(today, **filters):
     return list(followup.follow_up_courses(today=today, filters=Filters(**filters)))
+
+
+def rows(today, **filters):
+    courses = followup.follow_up_courses(today=today, filters=Filters(**filters))
+    return list(followup.all_rows(courses, today=today))
 
 
 class TestWhoIsOnTheList:
@@ -88,17 +95,17 @@ class TestWhoIsOnTheList:
 class TestRowFigures:
     def test_next_due_overdue_count_and_day_100_state(self, at_day, today):
         course = at_day(12)  # nothing done: conditioning (3) and infusion and clinic 1 overdue
-        [row] = [Row.of(c, today) for c in followup.with_details(listed(today), today=today)]
+        [row] = rows(today)
         assert row.today_label == "Day +12"
         assert (row.next_due_date, row.next_due_label) == (today + timedelta(days=2), "Day +14")
         assert row.next_due_title == "Clinic visit (2)"
         assert row.overdue_count == 5
         assert row.day_100 == Day100State.NOT_YET_OPEN
-        assert row.course == course
+        assert row.url == course.get_absolute_url()
 
     def test_a_milestone_still_in_its_window_is_next_not_overdue(self, at_day, today):
         at_day(25, done=True)  # Day +30 evaluation: window Day +23 … +37
-        [row] = [Row.of(c, today) for c in followup.with_details(listed(today), today=today)]
+        [row] = rows(today)
         assert row.next_due_title == "Clinic visit (4)"
         assert row.overdue_count == 0
 
@@ -114,25 +121,27 @@ class TestRowFigures:
     )
     def test_day_100_state_at_the_window_edges(self, at_day, today, day, state):
         at_day(day)
-        [row] = [Row.of(c, today) for c in followup.with_details(listed(today), today=today)]
+        [row] = rows(today)
         assert row.day_100 == state
 
     def test_day_100_done_outside_its_window_is_done(self, at_day, today):
         course = at_day(80)
         complete_day_100(course, today)  # Day +80: before the window opens
-        [row] = [Row.of(c, today) for c in followup.with_details(listed(today), today=today)]
+        [row] = rows(today)
         assert row.day_100 == Day100State.DONE
 
     def test_nothing_left_to_do_has_no_next_due(self, at_day, today):
         course = at_day(100, done=True)
         for milestone in course.milestones.filter(completed_on__isnull=True):
-            milestone.complete(by=course.created_by, on=today, today=today)
-        [row] = [Row.of(c, today) for c in followup.with_details(listed(today), today=today)]
+            services.complete_milestone(
+                milestone=milestone, on=today, by=course.created_by, today=today
+            )
+        [row] = rows(today)
         assert (row.next_due_date, row.next_due_label, row.next_due_title) == (None, "", "")
 
     def test_csv_line(self, at_day, today):
         course = at_day(12, family_name="Ørsted", given_name="Åsa", mrn="MRN-77")
-        [row] = [Row.of(c, today) for c in followup.with_details(listed(today), today=today)]
+        [row] = rows(today)
         assert csv_line(row) == [
             "MRN-77",
             "Ørsted",
@@ -187,7 +196,9 @@ class TestSorts:
     def test_by_next_due_date_then_nothing_planned_last(self, at_day, today):
         nothing_left = at_day(100, done=True)
         for milestone in nothing_left.milestones.filter(completed_on__isnull=True):
-            milestone.complete(by=nothing_left.created_by, on=today, today=today)
+            services.complete_milestone(
+                milestone=milestone, on=today, by=nothing_left.created_by, today=today
+            )
         later, sooner = at_day(50, done=True), at_day(12, done=True)
         assert listed(today, sort=Sort.NEXT_DUE) == [sooner, later, nothing_left]
 
@@ -203,12 +214,30 @@ class TestSorts:
 class TestThisWeek:
     def test_pending_milestones_of_the_next_seven_days_by_date(self, at_day, today):
         course = at_day(12, done=True)
-        week = list(followup.due_this_week(today=today))
-        assert [(m.course, m.title, m.due_date) for m in week] == [
-            (course, "Clinic visit (2)", today + timedelta(days=2)),
-        ]
+        days = followup.week_days(today=today)
+        assert [(d.day, d.count) for d in days if d.count] == [(today + timedelta(days=2), 1)]
+        [row] = followup.week_rows(followup.due_on(today + timedelta(days=2)))
+        assert (row.family_name, row.title, row.day_label) == (
+            course.patient.family_name,
+            "Clinic visit (2)",
+            "Day +14",
+        )
         at_day(-5)  # conditioning Day −3 … −1 falls on days 2, 3, 4 from today
-        assert len(list(followup.due_this_week(today=today))) == 1 + 4  # + infusion on day 5
+        days = followup.week_days(today=today)
+        assert sum(d.count for d in days) == 1 + 4  # + infusion on day 5
+
+    def test_every_day_of_the_week_is_counted_even_when_nothing_is_due(self, today):
+        days = followup.week_days(today=today)
+        assert [d.day for d in days] == [today + timedelta(days=n) for n in range(7)]
+        assert [d.count for d in days] == [0] * 7
+        assert [d.is_today for d in days] == [True] + [False] * 6
+
+    def test_a_row_links_to_its_milestone_on_the_course_page(self, at_day, today):
+        course = at_day(-5)
+        milestone = course.milestones.get(due_date=today + timedelta(days=5))
+        [row] = followup.week_rows(followup.due_on(today + timedelta(days=5)))
+        assert row.url == f"{course.get_absolute_url()}#milestone-{milestone.code}"
+        assert (row.title, row.window_label) == ("Stem cell infusion", milestone.window_label)
 
 
 class TestEngraftmentColumn:
@@ -222,8 +251,7 @@ class TestEngraftmentColumn:
         return protocol
 
     def row(self, today, course):
-        courses = followup.with_details(listed(today, include_later=True), today=today)
-        return {c: Row.of(c, today) for c in courses}[course]
+        return {row.mrn: row for row in rows(today, include_later=True)}[course.patient.mrn]
 
     def counts(self, course, today, anc, platelets=None):
         """Daily counts from Day 0 until yesterday, or as many as given."""

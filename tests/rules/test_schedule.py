@@ -36,6 +36,7 @@ from tracker.rules.schedule import (
     replan,
     split_for_patient,
     status_of,
+    window_label,
 )
 
 U2212 = "\u2212"  # the typographic minus sign, spelled out independently of MINUS_SIGN
@@ -97,6 +98,19 @@ class TestDayNumber:
 # --------------------------------------------------------------------------------------------
 # day_label
 # --------------------------------------------------------------------------------------------
+
+
+class TestWindowLabel:
+    def test_from_the_first_to_the_last_day_of_the_window(self):
+        day_zero = date(2026, 3, 3)
+        label = window_label(date(2026, 5, 27), date(2026, 6, 26), day_zero)
+        assert label == "Day +85 to Day +115"
+        assert (
+            window_label(date(2026, 3, 1), date(2026, 3, 3), day_zero) == f"Day {U2212}2 to Day 0"
+        )
+
+    def test_a_one_day_window_has_no_label(self):
+        assert window_label(date(2026, 3, 3), date(2026, 3, 3), date(2026, 3, 3)) == ""
 
 
 class TestDayLabel:

@@ -66,10 +66,8 @@ def test_the_page_and_the_list_agree(name, case, staff_client, coordinator, cord
 
     page = staff_client.get(course.get_absolute_url()).context["engraftment"]
     filters = followup.Filters(include_later=True)
-    [listed] = followup.with_details(
-        list(followup.follow_up_courses(today=today, filters=filters)), today=today
-    )
-    row = followup.Row.of(listed, today)
+    courses = followup.follow_up_courses(today=today, filters=filters)
+    [row] = followup.all_rows(courses, today=today)
 
     assert page.neutrophils.outcome == neutrophils
     assert page.graft.alert == alert

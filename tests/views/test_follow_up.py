@@ -43,6 +43,7 @@ class TestFollowUpList:
         assert "<bdi>Lovelace</bdi>, <bdi>Ada</bdi>" in text
         assert "<strong>Day 0</strong>" in text
         assert "Stem cell infusion" in text
+        assert '<span class="nowrap">Sat 21 Nov · Day 0</span>' in text
         assert '<span class="badge overdue">3</span>' in text
         assert "Not yet open" in text
         assert f'href="{course.get_absolute_url()}"' in text
@@ -105,19 +106,76 @@ class TestThisWeek:
     def test_patients_are_forbidden(self, patient_client):
         assert patient_client.get(self.url).status_code == 403
 
-    def test_lists_what_is_due_by_day(self, staff_client, course, today):
+    def test_lists_what_is_due_today(self, staff_client, course, today):
         text = staff_client.get(self.url).text
         assert '<h2 id="day-2026-11-21">Today, Saturday 21 November</h2>' in text
         assert "Stem cell infusion" in text
         assert "Clinic visit (1)" not in text  # Day +7: next week
 
+    @pytest.fixture
+    def with_day_zero(self, protocol, coordinator, today):
+        def build(count, *, in_days):
+            for _ in range(count):
+                day_zero = today + timedelta(days=in_days)
+                start_course(
+                    patient=PatientFactory(), protocol=protocol, day_zero=day_zero, by=coordinator
+                )
+
+        return build
+
+    def test_every_day_is_a_link_with_its_count(self, staff_client, with_day_zero):
+        with_day_zero(3, in_days=2)  # Day −2, −1 and 0 today, tomorrow and the day after
+        text = staff_client.get(self.url).text
+        assert "9 visits and tasks due" in text
+        assert (
+            'href="?day=2026-11-21" class="filter selected" aria-current="page">Today · 3<' in text
+        )
+        assert 'href="?day=2026-11-23" class="filter">Mon 23 Nov · 3<' in text
+        assert 'href="?day=2026-11-27" class="filter">Fri 27 Nov · 0<' in text
+        assert text.count('href="?day=') == 7
+
+    def test_another_day_of_the_week_shows_its_rows(self, staff_client, with_day_zero):
+        with_day_zero(1, in_days=5)  # conditioning from Day −3, in two days
+        today = staff_client.get(self.url).text
+        assert "Nothing is due on this day. Choose another day above." in today
+        later = staff_client.get(self.url, {"day": "2026-11-26"}).text
+        assert '<h2 id="day-2026-11-26">Thursday 26 November</h2>' in later
+        assert "Stem cell infusion" in later
+        assert "Conditioning chemotherapy" not in later
+        assert 'aria-current="page">Thu 26 Nov · 1<' in later
+
+    @pytest.mark.parametrize("day", ["2026-11-20", "2026-11-29", "tomorrow", ""])
+    def test_a_day_outside_the_week_shows_today(self, staff_client, course, day):
+        text = staff_client.get(self.url, {"day": day}).text
+        assert '<h2 id="day-2026-11-21">Today, Saturday 21 November</h2>' in text
+
+    def test_a_busy_day_is_paginated_and_keeps_its_day(self, staff_client, with_day_zero):
+        with_day_zero(55, in_days=0)
+        first = staff_client.get(self.url, {"day": "2026-11-21"}).text
+        assert first.count("<tr>") == 1 + 50
+        assert "Page 1 of 2" in first
+        assert "?day=2026-11-21&amp;page=2" in first
+        second = staff_client.get(self.url, {"day": "2026-11-21", "page": 2}).text
+        assert second.count("<tr>") == 1 + 5
+
+    def test_a_row_links_to_the_milestone_on_its_course_page(self, staff_client, course, today):
+        infusion = course.milestones.get(due_date=today)
+        text = staff_client.get(self.url).text
+        assert f'href="{course.get_absolute_url()}#milestone-{infusion.code}"' in text
+
     def test_nothing_due_has_an_empty_state(self, staff_client):
         assert "Nothing is due in the next 7 days." in staff_client.get(self.url).text
 
-    def test_query_count_is_fixed(self, staff_client, make_courses, django_assert_max_num_queries):
-        make_courses(30)
-        with django_assert_max_num_queries(8):
-            staff_client.get(self.url)
+    @pytest.mark.parametrize("count", [3, 30])
+    def test_query_count_is_fixed(
+        self, staff_client, with_day_zero, count, django_assert_num_queries
+    ):
+        with_day_zero(count, in_days=3)  # Day −3 today
+        # session, user, permissions (2), the count of each day, the day's rows, session save
+        # (+ savepoints)
+        with django_assert_num_queries(9):
+            response = staff_client.get(self.url)
+        assert response.text.count("<tr>") == 1 + count
 
 
 class TestCsvExport:
@@ -147,3 +205,29 @@ class TestCsvExport:
     def test_all_matching_rows_not_just_a_page(self, staff_client, make_courses):
         make_courses(60)
         assert len(self.read(staff_client.get(self.url))) == 1 + 60
+
+    def test_a_cell_a_spreadsheet_would_run_is_shown_as_text(self, staff_client, course):
+        course.patient.family_name = "=HYPERLINK(1)"
+        course.patient.save()
+        [_, row] = self.read(staff_client.get(self.url))
+        assert row[1] == "'=HYPERLINK(1)"
+
+    def test_starts_with_a_byte_order_mark_for_excel(self, staff_client, course):
+        body = b"".join(staff_client.get(self.url).streaming_content)
+        assert body.startswith("\ufeffMRN,".encode())
+
+    @pytest.mark.parametrize("count", [3, 30])
+    def test_query_count_is_fixed(
+        self, staff_client, make_courses, protocol, coordinator, count, django_assert_num_queries
+    ):
+        protocol.tracks_engraftment = True
+        protocol.save()
+        for course in make_courses(count):
+            BloodCount.objects.create(
+                course=course, drawn_on=course.day_zero, anc=Decimal("0.3"), entered_by=coordinator
+            )
+        # session, user, permissions (2), the rows, and for each batch of 500 rows their next
+        # milestones and blood counts; session save (+ savepoints)
+        with django_assert_num_queries(10):
+            rows = self.read(staff_client.get(self.url))
+        assert len(rows) == 1 + count

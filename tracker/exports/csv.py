@@ -1,4 +1,4 @@
-"""The follow-up list as CSV, streamed a batch of rows at a time."""
+"""The follow-up list as CSV, streamed a batch of rows at a time (read as values)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
-from tracker.queries.followup import Row, in_batches
+from tracker.queries.followup import Row, all_rows
 
 if TYPE_CHECKING:
-    from tracker.queries.followup import AnnotatedCourse
+    from tracker.models import TransplantCourse
 
 
 class _Echo:
@@ -40,21 +40,20 @@ CSV_HEADER = [
 
 
 def csv_line(row: Row) -> list[str]:
-    course = row.course
     return [
-        course.patient.mrn,
-        course.patient.family_name,
-        course.patient.given_name,
-        course.get_kind_display(),
-        course.protocol.name,
-        course.day_zero.isoformat(),
+        row.mrn,
+        row.family_name,
+        row.given_name,
+        row.kind,
+        row.protocol,
+        row.day_zero.isoformat(),
         row.today_label,
         row.next_due_date.isoformat() if row.next_due_date else "",
         row.next_due_label,
         row.next_due_title,
         str(row.overdue_count),
         row.day_100.label,
-        row.engraftment.summary,
+        row.engraftment_summary,
     ]
 
 
@@ -70,9 +69,9 @@ def cell(value: str) -> str:
     return value
 
 
-def follow_up_lines(courses: QuerySet[AnnotatedCourse], *, today: date) -> Iterator[str]:
+def follow_up_lines(courses: QuerySet[TransplantCourse], *, today: date) -> Iterator[str]:
     """The header and one line per course, as CSV text, for a streaming response."""
     writer = csv.writer(_Echo())
     yield BOM + writer.writerow(CSV_HEADER)
-    for course in in_batches(courses, today=today):
-        yield writer.writerow([cell(value) for value in csv_line(Row.of(course, today))])
+    for row in all_rows(courses, today=today):
+        yield writer.writerow([cell(value) for value in csv_line(row)])

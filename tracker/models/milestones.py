@@ -22,6 +22,13 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 
+def title_of(step_title: str, repeat_every_days: int | None, occurrence: int) -> str:
+    """A milestone's title: its step's, numbered when the step repeats ('Clinic visit (2)')."""
+    if repeat_every_days:
+        return f"{step_title} ({occurrence})"
+    return step_title
+
+
 class MilestoneQuerySet(models.QuerySet["Milestone"]):
     def for_patient(self) -> MilestoneQuerySet:
         """What the patient may see: steps meant for them, never care-team-only steps."""
@@ -113,9 +120,7 @@ class Milestone(models.Model):
 
     @property
     def title(self) -> str:
-        if self.step.repeat_every_days:
-            return f"{self.step.title} ({self.occurrence})"
-        return self.step.title
+        return title_of(self.step.title, self.step.repeat_every_days, self.occurrence)
 
     @property
     def is_done(self) -> bool:
@@ -147,11 +152,7 @@ class Milestone(models.Model):
     @property
     def window_label(self) -> str:
         """'Day +85 to Day +115', or '' for a one-day window."""
-        if self.window_start == self.window_end:
-            return ""
-        start = schedule.day_number(self.window_start, self.course.day_zero)
-        end = schedule.day_number(self.window_end, self.course.day_zero)
-        return f"{schedule.day_label(start)} to {schedule.day_label(end)}"
+        return schedule.window_label(self.window_start, self.window_end, self.course.day_zero)
 
     @property
     def phase(self) -> schedule.Phase:

@@ -91,6 +91,26 @@ def engraftment_status(
     course: TransplantCourse, counts: Iterable[CountLike], *, today: date
 ) -> EngraftmentStatus:
     """Apply the CIBMTR rules to the course's counts (fetched by the caller, in any order)."""
+    return status_of(
+        counts,
+        day_zero=course.day_zero,
+        graft_source=course.graft_source,
+        protocol_failure_day=course.protocol.graft_failure_day,
+        tracks_engraftment=course.protocol.tracks_engraftment,
+        today=today,
+    )
+
+
+def status_of(
+    counts: Iterable[CountLike],
+    *,
+    day_zero: date,
+    graft_source: str,
+    protocol_failure_day: int | None,
+    tracks_engraftment: bool,
+    today: date,
+) -> EngraftmentStatus:
+    """`engraftment_status` from the course's values, for lists that read values, not models."""
     counts = list(counts)
     anc = [(c.drawn_on, c.anc, c.anc_manual) for c in counts if c.anc is not None]
     platelets = [(c.drawn_on, c.platelets) for c in counts if c.platelets is not None]
@@ -101,35 +121,41 @@ def engraftment_status(
             platelets,
             transfusions=transfusions,
             threshold=threshold,
-            day_zero=course.day_zero,
+            day_zero=day_zero,
             today=today,
         )
 
-    neutrophils = engraftment.neutrophil_engraftment(anc, day_zero=course.day_zero, today=today)
-    failure_day = engraftment.graft_failure_day(
-        course.graft_source, course.protocol.graft_failure_day
-    )
+    neutrophils = engraftment.neutrophil_engraftment(anc, day_zero=day_zero, today=today)
+    failure_day = engraftment.graft_failure_day(graft_source, protocol_failure_day)
     return EngraftmentStatus(
         neutrophils=neutrophils,
         platelets_20=platelets_at(20),
         platelets_50=platelets_at(50),
         graft=engraftment.graft_failure(
             neutrophils,
-            day_zero=course.day_zero,
+            day_zero=day_zero,
             today=today,
             failure_day=failure_day,
             last_anc_on=max((day for day, _, _ in anc), default=None),
         ),
         failure_day=failure_day,
-        applies=course.protocol.tracks_engraftment,
-        day_zero=course.day_zero,
+        applies=tracks_engraftment,
+        day_zero=day_zero,
     )
 
 
 def counts_by_course(course_ids: Sequence[int]) -> dict[int, list[CountRow]]:
     """The counts of these courses, in one query, as values."""
-    rows = BloodCount.objects.filter(course__in=course_ids).values_list(
-        "course_id", "drawn_on", "anc", "anc_manual", "platelets", "platelet_transfusion"
+    if not course_ids:
+        return {}
+    # Unsorted: the rules take counts in any order, and sorting every count of a CSV's
+    # courses by date is work the database need not do.
+    rows = (
+        BloodCount.objects.filter(course__in=course_ids)
+        .order_by()
+        .values_list(
+            "course_id", "drawn_on", "anc", "anc_manual", "platelets", "platelet_transfusion"
+        )
     )
     grouped: dict[int, list[CountRow]] = defaultdict(list)
     for course_id, drawn_on, anc, anc_manual, platelets, transfused in rows:

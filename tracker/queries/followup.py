@@ -1,16 +1,19 @@
 """The clinic's 100-day follow-up list: which courses need the team, today and this week.
 
-Every figure on a row (start of conditioning, next milestone, overdue count, the Day-100
-evaluation) comes from the database in the one query that fetches the rows, as subqueries,
-so the list costs the same few queries for 5 courses or 10,000.
+Who is on the list, and what its filters read, are columns of the course kept by the services
+(the start of the plan, the Day-100 milestone's dates), so finding the courses reads the
+course table alone. The list sorts on the next due date and the overdue count: subqueries on
+the partial indexes of pending milestones, computed only for the sort asked for. What a row
+shows is read as values for the rows of one page (for the CSV, a batch of rows at a time), in
+a fixed number of queries whatever the number of courses.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
     Count,
@@ -27,14 +30,17 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from tracker import links
 from tracker.models import Kind, Milestone, TransplantCourse
-from tracker.queries.engraftment import EngraftmentStatus, counts_by_course, engraftment_status
+from tracker.models.milestones import title_of
+from tracker.queries.engraftment import EngraftmentStatus, counts_by_course, status_of
 from tracker.rules import schedule
 
 if TYPE_CHECKING:
-    from django.db.models import Field
     from django.db.models.expressions import Combinable
-    from django_stubs_ext import WithAnnotations
+
+# A course's values, as `page_rows` and `all_rows` read them (and `due_on` a milestone's).
+Values = dict[str, Any]
 
 # Courses stay on the list through Day +100 (CLINICAL.md §4), and after it until their
 # Day-100 evaluation is done.
@@ -72,127 +78,79 @@ class Filters:
         )
 
 
-class Figures(TypedDict):
-    """What `annotated_courses` has the database compute for each course."""
-
-    plan_start: date
-    next_due_date: date | None
-    next_due_pk: int | None
-    overdue_count: int
-    d100_due: date | None
-    d100_start: date | None
-    d100_end: date | None
-    d100_done: date | None
+KIND_CHOICES = [("", "All kinds"), *Kind.choices]
 
 
-class Details(Figures):
-    """The figures, and what `with_details` adds for the rows of one page."""
-
-    next_due: Milestone | None
-    engraftment: EngraftmentStatus
+# --- Which courses, in which order -------------------------------------------------------
 
 
-if TYPE_CHECKING:
-    AnnotatedCourse = WithAnnotations[TransplantCourse, Figures]
-    DetailedCourse = WithAnnotations[TransplantCourse, Details]
+def _pending() -> QuerySet[Milestone]:
+    """The pending milestones of the course in the outer query."""
+    return Milestone.objects.filter(course=OuterRef("pk"), completed_on__isnull=True)
 
 
-def _first(
-    queryset: QuerySet[Milestone], field: str, output_field: Field[Any, Any] | None = None
-) -> Subquery:
-    return Subquery(queryset.values(field)[:1], output_field=output_field)
+def next_due_date(today: date) -> Subquery:
+    """The due date of the course's first pending milestone still in or before its window."""
+    upcoming = _pending().filter(window_end__gte=today).order_by("due_date")
+    return Subquery(upcoming.values("due_date")[:1], output_field=DateField())
 
 
-def annotated_courses(today: date) -> QuerySet[AnnotatedCourse]:
-    """Courses with what the list filters and sorts on, computed by the database for `today`.
-
-    The start of the plan and the Day-100 milestone are columns of the course (kept by the
-    services), so they cost a join, not a subquery; the next due date and the overdue count
-    are subqueries on the partial indexes of pending milestones. What is only shown (titles,
-    engraftment) is fetched for the rows of one page by `with_details`.
-    """
-    pending = Milestone.objects.filter(course=OuterRef("pk"), completed_on__isnull=True)
-    upcoming = pending.filter(window_end__gte=today).order_by("due_date", "pk")
+def overdue_count(today: date) -> Coalesce:
+    """How many of the course's pending milestones are past their window."""
     overdue = (
-        pending.filter(window_end__lt=today)
+        _pending()
+        .filter(window_end__lt=today)
         .order_by()
         .values("course")
         .annotate(count=Count("pk"))
         .values("count")
     )
-    courses = TransplantCourse.objects.select_related("patient", "protocol").annotate(
-        plan_start=Coalesce(F("starts_on"), F("day_zero")),
-        next_due_date=_first(upcoming, "due_date", DateField()),
-        next_due_pk=_first(upcoming, "pk", IntegerField()),
-        overdue_count=Coalesce(Subquery(overdue, output_field=IntegerField()), Value(0)),
-        d100_due=F("day_100_milestone__due_date"),
-        d100_start=F("day_100_milestone__window_start"),
-        d100_end=F("day_100_milestone__window_end"),
-        d100_done=F("day_100_milestone__completed_on"),
-    )
-    # The plugin types annotations as Any and cannot match them to `Figures` on its own.
-    return cast("QuerySet[AnnotatedCourse]", courses)
+    return Coalesce(Subquery(overdue, output_field=IntegerField()), Value(0))
 
 
-def with_details(courses: list[AnnotatedCourse], *, today: date) -> list[DetailedCourse]:
-    """Add what a row shows but nobody filters on, for these courses only: two queries.
-
-    Engraftment comes from the courses' counts through the same rules as the course page.
-    """
-    next_ids = [course.next_due_pk for course in courses if course.next_due_pk]
-    upcoming = Milestone.objects.filter(pk__in=next_ids).select_related("step")
-    next_due = {milestone.pk: milestone for milestone in upcoming}
-    counts = counts_by_course(
-        [course.pk for course in courses if course.protocol.tracks_engraftment]
-    )
-    detailed = cast("list[DetailedCourse]", courses)  # the attributes are set just below
-    for course in detailed:
-        course.next_due = (
-            next_due.get(course.next_due_pk) if course.next_due_pk is not None else None
-        )
-        course.engraftment = engraftment_status(course, counts.get(course.pk, []), today=today)
-    return detailed
+# What the database computes for each course on `today`, by the name a row reads it under.
+FIGURES: dict[str, Callable[[date], Subquery | Coalesce]] = {
+    "next_due_date": next_due_date,
+    "overdue_count": overdue_count,
+}
 
 
-def in_batches(
-    courses: QuerySet[AnnotatedCourse], *, today: date, size: int = 500
-) -> Iterator[DetailedCourse]:
-    """Every course of the queryset with its details, streamed a batch at a time (for CSV)."""
-    batch: list[AnnotatedCourse] = []
-    for course in courses.iterator(chunk_size=size):
-        batch.append(course)
-        if len(batch) == size:
-            yield from with_details(batch, today=today)
-            batch = []
-    yield from with_details(batch, today=today)
+# The figures each sort needs from the database for every course it sorts (the others are
+# computed for the rows shown only).
+ORDERINGS: dict[str, tuple[list[str], list[str | OrderBy]]] = {
+    Sort.NEXT_DUE: (
+        ["next_due_date"],
+        [F("next_due_date").asc(nulls_last=True), "-day_zero", "pk"],
+    ),
+    Sort.DAY: ([], ["-day_zero", "patient__family_name", "pk"]),
+    Sort.OVERDUE: (
+        ["overdue_count", "next_due_date"],
+        ["-overdue_count", F("next_due_date").asc(nulls_last=True), "pk"],
+    ),
+}
 
 
-def follow_up_courses(*, today: date, filters: Filters) -> QuerySet[AnnotatedCourse]:
-    """The rows of the follow-up list for these filters, sorted as asked."""
-    courses = annotated_courses(today).filter(plan_start__lte=today)
-    within_100 = Q(day_zero__gte=today - timedelta(days=LAST_DAY))
-    day_100_open = Q(d100_due__isnull=False, d100_done__isnull=True)
-    in_scope: Q | Combinable = within_100 | day_100_open
+def follow_up_courses(*, today: date, filters: Filters) -> QuerySet[TransplantCourse]:
+    """The courses on the list for these filters, sorted as asked."""
+    courses = TransplantCourse.objects.alias(plan_start=Coalesce(F("starts_on"), F("day_zero")))
+    courses = courses.filter(plan_start__lte=today)
+    day_100_open = Q(day_100_due__isnull=False, day_100_done_on__isnull=True)
+    in_scope: Q | Combinable = Q(day_zero__gte=today - timedelta(days=LAST_DAY)) | day_100_open
     if filters.include_later:
-        due_soon = Milestone.objects.filter(
-            course=OuterRef("pk"),
-            completed_on__isnull=True,
-            window_start__lte=today + timedelta(days=WEEK_DAYS),
-        )
+        due_soon = _pending().filter(window_start__lte=today + timedelta(days=WEEK_DAYS))
         in_scope |= Exists(due_soon)
     courses = courses.filter(in_scope)
     if filters.kind:
         courses = courses.filter(kind=filters.kind)
     if filters.overdue_only:
-        courses = courses.filter(overdue_count__gt=0)
+        courses = courses.filter(Exists(_pending().filter(window_end__lt=today)))
     if filters.window_open:
-        courses = courses.filter(day_100_open, d100_start__lte=today, d100_end__gte=today)
+        courses = courses.filter(
+            day_100_open, day_100_window_start__lte=today, day_100_window_end__gte=today
+        )
     if filters.due_this_week:
-        week = Milestone.objects.filter(
-            course=OuterRef("pk"),
-            completed_on__isnull=True,
-            due_date__gte=today,
-            due_date__lt=today + timedelta(days=WEEK_DAYS),
+        week = _pending().filter(
+            due_date__gte=today, due_date__lt=today + timedelta(days=WEEK_DAYS)
         )
         courses = courses.filter(Exists(week))
     for word in filters.q.split():
@@ -201,37 +159,46 @@ def follow_up_courses(*, today: date, filters: Filters) -> QuerySet[AnnotatedCou
             | Q(patient__given_name__icontains=word)
             | Q(patient__family_name__icontains=word)
         )
-    return courses.order_by(*ORDERINGS[filters.sort])
+    needed, ordering = ORDERINGS[filters.sort]
+    return courses.annotate(**{name: FIGURES[name](today) for name in needed}).order_by(*ordering)
 
 
-ORDERINGS: dict[str, list[str | OrderBy]] = {
-    Sort.NEXT_DUE: [F("next_due_date").asc(nulls_last=True), "-day_zero", "pk"],
-    Sort.DAY: ["-day_zero", "patient__family_name", "pk"],
-    Sort.OVERDUE: ["-overdue_count", F("next_due_date").asc(nulls_last=True), "pk"],
-}
+# --- What a row shows ----------------------------------------------------------------------
 
-
-def due_this_week(*, today: date) -> QuerySet[Milestone]:
-    """Every pending visit and task due in the next 7 days, by day, on any course."""
-    return (
-        Milestone.objects.filter(
-            completed_on__isnull=True,
-            due_date__gte=today,
-            due_date__lt=today + timedelta(days=WEEK_DAYS),
-        )
-        .select_related("step", "course__patient", "course__protocol")
-        .order_by("due_date", "course__patient__family_name", "course__pk", "step__position")
-    )
-
-
-KIND_CHOICES = [("", "All kinds"), *Kind.choices]
+ROW_FIELDS = (
+    "pk",
+    "code",
+    "kind",
+    "graft_source",
+    "day_zero",
+    "patient__mrn",
+    "patient__given_name",
+    "patient__family_name",
+    "protocol__name",
+    "protocol__tracks_engraftment",
+    "protocol__graft_failure_day",
+    "day_100_due",
+    "day_100_window_start",
+    "day_100_window_end",
+    "day_100_done_on",
+    "next_due_date",
+    "next_due_pk",
+    "overdue_count",
+)
+KIND_LABELS: dict[str, str] = {str(value): str(label) for value, label in Kind.choices}
 
 
 @dataclass(frozen=True)
 class Row:
-    """One line of the list, from a course annotated by `annotated_courses`."""
+    """One line of the list (and of its CSV)."""
 
-    course: TransplantCourse
+    url: str
+    mrn: str
+    family_name: str
+    given_name: str
+    kind: str
+    protocol: str
+    day_zero: date
     today_label: str
     next_due_date: date | None
     next_due_label: str
@@ -239,32 +206,203 @@ class Row:
     overdue_count: int
     day_100: schedule.Day100State
     engraftment: EngraftmentStatus
+    # Read from `engraftment` once here, not by the template at every mention.
+    engraftment_summary: str
+    graft_failure_alert: bool
 
-    @property
-    def graft_failure_alert(self) -> bool:
-        return self.engraftment.graft_failure_alert
 
-    @classmethod
-    def of(cls, course: DetailedCourse, today: date) -> Row:
-        next_due = course.next_due_date
-        title = course.next_due.title if course.next_due else ""
-        return cls(
-            course=course,
-            today_label=schedule.day_label(schedule.day_number(today, course.day_zero)),
-            next_due_date=next_due,
-            next_due_label=(
-                schedule.day_label(schedule.day_number(next_due, course.day_zero))
-                if next_due
-                else ""
-            ),
-            next_due_title=title,
-            overdue_count=course.overdue_count,
-            day_100=schedule.day_100_state(
-                due_date=course.d100_due,
-                window_start=course.d100_start,
-                window_end=course.d100_end,
-                completed_on=course.d100_done,
-                today=today,
-            ),
-            engraftment=course.engraftment,
+def _row_values(
+    courses: QuerySet[TransplantCourse], today: date
+) -> QuerySet[TransplantCourse, Values]:
+    missing = {
+        name: figure(today)
+        for name, figure in FIGURES.items()
+        if name not in courses.query.annotations
+    }
+    # The next due milestone itself (for its title): the first by id of those due that day,
+    # two index lookups for a row shown instead of a sort of the course's pending milestones.
+    next_due = (
+        _pending()
+        .filter(window_end__gte=today, due_date=OuterRef("next_due_date"))
+        .order_by("pk")
+        .values("pk")[:1]
+    )
+    values: QuerySet[TransplantCourse, Values] = courses.annotate(
+        **missing, next_due_pk=Subquery(next_due, output_field=IntegerField())
+    ).values(*ROW_FIELDS)
+    return values
+
+
+def page_rows(page: Iterable[int], *, today: date, sort: str) -> list[Row]:
+    """The rows of one page: `page` is a slice of `follow_up_courses`'s ids, sorted by `sort`.
+
+    One query reads the page's courses with their figures (the slice is its subquery, so the
+    figures are computed for these rows only), and two what they show.
+    """
+    courses = TransplantCourse.objects.filter(pk__in=page)
+    return _rows(list(_row_values(courses, today).order_by(*ORDERINGS[sort][1])), today=today)
+
+
+def all_rows(courses: QuerySet[TransplantCourse], *, today: date, size: int = 500) -> Iterator[Row]:
+    """Every course of the (sorted) queryset as a row, read a batch at a time (for CSV)."""
+    batch: list[Values] = []
+    for course in _row_values(courses, today).iterator(chunk_size=size):
+        batch.append(course)
+        if len(batch) == size:
+            yield from _rows(batch, today=today)
+            batch = []
+    yield from _rows(batch, today=today)
+
+
+def _next_due_titles(courses: Iterable[Values]) -> dict[int, str]:
+    """The title of each course's next due milestone."""
+    wanted = [course["next_due_pk"] for course in courses if course["next_due_pk"] is not None]
+    if not wanted:
+        return {}
+    milestones = Milestone.objects.filter(pk__in=wanted).values_list(
+        "course_id", "step__title", "step__repeat_every_days", "occurrence"
+    )
+    return {
+        course_id: title_of(title, repeat_every_days, occurrence)
+        for course_id, title, repeat_every_days, occurrence in milestones
+    }
+
+
+def _rows(courses: Sequence[Values], *, today: date) -> list[Row]:
+    """Rows from the courses' values: two queries (next due titles, blood counts)."""
+    if not courses:
+        return []
+    titles = _next_due_titles(courses)
+    counts = counts_by_course(
+        [course["pk"] for course in courses if course["protocol__tracks_engraftment"]]
+    )
+    address = links.addresses("course_detail")
+    rows = []
+    for course in courses:
+        day_zero = course["day_zero"]
+        next_due = course["next_due_date"]
+        kind: str = course["kind"]
+        engraftment = status_of(
+            counts.get(course["pk"], []),
+            day_zero=day_zero,
+            graft_source=course["graft_source"],
+            protocol_failure_day=course["protocol__graft_failure_day"],
+            tracks_engraftment=course["protocol__tracks_engraftment"],
+            today=today,
         )
+        rows.append(
+            Row(
+                url=address(course["code"]),
+                mrn=course["patient__mrn"],
+                family_name=course["patient__family_name"],
+                given_name=course["patient__given_name"],
+                kind=KIND_LABELS.get(kind, kind),
+                protocol=course["protocol__name"],
+                day_zero=day_zero,
+                today_label=schedule.day_label(schedule.day_number(today, day_zero)),
+                next_due_date=next_due,
+                next_due_label=(
+                    schedule.day_label(schedule.day_number(next_due, day_zero)) if next_due else ""
+                ),
+                next_due_title=titles.get(course["pk"], ""),
+                overdue_count=course["overdue_count"],
+                day_100=schedule.day_100_state(
+                    due_date=course["day_100_due"],
+                    window_start=course["day_100_window_start"],
+                    window_end=course["day_100_window_end"],
+                    completed_on=course["day_100_done_on"],
+                    today=today,
+                ),
+                engraftment=engraftment,
+                engraftment_summary=engraftment.summary,
+                graft_failure_alert=engraftment.graft_failure_alert,
+            )
+        )
+    return rows
+
+
+# --- This week -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekDay:
+    """One day of the week ahead and how many pending visits and tasks fall on it."""
+
+    day: date
+    count: int
+    is_today: bool
+
+
+def week_days(*, today: date) -> list[WeekDay]:
+    """Today and the next six days, each with its count of pending milestones (one query)."""
+    counts = dict(
+        Milestone.objects.filter(
+            completed_on__isnull=True,
+            due_date__gte=today,
+            due_date__lt=today + timedelta(days=WEEK_DAYS),
+        )
+        .order_by()
+        .values_list("due_date")
+        .annotate(count=Count("pk"))
+        .values_list("due_date", "count")
+    )
+    days = [today + timedelta(days=n) for n in range(WEEK_DAYS)]
+    return [WeekDay(day, counts.get(day, 0), day == today) for day in days]
+
+
+WEEK_FIELDS = (
+    "code",
+    "due_date",
+    "window_start",
+    "window_end",
+    "occurrence",
+    "step__title",
+    "step__repeat_every_days",
+    "course__code",
+    "course__day_zero",
+    "course__patient__mrn",
+    "course__patient__given_name",
+    "course__patient__family_name",
+)
+
+
+def due_on(day: date) -> QuerySet[Milestone, Values]:
+    """The pending visits and tasks due on a day, on any course, by patient (as values)."""
+    milestones: QuerySet[Milestone, Values] = (
+        Milestone.objects.filter(completed_on__isnull=True, due_date=day)
+        .order_by("course__patient__family_name", "course__pk", "step__position", "pk")
+        .values(*WEEK_FIELDS)
+    )
+    return milestones
+
+
+@dataclass(frozen=True)
+class WeekRow:
+    """One visit or task on "this week"."""
+
+    url: str  # the course page, at the milestone
+    mrn: str
+    family_name: str
+    given_name: str
+    day_label: str
+    title: str
+    window_label: str
+
+
+def week_rows(milestones: Iterable[Values]) -> list[WeekRow]:
+    """Rows from the values `due_on` gives."""
+    address = links.addresses("course_detail")
+    return [
+        WeekRow(
+            url=f"{address(m['course__code'])}#milestone-{m['code']}",
+            mrn=m["course__patient__mrn"],
+            family_name=m["course__patient__family_name"],
+            given_name=m["course__patient__given_name"],
+            day_label=schedule.day_label(schedule.day_number(m["due_date"], m["course__day_zero"])),
+            title=title_of(m["step__title"], m["step__repeat_every_days"], m["occurrence"]),
+            window_label=schedule.window_label(
+                m["window_start"], m["window_end"], m["course__day_zero"]
+            ),
+        )
+        for m in milestones
+    ]

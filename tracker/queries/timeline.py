@@ -18,6 +18,7 @@ from django.utils.dateformat import format as format_date
 from django.utils.timezone import localtime
 
 from tracker.models import ChecklistItem, Milestone, TransplantCourse
+from tracker.models.milestones import title_of
 from tracker.rules import schedule
 
 
@@ -159,15 +160,7 @@ def _row(
     items: list[ItemRow],
     today: date,
 ) -> MilestoneRow:
-    title = m["step__title"]
-    if m["step__repeat_every_days"]:
-        title = f"{title} ({m['occurrence']})"
-    window_label = ""
-    if m["window_start"] != m["window_end"]:
-        window_label = (
-            f"{schedule.day_label(schedule.day_number(m['window_start'], day_zero))} to "
-            f"{schedule.day_label(schedule.day_number(m['window_end'], day_zero))}"
-        )
+    title = title_of(m["step__title"], m["step__repeat_every_days"], m["occurrence"])
     return MilestoneRow(
         code=m["code"],
         title=title,
@@ -182,7 +175,7 @@ def _row(
         due_date=m["due_date"],
         window_start=m["window_start"],
         window_end=m["window_end"],
-        window_label=window_label,
+        window_label=schedule.window_label(m["window_start"], m["window_end"], day_zero),
         patient_text=m["step__patient_text"],
         completed_on=m["completed_on"],
         completed_by=person_name(

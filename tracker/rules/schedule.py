@@ -86,6 +86,14 @@ def day_label(n: int) -> str:
     return f"Day +{n}"
 
 
+def window_label(window_start: date, window_end: date, day_zero: date) -> str:
+    """'Day +85 to Day +115', or '' for a one-day window."""
+    if window_start == window_end:
+        return ""
+    start = day_label(day_number(window_start, day_zero))
+    return f"{start} to {day_label(day_number(window_end, day_zero))}"
+
+
 def date_of_day(day_zero: date, n: int) -> date:
     """The calendar date of day number n."""
     return day_zero + timedelta(days=n)
@@ -431,17 +439,11 @@ def phase_summaries(
                 due=statuses[Status.DUE],
                 overdue=statuses[Status.OVERDUE],
                 due_dates=tuple(dates),
-                days=_days(dates[0], dates[-1], day_zero),
+                days=window_label(dates[0], dates[-1], day_zero)
+                or day_label(day_number(dates[0], day_zero)),
             )
         )
     return summaries
-
-
-def _days(first: date, last: date, day_zero: date) -> str:
-    start = day_label(day_number(first, day_zero))
-    if last == first:
-        return start
-    return f"{start} to {day_label(day_number(last, day_zero))}"
 
 
 def open_phases(phases: Sequence[Phase], current: Phase | None) -> frozenset[Phase]:

@@ -21,7 +21,7 @@ from tracker.models import (
 )
 from tracker.models.events import event, record
 from tracker.queries.engraftment import engraftment_status
-from tracker.services.courses import lock_course
+from tracker.services.courses import keep_day_100_done, lock_course
 
 COUNT_FIELDS = ("drawn_on", "anc", "anc_manual", "platelets", "platelet_transfusion")
 DAILY_COUNTS_REASON = "Blood counts of that day entered"
@@ -72,6 +72,7 @@ def apply_counts(*, course: TransplantCourse, by: User, today: date) -> list[Mil
             reason = DAILY_COUNTS_REASON if done_on else "No blood counts of that day any more"
         if done_on is not None and milestone.completed_on != done_on:
             milestone.complete_from_counts(by=by, on=done_on)
+            keep_day_100_done(course, milestone)
             record(
                 EventKind.MILESTONE_COMPUTED,
                 by=by,
@@ -85,6 +86,7 @@ def apply_counts(*, course: TransplantCourse, by: User, today: date) -> list[Mil
         elif done_on is None and milestone.is_done:
             was_done_on = milestone.completed_on
             milestone.reopen(by=by)
+            keep_day_100_done(course, milestone)
             record(
                 EventKind.MILESTONE_REOPENED,
                 by=by,

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from tracker.models import ChecklistItem, EventKind, Milestone
 from tracker.models.events import record
-from tracker.services.courses import lock_course
+from tracker.services.courses import keep_day_100_done, lock_course
 
 
 def _fresh_milestone(milestone: Milestone) -> Milestone:
@@ -22,10 +22,11 @@ def _fresh_milestone(milestone: Milestone) -> Milestone:
 @transaction.atomic
 def complete_milestone(*, milestone: Milestone, on: date, by: User, today: date) -> Milestone:
     """Mark a milestone done on a date (not in the future); returns it as saved."""
-    lock_course(milestone.course)
+    course = lock_course(milestone.course)
     milestone = _fresh_milestone(milestone)
     was_done_on = milestone.completed_on
     milestone.complete(by=by, on=on, today=today)
+    keep_day_100_done(course, milestone)
     if was_done_on != on:
         record(
             EventKind.MILESTONE_DONE,
@@ -42,12 +43,13 @@ def complete_milestone(*, milestone: Milestone, on: date, by: User, today: date)
 @transaction.atomic
 def reopen_milestone(*, milestone: Milestone, by: User) -> Milestone:
     """Clear a milestone's completion; reopening an open milestone changes nothing."""
-    lock_course(milestone.course)
+    course = lock_course(milestone.course)
     milestone = _fresh_milestone(milestone)
     if milestone.completed_on is None:
         return milestone
     was_done_on = milestone.completed_on
     milestone.reopen(by=by)
+    keep_day_100_done(course, milestone)
     record(
         EventKind.MILESTONE_REOPENED,
         by=by,

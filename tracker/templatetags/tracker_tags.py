@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 
 from django import template
+from django.utils import dateformat, translation
 
 from tracker.models import Milestone, TransplantCourse
 from tracker.rules import schedule
@@ -64,3 +66,14 @@ def minutes(value: timedelta | None) -> str:
 def with_code(pattern: str, code: object) -> str:
     """`{{ urls.count_edit|with_code:count.code }}`: a row's URL from a pattern reversed once."""
     return fragments.with_code(pattern, str(code))
+
+
+@register.filter
+def short_date(day: date | None) -> str:
+    """'Sun 22 Nov', as `date:"D j M"` writes it: once per date and language, not per row."""
+    return _short_date(day, translation.get_language()) if day else ""
+
+
+@lru_cache(maxsize=1024)
+def _short_date(day: date, language: str | None) -> str:
+    return dateformat.format(day, "D j M")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from itertools import groupby
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -17,6 +18,12 @@ from tracker.http import AuthenticatedRequest, role_required
 from tracker.queries import followup
 
 FOLLOW_UP_PER_PAGE = 50
+WEEK_PER_PAGE = 50
+
+if TYPE_CHECKING:
+    AnyPaginator = Paginator[Any]  # generic for the type checker only
+else:
+    AnyPaginator = Paginator
 
 
 @require_GET
@@ -27,10 +34,9 @@ def follow_up_list(request: AuthenticatedRequest) -> TemplateResponse:
     form = FollowUpFilterForm(request.GET)
     filters = form.filters()
     courses = followup.follow_up_courses(today=today, filters=filters)
-    page = Paginator(courses, FOLLOW_UP_PER_PAGE).get_page(request.GET.get("page"))
-    rows = [
-        followup.Row.of(course, today) for course in followup.with_details(list(page), today=today)
-    ]
+    ids = courses.values_list("pk", flat=True)
+    page = Paginator(ids, FOLLOW_UP_PER_PAGE).get_page(request.GET.get("page"))
+    rows = followup.page_rows(page.object_list, today=today, sort=filters.sort)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -61,13 +67,35 @@ def follow_up_csv(request: AuthenticatedRequest) -> StreamingHttpResponse:
     return response
 
 
+class CountedPaginator(AnyPaginator):
+    """A paginator told how many items there are (known already), so it asks for no count."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self.known_count
+
+
 @require_GET
 @login_required
 @role_required("view_transplantcourse")
 def follow_up_week(request: AuthenticatedRequest) -> TemplateResponse:
     today = clock.today()
-    milestones = list(followup.due_this_week(today=today))
-    days = [(day, list(group)) for day, group in groupby(milestones, key=lambda m: m.due_date)]
-    return TemplateResponse(
-        request, "followup/week.html", {"days": days, "today": today, "count": len(milestones)}
-    )
+    days = followup.week_days(today=today)
+    # One day at a time, today unless another of the seven is asked for.
+    day = next((d for d in days if d.day.isoformat() == request.GET.get("day")), days[0])
+    paginator = CountedPaginator(followup.due_on(day.day), WEEK_PER_PAGE, count=day.count)
+    page = paginator.get_page(request.GET.get("page"))
+    context = {
+        "days": days,
+        "day": day,
+        "page": page,
+        "rows": followup.week_rows(page),
+        "today": today,
+        "count": sum(d.count for d in days),
+        "query": f"day={day.day.isoformat()}",
+    }
+    return TemplateResponse(request, "followup/week.html", context)

@@ -28,23 +28,20 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any, cast
-from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.cache import caches
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
+from tracker import links
 from tracker.http import Request
 from tracker.models import CourseEvent, Patient, TransplantCourse
 
 # Not a secret: only a mark for where each response puts its own token.
 CSRF_PLACEHOLDER = "csrf-token-of-this-response"
-# The code put in URL patterns reversed once (see `url_patterns`); never a real record's code.
-CODE_PLACEHOLDER = str(UUID(int=0))
 # The URLs a course page links per row, reversed once per process instead of once per row.
 ROW_URLS = (
     "milestone_complete",
@@ -97,14 +94,12 @@ class CourseActions:
 PATIENT = CourseActions(*[False] * len(fields(CourseActions)))
 
 
-@cache
 def url_patterns() -> dict[str, str]:
     """Each row URL with a placeholder code: `{{ urls.count_edit|with_code:count.code }}`."""
-    return {name: reverse(name, args=[CODE_PLACEHOLDER]) for name in ROW_URLS}
+    return {name: links.pattern(name) for name in ROW_URLS}
 
 
-def with_code(pattern: str, code: UUID | str) -> str:
-    return pattern.replace(CODE_PLACEHOLDER, str(code))
+with_code = links.with_code
 
 
 @cache

@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import PatientFactory, start_course
+from tracker import services
 from tracker.models import BloodCount
 
 pytestmark = pytest.mark.django_db
@@ -93,11 +94,31 @@ class TestFollowUpList:
             BloodCount.objects.create(
                 course=course, drawn_on=course.day_zero, anc=Decimal("0.3"), entered_by=coordinator
             )
-        # session, user, permissions (2), count, rows, the page's next milestones and
-        # its courses' blood counts, session save (+ savepoints)
-        with django_assert_num_queries(11):
+        # session, user, permissions (2), what the cache key reads (the last event, the last
+        # change to a patient, the protocols' revisions), count, rows, the page's next
+        # milestones and its courses' blood counts, session save (+ savepoints)
+        with django_assert_num_queries(14):
             response = staff_client.get(URL)
         assert f"{count} patients" in response.text
+        # Seen again while nothing changed: the rows from the cache, no session save.
+        with django_assert_num_queries(7):
+            again = staff_client.get(URL)
+        assert f"{count} patients" in again.text
+
+    def test_a_change_on_any_course_shows_at_once(
+        self, staff_client, make_courses, coordinator, today
+    ):
+        (course,) = make_courses(1)
+        assert "Stem cell infusion" in staff_client.get(URL).text  # next due, and now kept
+        infusion = course.milestones.get(step__key="infusion")
+        services.complete_milestone(milestone=infusion, on=today, by=coordinator, today=today)
+        after = staff_client.get(URL).text
+        assert "Stem cell infusion" not in after
+        assert "Clinic visit (1)" in after
+        patient = course.patient
+        patient.family_name = "Renamed"
+        patient.save()
+        assert "Renamed" in staff_client.get(URL).text
 
 
 class TestThisWeek:

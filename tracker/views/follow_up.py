@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
@@ -16,6 +18,7 @@ from tracker.exports.csv import follow_up_lines
 from tracker.forms import FollowUpFilterForm
 from tracker.http import AuthenticatedRequest, role_required
 from tracker.queries import followup
+from tracker.views import fragments
 
 FOLLOW_UP_PER_PAGE = 50
 WEEK_PER_PAGE = 50
@@ -29,28 +32,32 @@ else:
 @require_GET
 @login_required
 @role_required("view_transplantcourse")
-def follow_up_list(request: AuthenticatedRequest) -> TemplateResponse:
+def follow_up_list(request: AuthenticatedRequest) -> HttpResponse:
+    """The list; its rows come from the cache while nothing on it has changed (a clinic runs
+    its meeting from this page, reloading it)."""
     today = clock.today()
     form = FollowUpFilterForm(request.GET)
     filters = form.filters()
-    courses = followup.follow_up_courses(today=today, filters=filters)
-    ids = courses.values_list("pk", flat=True)
-    page = Paginator(ids, FOLLOW_UP_PER_PAGE).get_page(request.GET.get("page"))
-    rows = followup.page_rows(page.object_list, today=today, sort=filters.sort)
     query = request.GET.copy()
     query.pop("page", None)
-    context = {
-        "form": form,
-        "filters": filters,
-        "page": page,
-        "rows": rows,
-        "today": today,
-        "query": query.urlencode(),
-    }
-    template = "followup/list.html"
+
+    def draw() -> str:
+        courses = followup.follow_up_courses(today=today, filters=filters)
+        ids = courses.values_list("pk", flat=True)
+        page = Paginator(ids, FOLLOW_UP_PER_PAGE).get_page(request.GET.get("page"))
+        rows = followup.page_rows(page.object_list, today=today, sort=filters.sort)
+        context = {"filters": filters, "page": page, "rows": rows, "query": query.urlencode()}
+        return fragments.render("followup/list.html#rows", context)
+
+    # The same filters in any order are the same rows; what was typed is hashed into the key.
+    asked = hashlib.sha256(repr(sorted(request.GET.lists())).encode()).hexdigest()
+    key = f"{fragments.clinic_key(today=today)}:follow-up:{asked}"
+    rows = fragments.cached_parts(request, {"rows": key}, {"rows": draw})["rows"]
+    context = {"form": form, "rows": rows, "today": today, "query": query.urlencode()}
     if request.htmx:
-        template += "#rows"
-    return TemplateResponse(request, template, context)
+        link = render_to_string("followup/list.html#csv_link", {**context, "oob": True})
+        return HttpResponse(rows + link)
+    return TemplateResponse(request, "followup/list.html", context)
 
 
 @require_GET

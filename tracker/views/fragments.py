@@ -32,13 +32,14 @@ from typing import Any, cast
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.cache import caches
+from django.db.models import Sum
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from tracker import links
 from tracker.http import Request
-from tracker.models import CourseEvent, Patient, TransplantCourse
+from tracker.models import CourseEvent, Patient, Protocol, TransplantCourse
 
 # Not a secret: only a mark for where each response puts its own token.
 CSRF_PLACEHOLDER = "csrf-token-of-this-response"
@@ -125,6 +126,20 @@ def course_key(course: TransplantCourse, *, today: date, actions: CourseActions)
     return (
         f"course:{release_version()}:{course.pk}:{course.day_zero.isoformat()}:{event}:"
         f"{course.protocol.revision}:{today.isoformat()}:{actions.key}"
+    )
+
+
+def clinic_key(*, today: date) -> str:
+    """The part of a key that changes with anything on a list of every course: the last
+    course event, the last change to a patient's record (names, MRN: the admin), the
+    protocols' revisions. Three lookups on primary keys and a small table."""
+    last_event = CourseEvent.objects.order_by("-pk").values_list("pk", "at").first()
+    event = f"{last_event[0]}@{last_event[1].timestamp()}" if last_event else "none"
+    patient_change = Patient.history.order_by("-history_id").values_list("history_id", flat=True)
+    revisions = Protocol.objects.aggregate(total=Sum("revision"))["total"]
+    return (
+        f"clinic:{release_version()}:{event}:{patient_change.first()}:{revisions}:"
+        f"{today.isoformat()}"
     )
 
 

@@ -129,3 +129,12 @@ class TestFirstDays:
         summary = self.summary(101, 102)
         assert summary.first_days(10) == (day(102), 0)
         assert summary.first_days(2) == (day(102), 0)
+
+
+def test_the_next_due_date_from_a_day():
+    (summary,) = phase_summaries(
+        [one_day(n) for n in (101, 110, 120)], day_zero=DAY_ZERO, today=DAY_ZERO
+    )
+    assert summary.next_from(day(105)) == day(110)
+    assert summary.next_from(day(110)) == day(110)
+    assert summary.next_from(day(121)) is None

@@ -232,13 +232,16 @@ class TestNextPhasePreview:
             patient=patient, protocol=protocol, day_zero=today - timedelta(days=40), by=coordinator
         )
 
-    def test_the_current_phase_whole_and_the_first_of_the_next(
+    def test_the_current_phase_around_today_and_the_first_of_the_next(
         self, coordinator_client, long_course
     ):
         text = coordinator_client.get(long_course.get_absolute_url()).text
-        # Day +31 to +100: 70 milestones; then the first 10 of the 100 in immune recovery.
+        # Day +31 to +100 is the current phase: a week back to three weeks ahead (Day +33 to
+        # +61) and the two still overdue (Day +31 and +32); then the first 10 of the 100 in
+        # immune recovery.
         current = text.split('<section id="phase-hundred_day"')[1].split("</section>")[0]
-        assert len(milestone_ids(current)) == 70
+        assert len(milestone_ids(current)) == 31
+        assert "Show the other 39 milestones of this phase" in current
         following = text.split('<section id="phase-immune_recovery"')[1].split("</section>")[0]
         assert len(milestone_ids(following)) == 10
         url = phase_url(long_course, "immune_recovery")
@@ -247,6 +250,12 @@ class TestNextPhasePreview:
             ' hx-target="#phase-immune_recovery" hx-swap="outerHTML">Show the other 90 milestones'
             " of this phase</a>"
         ) in following
+
+    def test_the_current_phase_opened_shows_whole(self, coordinator_client, long_course):
+        url = phase_url(long_course, "hundred_day")
+        text = coordinator_client.get(url, headers=HX).text
+        assert len(milestone_ids(text)) == 70
+        assert "Show the other" not in text
 
     def test_opened_the_next_phase_shows_whole(self, coordinator_client, long_course):
         text = coordinator_client.get(

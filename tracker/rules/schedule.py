@@ -401,6 +401,10 @@ class PhaseSummary:
     def upcoming(self) -> int:
         return self.total - self.done - self.due - self.overdue
 
+    def next_from(self, day: date) -> date | None:
+        """The first due date of the phase on or after `day`, if any."""
+        return next((due for due in self.due_dates if due >= day), None)
+
     def first_days(self, count: int) -> tuple[date, int]:
         """The date through which the phase's first `count` milestones fall (every milestone
         of that day included), and how many milestones fall after it."""
@@ -444,6 +448,11 @@ def phase_summaries(
             )
         )
     return summaries
+
+
+def days_around(today: date, *, before: int, after: int) -> tuple[date, date]:
+    """The first and last date of the days from `before` days ago to `after` days ahead."""
+    return today - timedelta(days=before), today + timedelta(days=after)
 
 
 def open_phases(phases: Sequence[Phase], current: Phase | None) -> frozenset[Phase]:

@@ -39,8 +39,11 @@ from tracker.rules import chart, schedule
 from tracker.views import fragments
 from tracker.views.fragments import CourseActions
 
-# The phase after the current one opens on its first milestones: what comes next, not the
-# next nine months.
+# What a person reads first: the current phase from a week ago to three weeks ahead (and
+# anything in it still overdue), then the next phase's first milestones; not the next nine
+# months. The rest of each is a click away.
+DAYS_BEFORE = 7
+DAYS_AHEAD = 21
 NEXT_PHASE_PREVIEW = 10
 
 
@@ -103,15 +106,29 @@ def timeline_parts(
     for summary in summaries:  # a phase is a run of days: its milestones are those dates'
         if summary.phase not in shown:
             continue
-        through = summary.last
-        if current in shown and summary.phase not in (current, opened):
+        in_phase = Q(due_date__range=(summary.first, summary.last))
+        if summary.phase == opened:
+            wanted |= in_phase
+        elif summary.phase == current:
+            # The current phase around today (at least up to its next milestone), and
+            # whatever in it is still overdue.
+            start, end = schedule.days_around(today, before=DAYS_BEFORE, after=DAYS_AHEAD)
+            end = max(end, summary.next_from(today) or end)
+            overdue = Q(completed_on__isnull=True, window_end__lt=today)
+            wanted |= in_phase & (Q(due_date__range=(start, end)) | overdue)
+        elif current in shown:
             # The phase after the current one: its first milestones, what comes next.
             through, hidden[summary.phase] = summary.first_days(NEXT_PHASE_PREVIEW)
-        wanted |= Q(due_date__range=(summary.first, through))
+            wanted |= Q(due_date__range=(summary.first, through))
+        else:
+            wanted |= in_phase
     if wanted:
         rows = timeline_rows(course, course.milestones.filter(wanted), today=today)
         for row in with_actions(rows):
             by_phase.setdefault(row.phase, []).append(row)
+    for summary in summaries:
+        if summary.phase == current and summary.phase != opened:
+            hidden[summary.phase] = summary.total - len(by_phase.get(summary.phase, []))
     return [
         PhasePart(
             summary.phase,

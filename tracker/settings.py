@@ -280,7 +280,7 @@ AXES_CLIENT_IP_CALLABLE = "tracker.http.client_ip"
 # local memory in each worker. With several app servers, set CACHE_URL (redis://host:6379/0,
 # with the `redis` extra installed) and both use that Redis instead.
 CACHE_URL = env_str("CACHE_URL", "")
-FRAGMENT_CACHE_ENTRIES = env_int("FRAGMENT_CACHE_ENTRIES", 500)
+FRAGMENT_CACHE_ENTRIES = env_int("FRAGMENT_CACHE_ENTRIES", 5000)
 if CACHE_URL:
     if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured(

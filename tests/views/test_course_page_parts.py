@@ -351,3 +351,34 @@ def test_no_template_comment_shows_on_a_page(coordinator_client, course):
         text = coordinator_client.get(url).text
         assert "{#" not in text
         assert "{%" not in text
+
+
+def test_a_change_to_one_milestone_redraws_that_milestone_only(
+    coordinator_client, coordinator, course, today, monkeypatch
+):
+    from tracker.views import fragments
+
+    drawn = []
+    renderer = fragments.renderer
+
+    def counting(template_name):
+        draw = renderer(template_name)
+        if not template_name.endswith("#milestone"):
+            return draw
+
+        def drawing(context):
+            drawn.append(context["milestone"].code)
+            return draw(context)
+
+        return drawing
+
+    monkeypatch.setattr(fragments, "renderer", counting)
+    first = coordinator_client.get(course.get_absolute_url()).text
+    assert len(drawn) == len(milestone_ids(first)) > 3
+    drawn.clear()
+    infusion = course.milestones.get(step__key="infusion")
+    services.complete_milestone(milestone=infusion, on=today, by=coordinator, today=today)
+    again = coordinator_client.get(course.get_absolute_url()).text
+    assert drawn == [str(infusion.code)]
+    assert f'id="milestone-{infusion.code}" class="milestone status-done"' in again
+    assert milestone_ids(again) == milestone_ids(first)

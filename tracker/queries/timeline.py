@@ -8,10 +8,9 @@ drawing them, so the rows are read as plain values and put together here.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from uuid import UUID
 
 from django.db.models import QuerySet
 from django.utils.dateformat import format as format_date
@@ -29,7 +28,7 @@ def person_name(first: str | None, last: str | None, username: str | None) -> st
 
 @dataclass
 class ItemRow:
-    code: UUID
+    code: str  # as text: it is written several times into each row's markup
     text: str
     checked_at: datetime | None
     checked_by: str
@@ -52,7 +51,7 @@ class MilestoneRow:
     """One milestone of the timeline with its status today and its checklist, with its
     dates already in words (a course page draws many: the template only places them)."""
 
-    code: UUID
+    code: str  # as text: it is written several times into each row's markup
     title: str
     status: schedule.Status
     phase: schedule.Phase
@@ -67,6 +66,7 @@ class MilestoneRow:
     computed: bool
     items: list[ItemRow]
     action: str = ""  # where its form posts: complete, or reopen when done (set by the view)
+    html: str = field(default="", repr=False, compare=False)  # drawn, when the view has it
 
     @property
     def is_done(self) -> bool:
@@ -139,7 +139,7 @@ def timeline_rows(
         ):
             items[item["milestone_id"]].append(
                 ItemRow(
-                    code=item["code"],
+                    code=str(item["code"]),
                     text=item["text"],
                     checked_at=item["checked_at"],
                     checked_by=person_name(
@@ -162,7 +162,7 @@ def _row(
 ) -> MilestoneRow:
     title = title_of(m["step__title"], m["step__repeat_every_days"], m["occurrence"])
     return MilestoneRow(
-        code=m["code"],
+        code=str(m["code"]),
         title=title,
         status=schedule.status_of(
             window_start=m["window_start"],

@@ -8,19 +8,21 @@ kept in the cache until the course changes (tracker/views/fragments.py).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
 from typing import Any
 
+from django.core.cache import caches
 from django.db.models import Q
 from django.forms import Form
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from tracker import clock
 from tracker.forms import (
@@ -269,6 +271,8 @@ def course_parts(
 
     def timeline() -> str:
         phases = timeline_parts(course, show=show, today=today, opened=opened)
+        if not extra:
+            draw_rows(phases, {**common, "view": back})
         return fragments.render(
             "courses/timeline.html#timeline",
             {
@@ -289,6 +293,29 @@ def course_parts(
     key = fragments.course_key(course, today=today, actions=can)
     keys = {"sections": f"{key}:sections", "timeline": f"{key}:timeline:{show}:{opened or ''}"}
     return fragments.cached_parts(request, {name: keys[name] for name in names}, renderers)
+
+
+def draw_rows(phases: list[PhasePart], context: dict[str, Any]) -> None:
+    """Each shown milestone's markup, from the cache when a milestone with the very same
+    content was drawn before for the same day, view and actions (a change to one milestone, a
+    count entered, redraws that milestone only, not the phase)."""
+    rows = [row for part in phases for row in part.milestones or []]
+    if not rows:
+        return
+    same = f"{fragments.release_version()}:{context['today_iso']}:{context['can'].key}:"
+    same += context["view"]
+    keys = {f"row:{hashlib.sha256(f'{same}:{row!r}'.encode()).hexdigest()}": row for row in rows}
+    store = caches["fragments"]
+    found = store.get_many(list(keys))
+    drawn = {}
+    draw = fragments.renderer("courses/timeline.html#milestone")
+    for key, row in keys.items():
+        html = found.get(key)
+        if html is None:
+            html = drawn[key] = draw({**context, "milestone": row})
+        row.html = mark_safe(html)  # noqa: S308 - drawn by our template, escaped there
+    if drawn:
+        store.set_many(drawn)
 
 
 def today_anchor(course: TransplantCourse, phases: list[PhasePart], today: date) -> str | None:
@@ -340,6 +367,7 @@ def phase_response(
             "part": part,
             "view": f"open={phase}",
         }
+        draw_rows([part], context)
         return fragments.render("courses/timeline.html#phase", context)
 
     key = f"{fragments.course_key(course, today=today, actions=can)}:phase:{phase}"

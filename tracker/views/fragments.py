@@ -34,7 +34,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.core.cache import caches
 from django.db.models import Sum
 from django.middleware.csrf import get_token
-from django.template.loader import render_to_string
+from django.template.loader import get_template
 from django.utils.safestring import SafeString, mark_safe
 
 from tracker import links
@@ -154,9 +154,14 @@ def patient_feed_key(patient: Patient) -> str:
 
 def render(template_name: str, context: dict[str, Any]) -> str:
     """A part, rendered without the request and with a placeholder for the CSRF token."""
-    return render_to_string(
-        template_name, {**context, "csrf_token": CSRF_PLACEHOLDER, "urls": url_patterns()}
-    )
+    return renderer(template_name)(context)
+
+
+def renderer(template_name: str) -> Callable[[dict[str, Any]], str]:
+    """`render` for many parts of one template: the template is looked up once."""
+    template = get_template(template_name)
+    fixed = {"csrf_token": CSRF_PLACEHOLDER, "urls": url_patterns()}
+    return lambda context: template.render({**context, **fixed})
 
 
 def for_response(request: Request, html: str) -> SafeString:

@@ -55,7 +55,7 @@ def milestone_complete(request: AuthenticatedRequest, code: UUID) -> HttpRespons
     if not form.is_valid():
         # Shown again in place with what was typed, so nothing has to be entered twice.
         failed = {
-            "code": milestone.code,
+            "code": str(milestone.code),
             "error": form.errors["completed_on"][0],
             "value": request.POST.get("completed_on", ""),
         }
@@ -101,7 +101,7 @@ def checklist_toggle(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
         # The item in place and its milestone's progress out of band: each tick button is its
         # own request, so quick ticks of several items are all sent.
         (row,) = milestone_rows(milestone.course, [milestone], clock.today())
-        (ticked,) = [candidate for candidate in row.items if candidate.code == item.code]
+        (ticked,) = [candidate for candidate in row.items if candidate.code == str(item.code)]
         context = part_context(request, item=ticked, milestone=row)
         return TemplateResponse(request, "courses/timeline.html#item_ticked", context)
     if request.htmx:

@@ -227,6 +227,15 @@ class TestCsvExport:
         make_courses(60)
         assert len(self.read(staff_client.get(self.url))) == 1 + 60
 
+    def test_streams_in_chunks_of_lines_not_a_write_per_line(
+        self, staff_client, make_courses, monkeypatch
+    ):
+        monkeypatch.setattr("tracker.exports.csv.LINES_PER_CHUNK", 4)
+        make_courses(10)
+        chunks = list(staff_client.get(self.url).streaming_content)
+        # the header and 10 lines, 4 at a time
+        assert [chunk.count(b"\r\n") for chunk in chunks] == [4, 4, 3]
+
     def test_a_cell_a_spreadsheet_would_run_is_shown_as_text(self, staff_client, course):
         course.patient.family_name = "=HYPERLINK(1)"
         course.patient.save()

@@ -69,9 +69,19 @@ def cell(value: str) -> str:
     return value
 
 
+# Lines sent to the client at a time: one write per line would be a system call per course.
+LINES_PER_CHUNK = 200
+
+
 def follow_up_lines(courses: QuerySet[TransplantCourse], *, today: date) -> Iterator[str]:
-    """The header and one line per course, as CSV text, for a streaming response."""
+    """The header and one line per course, as CSV text, for a streaming response (in chunks
+    of LINES_PER_CHUNK lines)."""
     writer = csv.writer(_Echo())
-    yield BOM + writer.writerow(CSV_HEADER)
+    chunk = [BOM + writer.writerow(CSV_HEADER)]
     for row in all_rows(courses, today=today):
-        yield writer.writerow([cell(value) for value in csv_line(row)])
+        chunk.append(writer.writerow([cell(value) for value in csv_line(row)]))
+        if len(chunk) >= LINES_PER_CHUNK:
+            yield "".join(chunk)
+            chunk = []
+    if chunk:
+        yield "".join(chunk)

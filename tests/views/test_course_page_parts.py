@@ -382,3 +382,37 @@ def test_a_change_to_one_milestone_redraws_that_milestone_only(
     assert drawn == [str(infusion.code)]
     assert f'id="milestone-{infusion.code}" class="milestone status-done"' in again
     assert milestone_ids(again) == milestone_ids(first)
+
+
+class TestTheWholePageKept:
+    def test_each_person_sees_their_own_name_and_actions(
+        self, coordinator_client, course, clinic_staff
+    ):
+        text = coordinator_client.get(course.get_absolute_url()).text
+        assert "Log out coordinator" in text
+        assert "Move Day Zero" in text
+        nurse = Client()
+        nurse.force_login(clinic_staff)
+        text = nurse.get(course.get_absolute_url()).text
+        assert "Log out nurse" in text
+        assert "Log out coordinator" not in text
+        assert "Move Day Zero" not in text
+
+    def test_a_message_shows_once_and_is_never_kept(self, coordinator_client, course):
+        coordinator_client.get(course.get_absolute_url())  # kept
+        # An action that leaves a message but changes nothing on the course page itself.
+        url = reverse("patient_feed", args=[course.patient.code])
+        assert coordinator_client.post(url, {"action": "renew"}).status_code == 302
+        ready = "The calendar address is ready."
+        assert ready in coordinator_client.get(course.get_absolute_url()).text
+        assert ready not in coordinator_client.get(course.get_absolute_url()).text
+
+    def test_the_header_follows_an_edited_patient_record(self, coordinator_client, course):
+        coordinator_client.get(course.get_absolute_url())
+        patient = course.patient
+        patient.family_name = "Byron"
+        patient.save()  # as the admin does: no course event
+        assert (
+            "<h1><bdi>Ada Byron</bdi></h1>"
+            in coordinator_client.get(course.get_absolute_url()).text
+        )

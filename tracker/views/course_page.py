@@ -15,11 +15,13 @@ from datetime import date
 from itertools import groupby
 from typing import Any
 
+from django.contrib import messages
 from django.core.cache import caches
 from django.db.models import Q
 from django.forms import Form
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
@@ -242,6 +244,8 @@ def course_parts(
     names: Iterable[str] = ("sections", "timeline"),
     *,
     view: QueryDict | None = None,
+    raw: bool = False,
+    course_key: str | None = None,
     **extra: Any,
 ) -> dict[str, SafeString]:
     """The named parts of the course page ("sections", "timeline"), ready for this response.
@@ -290,9 +294,9 @@ def course_parts(
     renderers = {name: renderers[name] for name in names}
     if forms or extra:  # what was typed is shown again: drawn for this response only
         return {name: fragments.for_response(request, draw()) for name, draw in renderers.items()}
-    key = fragments.course_key(course, today=today, actions=can)
+    key = course_key or fragments.course_key(course, today=today, actions=can)
     keys = {"sections": f"{key}:sections", "timeline": f"{key}:timeline:{show}:{opened or ''}"}
-    return fragments.cached_parts(request, {name: keys[name] for name in names}, renderers)
+    return fragments.cached_parts(request, {name: keys[name] for name in names}, renderers, raw=raw)
 
 
 def draw_rows(phases: list[PhasePart], context: dict[str, Any]) -> None:
@@ -333,19 +337,54 @@ def today_anchor(course: TransplantCourse, phases: list[PhasePart], today: date)
 
 def course_page(
     request: AuthenticatedRequest, course: TransplantCourse, **extra: Any
-) -> TemplateResponse:
-    """The whole course page; `extra` carries bound forms or a failed completion to re-show."""
+) -> HttpResponse:
+    """The whole course page; `extra` carries bound forms or a failed completion to re-show.
+
+    Seen again while nothing changed, the whole page comes from the cache: kept per person
+    (their login name and permissions are in its layout), with a placeholder for the CSRF
+    token; never while a message waits to be shown once, nor with what was typed.
+    """
     today = clock.today()
-    context = {
-        "course": course,
-        "today": today,
-        "can": CourseActions.of(request.user),
-        "patient": course.patient,
-        "parts": course_parts(request, course, **extra),
-        "today_label": course.day_label_on(today),
-        "band": schedule.phase_band(course.day_zero, today, first_day=course.first_day),
-    }
-    return TemplateResponse(request, "courses/detail.html", context)
+    can = CourseActions.of(request.user)
+
+    def context(**parts_options: Any) -> dict[str, Any]:
+        return {
+            "course": course,
+            "today": today,
+            "can": can,
+            "patient": course.patient,
+            "parts": course_parts(request, course, **parts_options, **extra),
+            "today_label": course.day_label_on(today),
+            "band": schedule.phase_band(course.day_zero, today, first_day=course.first_day),
+        }
+
+    if extra or len(messages.get_messages(request)):
+        return TemplateResponse(request, "courses/detail.html", context())
+    patient = course.patient
+    shown = (  # what the header shows that no course event records (an admin's edit)
+        patient.code,
+        patient.mrn,
+        patient.full_name,
+        patient.date_of_birth,
+        course.sequence,
+        course.is_tandem,
+        course.graft_source,
+        course.donor_type,
+        course.day_zero_confirmed,
+        request.GET.get("show", ""),
+        request.GET.get("open", ""),
+    )
+    digest = hashlib.sha256(repr(shown).encode()).hexdigest()[:16]
+    course_key = fragments.course_key(course, today=today, actions=can)
+    key = f"{course_key}:page:{fragments.person_key(request.user)}:{digest}"
+    store = caches["fragments"]
+    page = store.get(key)
+    if page is None:
+        parts = context(raw=True, course_key=course_key)
+        drawn = {**parts, "csrf_token": fragments.CSRF_PLACEHOLDER}
+        page = render_to_string("courses/detail.html", drawn, request=request)
+        store.set(key, page)
+    return HttpResponse(fragments.for_response(request, page))
 
 
 def phase_response(

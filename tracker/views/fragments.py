@@ -143,6 +143,12 @@ def clinic_key(*, today: date) -> str:
     )
 
 
+def person_key(user: User | AnonymousUser) -> str:
+    """What a page's layout shows of the person: their login name and what they may do."""
+    shown = f"{user.pk}:{user.get_username()}:{user.is_staff}:{sorted(user.get_all_permissions())}"
+    return hashlib.sha256(shown.encode()).hexdigest()[:16]
+
+
 def patient_feed_key(patient: Patient) -> str:
     """The key of a patient's calendar feed, from `queries.portal.feed_patient`'s figures."""
     at = patient.last_event_at.timestamp() if patient.last_event_at else 0  # type: ignore[attr-defined]
@@ -172,9 +178,14 @@ def for_response(request: Request, html: str) -> SafeString:
 
 
 def cached_parts(
-    request: Request, keys: dict[str, str], renderers: dict[str, Callable[[], str]]
+    request: Request,
+    keys: dict[str, str],
+    renderers: dict[str, Callable[[], str]],
+    *,
+    raw: bool = False,
 ) -> dict[str, SafeString]:
-    """Each named part from the cache (one round trip), rendering and keeping the missing ones."""
+    """Each named part from the cache (one round trip), rendering and keeping the missing ones;
+    `raw` leaves the CSRF placeholder in (for a page that is itself kept)."""
     store = caches["fragments"]
     found: dict[str, str] = store.get_many(list(keys.values()))
     parts = {}
@@ -183,7 +194,7 @@ def cached_parts(
         html = found.get(key)
         if html is None:
             html = missing[key] = renderers[name]()
-        parts[name] = for_response(request, html)
+        parts[name] = mark_safe(html) if raw else for_response(request, html)  # noqa: S308
     if missing:
         store.set_many(missing)
     return parts

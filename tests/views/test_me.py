@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from tests.factories import StepFactory, start_course
@@ -199,3 +200,35 @@ class TestPatientTicking:
             reverse("checklist_toggle", args=[item.code]), {"checked": "1"}
         )
         assert response.status_code == 404
+
+
+class TestThePageKept:
+    def test_a_renewed_calendar_address_and_its_message_show_at_once(
+        self, patient_client, patient, course
+    ):
+        patient_client.get(URL)  # kept
+        response = patient_client.post(reverse("my_feed"), {"action": "renew"})
+        assert response.status_code == 302
+        patient.refresh_from_db()
+        text = patient_client.get(URL).text
+        assert "The calendar address is ready." in text
+        assert patient.feed_token in text
+        again = patient_client.get(URL).text
+        assert "The calendar address is ready." not in again
+        assert patient.feed_token in again
+
+    def test_each_patient_sees_only_their_own_page(
+        self, patient_client, course, other_course, client
+    ):
+        assert "Hello <bdi>Ada</bdi>." in patient_client.get(URL).text
+        other = Client()
+        other.force_login(other_course.patient.user)
+        text = other.get(URL).text
+        assert "Hello <bdi>Charles</bdi>." in text
+        assert "Ada" not in text
+
+    def test_the_address_follows_the_host_it_was_asked_on(self, patient_client, patient, course):
+        patient.renew_feed_token()
+        assert "http://testserver/feeds/" in patient_client.get(URL).text
+        text = patient_client.get(URL, HTTP_HOST="localhost").text
+        assert "http://localhost/feeds/" in text

@@ -15,7 +15,6 @@ from datetime import date
 from itertools import groupby
 from typing import Any
 
-from django.contrib import messages
 from django.core.cache import caches
 from django.db.models import Q
 from django.forms import Form
@@ -358,7 +357,7 @@ def course_page(
             "band": schedule.phase_band(course.day_zero, today, first_day=course.first_day),
         }
 
-    if extra or len(messages.get_messages(request)):
+    if extra:
         return TemplateResponse(request, "courses/detail.html", context())
     patient = course.patient
     shown = (  # what the header shows that no course event records (an admin's edit)
@@ -377,14 +376,16 @@ def course_page(
     digest = hashlib.sha256(repr(shown).encode()).hexdigest()[:16]
     course_key = fragments.course_key(course, today=today, actions=can)
     key = f"{course_key}:page:{fragments.person_key(request.user)}:{digest}"
-    store = caches["fragments"]
-    page = store.get(key)
-    if page is None:
-        parts = context(raw=True, course_key=course_key)
-        drawn = {**parts, "csrf_token": fragments.CSRF_PLACEHOLDER}
-        page = render_to_string("courses/detail.html", drawn, request=request)
-        store.set(key, page)
-    return HttpResponse(fragments.for_response(request, page))
+
+    def draw() -> str:
+        drawn = {
+            **context(raw=True, course_key=course_key),
+            "csrf_token": fragments.CSRF_PLACEHOLDER,
+        }
+        return render_to_string("courses/detail.html", drawn, request=request)
+
+    page = fragments.cached_page(request, key, draw)
+    return page or TemplateResponse(request, "courses/detail.html", context())
 
 
 def phase_response(

@@ -30,9 +30,11 @@ from pathlib import Path
 from typing import Any, cast
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.cache import caches
 from django.db.models import Sum
+from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import get_template
 from django.utils.safestring import SafeString, mark_safe
@@ -147,6 +149,20 @@ def person_key(user: User | AnonymousUser) -> str:
     """What a page's layout shows of the person: their login name and what they may do."""
     shown = f"{user.pk}:{user.get_username()}:{user.is_staff}:{sorted(user.get_all_permissions())}"
     return hashlib.sha256(shown.encode()).hexdigest()[:16]
+
+
+def cached_page(request: Request, key: str, draw: Callable[[], str]) -> HttpResponse | None:
+    """A whole page from the cache (`draw` renders it with the CSRF placeholder, with the
+    request); None while a message waits to be shown once: draw that page for this response.
+    The key must hold everything of the person's the page shows (`person_key`)."""
+    if len(messages.get_messages(request)):
+        return None
+    store = caches["fragments"]
+    page = store.get(key)
+    if page is None:
+        page = draw()
+        store.set(key, page)
+    return HttpResponse(for_response(request, page))
 
 
 def patient_feed_key(patient: Patient) -> str:

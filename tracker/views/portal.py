@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
@@ -41,18 +43,43 @@ def my_page(request: AuthenticatedRequest) -> HttpResponse:
     request.user.patient = patient  # the page's header asks; no second query
     context = {"patient": patient, "courses": courses, "course": course, "today": today}
     context.update(feed_context(request, patient))
-    if course is not None:
-        phase = schedule.current_phase(course.day_zero, today, first_day=course.first_day)
-        key = fragments.course_key(course, today=today, actions=fragments.PATIENT)
-        context.update(
-            today_label=course.day_label_on(today),
-            explanation=phase_explanation(phase, procedure=course.kind == Kind.PROCEDURE),
-            phase=phase,
-            plan=fragments.cached_parts(
-                request, {"plan": f"{key}:me"}, {"plan": lambda: _plan(course, today)}
-            )["plan"],
-        )
-    return TemplateResponse(request, "me/page.html", context)
+    if course is None:
+        return TemplateResponse(request, "me/page.html", context)
+    phase = schedule.current_phase(course.day_zero, today, first_day=course.first_day)
+    course_key = fragments.course_key(course, today=today, actions=fragments.PATIENT)
+    context.update(
+        today_label=course.day_label_on(today),
+        explanation=phase_explanation(phase, procedure=course.kind == Kind.PROCEDURE),
+        phase=phase,
+    )
+    # Kept whole per patient: what the page shows beyond the course (their name, their other
+    # courses, their calendar address) is in the key.
+    shown = (
+        patient.given_name,
+        patient.feed_token,
+        request.get_host(),  # the calendar address is written in full
+        [(other.code, other.sequence, other.is_tandem, other.day_zero) for other in courses],
+    )
+    digest = hashlib.sha256(repr(shown).encode()).hexdigest()[:16]
+    key = f"{course_key}:me:{fragments.person_key(request.user)}:{digest}"
+
+    def draw() -> str:
+        plan = fragments.cached_parts(
+            request,
+            {"plan": f"{course_key}:plan"},
+            {"plan": lambda: _plan(course, today)},
+            raw=True,
+        )["plan"]
+        drawn = {**context, "plan": plan, "csrf_token": fragments.CSRF_PLACEHOLDER}
+        return render_to_string("me/page.html", drawn, request=request)
+
+    page = fragments.cached_page(request, key, draw)
+    if page is not None:
+        return page
+    plan = fragments.cached_parts(
+        request, {"plan": f"{course_key}:plan"}, {"plan": lambda: _plan(course, today)}
+    )["plan"]
+    return TemplateResponse(request, "me/page.html", {**context, "plan": plan})
 
 
 def _plan(course: TransplantCourse, today: date) -> str:

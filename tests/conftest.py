@@ -20,6 +20,7 @@ def _fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def _empty_fragment_cache():
     """Each test starts with no course page parts kept: test databases reuse row numbers."""
+    caches["pages"].clear()
     caches["fragments"].clear()
 
 

@@ -84,12 +84,14 @@ def caches_with(**env) -> str:
 def test_page_parts_are_kept_in_each_workers_memory_and_reset_limits_in_the_database():
     backends = caches_with()
     assert "'default': 'django.core.cache.backends.db.DatabaseCache'" in backends
+    assert "'pages': 'django.core.cache.backends.locmem.LocMemCache'" in backends
     assert "'fragments': 'django.core.cache.backends.locmem.LocMemCache'" in backends
 
 
 def test_several_app_servers_share_a_redis_cache():
     backends = caches_with(CACHE_URL="redis://cache.internal:6379/0")
     assert "'default': 'django.core.cache.backends.redis.RedisCache'" in backends
+    assert "'pages': 'django.core.cache.backends.redis.RedisCache'" in backends
     assert "'fragments': 'django.core.cache.backends.redis.RedisCache'" in backends
 
 
@@ -101,4 +103,15 @@ def test_a_cache_address_that_is_not_redis_refuses_to_start():
 
 def test_no_page_parts_kept_when_asked():
     backends = caches_with(FRAGMENT_CACHE_ENTRIES="0")
+    assert "'pages': 'django.core.cache.backends.dummy.DummyCache'" in backends
     assert "'fragments': 'django.core.cache.backends.dummy.DummyCache'" in backends
+
+
+def test_a_worker_keeps_a_bounded_number_of_pages():
+    script = (
+        "from django.conf import settings; "
+        "print(settings.CACHES['pages']['OPTIONS'], settings.CACHES['fragments']['OPTIONS'])"
+    )
+    result = manage("shell", "-c", script, DEBUG="true", PAGE_CACHE_ENTRIES="50")
+    assert result.returncode == 0, result.stderr
+    assert "{'MAX_ENTRIES': 50} {'MAX_ENTRIES': 5000}" in result.stdout

@@ -9,6 +9,7 @@ import re
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
@@ -274,46 +275,51 @@ AXES_HTTP_RESPONSE_CODE = 429
 PROXY_COUNT = env_int("PROXY_COUNT", 0 if DEBUG else 1)
 AXES_CLIENT_IP_CALLABLE = "tracker.http.client_ip"
 
-# Two caches. `default` counts password resets across every app server and worker: the
-# database's own table (made by `make migrate` with createcachetable). `fragments` keeps
-# rendered parts of course pages (tracker/views/fragments.py; keys change with every change):
-# local memory in each worker. With several app servers, set CACHE_URL (redis://host:6379/0,
-# with the `redis` extra installed) and both use that Redis instead.
+# Three caches. `default` counts password resets across every app server and worker: the
+# database's own table (made by `make migrate` with createcachetable). `pages` keeps drawn
+# pages and large parts of them (course pages, patients' pages, feeds, the follow-up list's
+# rows; about 150 KB each) and `fragments` each drawn milestone (about 3 KB): their keys change
+# with every change (tracker/views/fragments.py). Both live in each worker's memory, bounded by
+# entries (PAGE_CACHE_ENTRIES × 150 KB is the most a worker holds of pages). With several app
+# servers, set CACHE_URL (redis://host:6379/0, with the `redis` extra installed) and all three
+# use that Redis instead. FRAGMENT_CACHE_ENTRIES=0 keeps nothing: every page is drawn
+# (bench/pages.py's "first view" measures that).
 CACHE_URL = env_str("CACHE_URL", "")
 FRAGMENT_CACHE_ENTRIES = env_int("FRAGMENT_CACHE_ENTRIES", 5000)
+PAGE_CACHE_ENTRIES = env_int("PAGE_CACHE_ENTRIES", 300)
+KEPT_A_DAY = 24 * 60 * 60
 if CACHE_URL:
     if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured(
             f"CACHE_URL={CACHE_URL!r} is not a Redis address; use redis://host:port/db."
         )
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": CACHE_URL,
-        },
-        "fragments": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": CACHE_URL,
-            "KEY_PREFIX": "fragments",
-            "TIMEOUT": 24 * 60 * 60,
-        },
+    REDIS = "django.core.cache.backends.redis.RedisCache"
+    CACHES: dict[str, dict[str, Any]] = {
+        "default": {"BACKEND": REDIS, "LOCATION": CACHE_URL},
+        "pages": {"BACKEND": REDIS, "LOCATION": CACHE_URL, "KEY_PREFIX": "pages"},
+        "fragments": {"BACKEND": REDIS, "LOCATION": CACHE_URL, "KEY_PREFIX": "fragments"},
     }
+    for alias in ("pages", "fragments"):
+        CACHES[alias]["TIMEOUT"] = KEPT_A_DAY
 else:
+
+    def in_memory(name: str, entries: int) -> dict[str, Any]:
+        if entries <= 0 or FRAGMENT_CACHE_ENTRIES <= 0:
+            return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+        return {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": name,
+            "TIMEOUT": KEPT_A_DAY,
+            "OPTIONS": {"MAX_ENTRIES": entries},
+        }
+
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "tracker_cache",
         },
-        # FRAGMENT_CACHE_ENTRIES=0 keeps nothing: every page is drawn (bench/pages.py's
-        # "first view" measures that).
-        "fragments": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "fragments",
-            "TIMEOUT": 24 * 60 * 60,
-            "OPTIONS": {"MAX_ENTRIES": FRAGMENT_CACHE_ENTRIES},
-        }
-        if FRAGMENT_CACHE_ENTRIES > 0
-        else {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+        "pages": in_memory("pages", PAGE_CACHE_ENTRIES),
+        "fragments": in_memory("fragments", FRAGMENT_CACHE_ENTRIES),
     }
 
 # bench/pages.py measures every page against a bare logged-in view, served only then.

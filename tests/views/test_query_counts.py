@@ -57,6 +57,7 @@ def daily_course(patient, coordinator, today, milestones):
 def queries(client, url, *, cold=True) -> int:
     """The queries of one request: with nothing kept (cold), or right after the same one."""
     if cold:
+        caches["pages"].clear()
         caches["fragments"].clear()
     else:
         client.get(url)
@@ -100,6 +101,7 @@ def test_a_folded_phase_opened_in_place_costs_the_same(coordinator_client, coord
     for course in (small, large):
         url = reverse("course_phase", args=[course.code, "immune_recovery"])
         coordinator_client.get(url, headers={"HX-Request": "true"})
+        caches["pages"].clear()
         caches["fragments"].clear()
         with CaptureQueriesContext(connection) as captured:
             coordinator_client.get(url, headers={"HX-Request": "true"})

@@ -44,7 +44,7 @@ def calendar_feed(request: Request, token: str) -> HttpResponse:
         raise Http404
     # Calendar apps poll every hour: the same feed is kept until the patient's dates change.
     key = fragments.patient_feed_key(patient)
-    store = caches["fragments"]
+    store = caches["pages"]
     body = store.get(key)
     if body is None:
         milestones = patient_milestones(patient.courses.all())

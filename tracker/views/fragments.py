@@ -157,7 +157,7 @@ def cached_page(request: Request, key: str, draw: Callable[[], str]) -> HttpResp
     The key must hold everything of the person's the page shows (`person_key`)."""
     if len(messages.get_messages(request)):
         return None
-    store = caches["fragments"]
+    store = caches["pages"]
     page = store.get(key)
     if page is None:
         page = draw()
@@ -202,7 +202,7 @@ def cached_parts(
 ) -> dict[str, SafeString]:
     """Each named part from the cache (one round trip), rendering and keeping the missing ones;
     `raw` leaves the CSRF placeholder in (for a page that is itself kept)."""
-    store = caches["fragments"]
+    store = caches["pages"]
     found: dict[str, str] = store.get_many(list(keys.values()))
     parts = {}
     missing = {}

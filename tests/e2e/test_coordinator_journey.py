@@ -236,8 +236,12 @@ def test_the_keyboard_and_quick_clicks_on_a_milestone_do_what_they_say(page: Pag
     expect(discharge.locator(".badge")).to_have_text("Done")
     expect(discharge.locator(".progress")).to_have_text("3 of 3 ticked")
 
-    # A folded phase opened from the keyboard: focus goes to its heading.
+    # A folded phase opened from the keyboard: focus goes to its heading; folded again, too.
     opener = page.locator("#phase-conditioning").get_by_role("link", name="Show its 3 milestones")
     opener.focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Conditioning", exact=True)).to_be_focused()
+    expect(page.locator("#phase-conditioning li.milestone")).to_have_count(3)
+    page.locator("#phase-conditioning").get_by_role("link", name="Fold this phase").click()
+    expect(page.locator("#phase-conditioning li.milestone")).to_have_count(0)
+    expect(page.locator("#phase-conditioning")).to_contain_text("Show its 3 milestones")

@@ -416,3 +416,29 @@ class TestTheWholePageKept:
             "<h1><bdi>Ada Byron</bdi></h1>"
             in coordinator_client.get(course.get_absolute_url()).text
         )
+
+
+class TestFoldingAgain:
+    def test_an_open_phase_folds_again_in_place(self, coordinator_client, course):
+        opened = coordinator_client.get(phase_url(course, "conditioning"), headers=HX).text
+        fold = f'hx-get="{phase_url(course, "conditioning")}?fold=1"'
+        assert (
+            f'{fold} hx-target="#phase-conditioning" hx-swap="outerHTML">Fold this phase' in opened
+        )
+        response = coordinator_client.get(
+            phase_url(course, "conditioning"), {"fold": "1"}, headers=HX
+        )
+        text = response.text
+        assert text.lstrip().startswith('<section id="phase-conditioning" class="phase folded"')
+        assert milestone_ids(text) == []
+        assert "Show its 3 milestones" in text
+
+    def test_without_javascript_folding_goes_back_to_the_usual_page(
+        self, coordinator_client, course
+    ):
+        response = coordinator_client.get(phase_url(course, "conditioning"), {"fold": "1"})
+        assert response.url == f"{course.get_absolute_url()}#phase-conditioning"
+
+    def test_a_phase_without_milestones_cannot_be_folded(self, coordinator_client, course):
+        url = phase_url(course, "long_term")
+        assert coordinator_client.get(url, {"fold": "1"}, headers=HX).status_code == 404

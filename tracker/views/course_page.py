@@ -389,11 +389,21 @@ def course_page(
 
 
 def phase_response(
-    request: AuthenticatedRequest, course: TransplantCourse, phase: schedule.Phase
+    request: AuthenticatedRequest,
+    course: TransplantCourse,
+    phase: schedule.Phase,
+    *,
+    folded: bool = False,
 ) -> HttpResponse:
-    """One phase of the timeline, open (a folded phase opened in place)."""
+    """One phase of the timeline, open (a folded phase opened in place), or folded again."""
     today = clock.today()
     can = CourseActions.of(request.user)
+    if folded:
+        summary = next((s for s in summaries_of(course, today) if s.phase == phase), None)
+        if summary is None:
+            return HttpResponse()
+        part = PhasePart(phase, summary, None, url=phase_url(course, phase))
+        return HttpResponse(fragments.render("courses/timeline.html#folded", {"part": part}))
 
     def draw() -> str:
         part = phase_part(course, phase, today)

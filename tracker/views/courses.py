@@ -61,16 +61,19 @@ def course_detail(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
 @require_GET
 @login_required
 def course_phase(request: AuthenticatedRequest, code: UUID, phase: str) -> HttpResponse:
-    """A folded phase of the timeline, open: in place for htmx, else the page with it open."""
+    """A folded phase of the timeline, open: in place for htmx, else the page with it open;
+    with `?fold=1`, an open phase folded again in place."""
     course = get_course_for(request.user, code)
     require(request.user, "view_transplantcourse")
     try:
         chosen = schedule.Phase(phase)
     except ValueError:
         raise Http404("No such phase.") from None
+    folded = request.GET.get("fold") == "1"
     if not request.htmx:
-        return redirect(f"{course.get_absolute_url()}?open={chosen}#phase-{chosen}")
-    response = phase_response(request, course, chosen)
+        query = "" if folded else f"?open={chosen}"
+        return redirect(f"{course.get_absolute_url()}{query}#phase-{chosen}")
+    response = phase_response(request, course, chosen, folded=folded)
     if not response.content:
         raise Http404("This course has no milestone in that phase.")
     return response

@@ -136,6 +136,19 @@ def small_protocol(**kwargs) -> Protocol:
     return protocol
 
 
+def repeating_step(protocol=None, *, first_day, last_day, every=1, **kwargs) -> ProtocolStep:
+    """A step repeated every `every` days from `first_day` to `last_day` (a long course in one
+    line), added to `protocol` or to a new one: `repeating_step(...).protocol`."""
+    return StepFactory(
+        protocol=protocol or ProtocolFactory(),
+        key=kwargs.pop("key", "daily"),
+        day=first_day,
+        repeat_every_days=every,
+        repeat_until_day=last_day,
+        **kwargs,
+    )
+
+
 def start_course(*, patient=None, protocol=None, day_zero=date(2026, 11, 21), by=None):
     return services.start_course(
         patient=patient or PatientFactory(),

@@ -8,7 +8,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from icalendar import Calendar
 
-from tests.factories import StepFactory, start_course
+from tests.factories import StepFactory, repeating_step, start_course
 from tracker import services
 from tracker.exports.calendar import all_day_end, event_uid, feed_calendar
 from tracker.models import Audience, Milestone, ProtocolStep, TransplantCourse
@@ -205,9 +205,7 @@ class TestCalendarFeed:
     def test_the_number_of_queries_does_not_grow_with_the_milestones(
         self, client, patient, protocol, coordinator, today, feed_url, django_assert_max_num_queries
     ):
-        StepFactory(
-            protocol=protocol, key="daily", day=1, repeat_every_days=1, repeat_until_day=300
-        )
+        repeating_step(protocol, first_day=1, last_day=300)
         start_course(patient=patient, protocol=protocol, day_zero=today, by=coordinator)
         start_course(patient=patient, protocol=protocol, day_zero=date(2027, 11, 1), by=coordinator)
         with django_assert_max_num_queries(2):  # the patient by token, then the milestones

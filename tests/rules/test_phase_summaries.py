@@ -9,6 +9,7 @@ from tracker.rules.schedule import (
     HUNDRED_DAY_LAST_DAY,
     Phase,
     PhaseSummary,
+    days_around,
     open_phases,
     phase_summaries,
 )
@@ -138,3 +139,11 @@ def test_the_next_due_date_from_a_day():
     assert summary.next_from(day(105)) == day(110)
     assert summary.next_from(day(110)) == day(110)
     assert summary.next_from(day(121)) is None
+
+
+def test_the_days_around_today_cross_month_and_year_ends():
+    assert days_around(date(2026, 12, 28), before=7, after=21) == (
+        date(2026, 12, 21),
+        date(2027, 1, 18),
+    )
+    assert days_around(date(2028, 3, 1), before=7, after=0) == (date(2028, 2, 23), date(2028, 3, 1))

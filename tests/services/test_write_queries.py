@@ -5,7 +5,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.factories import PatientFactory, ProtocolFactory, StepFactory, UserFactory
+from tests.factories import (
+    PatientFactory,
+    StepFactory,
+    UserFactory,
+    repeating_step,
+)
 from tracker import clock, services
 from tracker.models import ChecklistItem, CourseEvent, DayZeroMove, EventKind, Milestone
 from tracker.services.courses import DEFAULT_MOVE_REASON, PLANNED_FROM_PROTOCOL
@@ -25,16 +30,12 @@ MOVE_QUERIES = 12
 
 def protocol_of(milestones: int):
     """A daily step from Day -10 with three checklist items, and a Day-100 evaluation."""
-    protocol = ProtocolFactory()
-    StepFactory(
-        protocol=protocol,
-        key="daily",
-        day=-10,
-        repeat_every_days=1,
-        repeat_until_day=-10 + milestones - 2,
+    protocol = repeating_step(
+        first_day=-10,
+        last_day=-10 + milestones - 2,
         checklist="Bloods\nObservations\nPlan",
         position=10,
-    )
+    ).protocol
     StepFactory(
         protocol=protocol,
         key="day-100",

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.factories import StepFactory, start_course
+from tests.factories import StepFactory, repeating_step, start_course
 
 pytestmark = pytest.mark.django_db
 
@@ -125,8 +125,7 @@ class TestPatientFeed:
 
 def daily_protocol():
     """A protocol with a visit every day for 300 days."""
-    step = StepFactory(day=1, repeat_every_days=1, repeat_until_day=300)
-    return step.protocol
+    return repeating_step(first_day=1, last_day=300).protocol
 
 
 def rows_and_queries(client, url) -> tuple[int, int]:

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from tests.factories import StepFactory, small_protocol, start_course
+from tests.factories import StepFactory, repeating_step, small_protocol, start_course
 from tracker.models import BloodCount, Milestone
 
 pytestmark = pytest.mark.django_db
@@ -369,13 +369,11 @@ class TestDailyCountsMilestone:
     def daily(self, patient, coordinator, today):
         """A course at Day +5 whose protocol has daily counts from Day +1 to Day +14."""
         protocol = small_protocol(name="With daily counts", tracks_engraftment=True)
-        StepFactory(
-            protocol=protocol,
-            key="daily",
+        repeating_step(
+            protocol,
+            first_day=1,
+            last_day=14,
             title="Daily blood counts",
-            day=1,
-            repeat_every_days=1,
-            repeat_until_day=14,
             done_by_counts=True,
             checklist="",
         )

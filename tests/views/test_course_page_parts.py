@@ -14,9 +14,10 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import ProtocolFactory, StepFactory, UserFactory, start_course
+from tests.factories import UserFactory, repeating_step, start_course
 from tracker import services
 from tracker.models import ChecklistItem, Milestone
+from tracker.views import fragments
 from tracker.views.fragments import CSRF_PLACEHOLDER
 
 pytestmark = pytest.mark.django_db
@@ -224,10 +225,7 @@ class TestNextPhasePreview:
     @pytest.fixture
     def long_course(self, patient, coordinator, today):
         """A daily step from Day +31 to +200, seen on Day +40 (the 100-day window)."""
-        protocol = ProtocolFactory()
-        StepFactory(
-            protocol=protocol, key="daily", day=31, repeat_every_days=1, repeat_until_day=200
-        )
+        protocol = repeating_step(first_day=31, last_day=200).protocol
         return start_course(
             patient=patient, protocol=protocol, day_zero=today - timedelta(days=40), by=coordinator
         )
@@ -356,8 +354,6 @@ def test_no_template_comment_shows_on_a_page(coordinator_client, course):
 def test_a_change_to_one_milestone_redraws_that_milestone_only(
     coordinator_client, coordinator, course, today, monkeypatch
 ):
-    from tracker.views import fragments
-
     drawn = []
     renderer = fragments.renderer
 

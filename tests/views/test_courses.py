@@ -6,7 +6,13 @@ from datetime import date, timedelta
 import pytest
 from django.urls import reverse
 
-from tests.factories import PatientFactory, ProtocolFactory, StepFactory, UserFactory, start_course
+from tests.factories import (
+    PatientFactory,
+    ProtocolFactory,
+    UserFactory,
+    repeating_step,
+    start_course,
+)
 from tracker import services
 from tracker.models import ChecklistItem, DayZeroMove, Milestone, TransplantCourse
 from tracker.rules import schedule
@@ -178,10 +184,7 @@ class TestCourseDetail:
     def test_query_count_is_fixed_whatever_the_number_of_milestones(
         self, coordinator_client, coordinator, patient, today, repeats, django_assert_num_queries
     ):
-        protocol = ProtocolFactory()
-        StepFactory(
-            protocol=protocol, key="daily", day=1, repeat_every_days=1, repeat_until_day=repeats
-        )
+        protocol = repeating_step(first_day=1, last_day=repeats).protocol
         course = start_course(patient=patient, protocol=protocol, day_zero=today, by=coordinator)
         for milestone in course.milestones.all()[:3]:
             services.complete_milestone(milestone=milestone, on=today, by=coordinator, today=today)

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import StepFactory, start_course
+from tests.factories import StepFactory, repeating_step, start_course
 from tracker import services
 from tracker.models import ChecklistItem
 
@@ -86,9 +86,7 @@ class TestMyPage:
     def test_query_count_does_not_grow_with_milestones(
         self, patient_client, course, django_assert_max_num_queries
     ):
-        StepFactory(
-            protocol=course.protocol, key="daily", day=1, repeat_every_days=1, repeat_until_day=200
-        )
+        repeating_step(course.protocol, first_day=1, last_day=200)
         services.move_day_zero(
             course=course, day_zero=course.day_zero + timedelta(1), by=course.created_by
         )
@@ -98,9 +96,7 @@ class TestMyPage:
     def test_seen_again_unchanged_the_plan_comes_from_the_cache(
         self, patient_client, course, django_assert_num_queries
     ):
-        StepFactory(
-            protocol=course.protocol, key="daily", day=1, repeat_every_days=1, repeat_until_day=200
-        )
+        repeating_step(course.protocol, first_day=1, last_day=200)
         services.move_day_zero(
             course=course, day_zero=course.day_zero + timedelta(1), by=course.created_by
         )

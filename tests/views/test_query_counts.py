@@ -15,7 +15,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.factories import PatientFactory, ProtocolFactory, StepFactory, start_course, user_in
+from tests.factories import (
+    PatientFactory,
+    repeating_step,
+    start_course,
+    user_in,
+)
 from tracker import roles, services
 
 pytestmark = pytest.mark.django_db
@@ -25,15 +30,12 @@ def daily_course(patient, coordinator, today, milestones):
     """A course seen on Day +20 whose `milestones` (10 or 300) fall in every phase from
     conditioning to immune recovery: one every 30 days from Day -10, or every day."""
     every = 30 if milestones == 10 else 1
-    protocol = ProtocolFactory()
-    StepFactory(
-        protocol=protocol,
-        key="daily",
-        day=-10,
-        repeat_every_days=every,
-        repeat_until_day=-10 + (milestones - 1) * every,
+    protocol = repeating_step(
+        first_day=-10,
+        last_day=-10 + (milestones - 1) * every,
+        every=every,
         checklist="Bloods\nObservations\nPlan",
-    )
+    ).protocol
     course = start_course(
         patient=patient, protocol=protocol, day_zero=today - timedelta(days=20), by=coordinator
     )

@@ -8,9 +8,9 @@ from functools import lru_cache
 from django import template
 from django.utils import dateformat, translation
 
+from tracker import links
 from tracker.models import Milestone, TransplantCourse
 from tracker.rules import schedule
-from tracker.views import fragments
 
 register = template.Library()
 
@@ -65,7 +65,7 @@ def minutes(value: timedelta | None) -> str:
 @register.filter
 def with_code(pattern: str, code: object) -> str:
     """`{{ urls.count_edit|with_code:count.code }}`: a row's URL from a pattern reversed once."""
-    return fragments.with_code(pattern, str(code))
+    return links.with_code(pattern, str(code))
 
 
 @register.filter

@@ -25,7 +25,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
-from tracker import clock
+from tracker import clock, links
 from tracker.forms import (
     BloodCountForm,
     LabResultForm,
@@ -66,9 +66,9 @@ def with_actions(rows: list[MilestoneRow]) -> list[MilestoneRow]:
     urls = fragments.url_patterns()
     for row in rows:
         name = "milestone_reopen" if row.is_done else "milestone_complete"
-        row.action = fragments.with_code(urls[name], row.code)
+        row.action = links.with_code(urls[name], row.code)
         for item in row.items:
-            item.action = fragments.with_code(urls["checklist_toggle"], item.code)
+            item.action = links.with_code(urls["checklist_toggle"], item.code)
     return rows
 
 
@@ -145,9 +145,13 @@ def timeline_parts(
 
 
 def phase_part(course: TransplantCourse, phase: schedule.Phase, today: date) -> PhasePart | None:
-    """One phase, open; None when the course has no milestone in it."""
-    parts = timeline_parts(course, show="all", today=today, opened=phase)
-    return next((part for part in parts if part.phase == phase), None)
+    """One phase, open with all its milestones; None when the course has none in it."""
+    summary = next((s for s in summaries_of(course, today) if s.phase == phase), None)
+    if summary is None:
+        return None
+    in_phase = course.milestones.filter(due_date__range=(summary.first, summary.last))
+    rows = with_actions(timeline_rows(course, in_phase, today=today))
+    return PhasePart(phase, summary, rows, url=phase_url(course, phase))
 
 
 def counts_context(course: TransplantCourse, today: date, **forms: Form | None) -> dict[str, Any]:

@@ -102,9 +102,6 @@ def url_patterns() -> dict[str, str]:
     return {name: links.pattern(name) for name in ROW_URLS}
 
 
-with_code = links.with_code
-
-
 @cache
 def release_version() -> str:
     """A digest of every template and source file: a release that changes what a part shows

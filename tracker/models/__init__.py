@@ -11,6 +11,13 @@ from tracker.models.choices import (
 from tracker.models.counts import BloodCount
 from tracker.models.courses import CourseQuerySet, DayZeroMove, TransplantCourse
 from tracker.models.events import CourseEvent, CourseEventQuerySet, EventKind
+from tracker.models.gvhd import (
+    AcuteGvhdAssessment,
+    BilirubinUnit,
+    ChronicGvhd,
+    ChronicGvhdAssessment,
+    Severity,
+)
 from tracker.models.milestones import ChecklistItem, Milestone, MilestoneQuerySet
 from tracker.models.patients import (
     Patient,
@@ -24,6 +31,11 @@ from tracker.models.results import LabResult
 
 __all__ = [
     "ANALYTE_CHOICES",
+    "AcuteGvhdAssessment",
+    "BilirubinUnit",
+    "ChronicGvhd",
+    "ChronicGvhdAssessment",
+    "Severity",
     "Audience",
     "BloodCount",
     "ChecklistItem",

@@ -35,7 +35,7 @@ class CourseQuerySet(models.QuerySet["TransplantCourse"]):
 
 # What the services keep on a course for the follow-up list (not clinical data of its own:
 # no history rows).
-BOOKKEEPING = [
+PLAN_BOOKKEEPING = [
     "starts_on",
     "day_100_milestone",
     "day_100_due",
@@ -43,6 +43,8 @@ BOOKKEEPING = [
     "day_100_window_end",
     "day_100_done_on",
 ]
+GVHD_BOOKKEEPING = ["gvhd_acute_grade", "gvhd_acute_peak", "gvhd_chronic"]
+BOOKKEEPING = PLAN_BOOKKEEPING + GVHD_BOOKKEEPING
 
 
 class TransplantCourse(models.Model):
@@ -86,6 +88,12 @@ class TransplantCourse(models.Model):
     day_100_window_start = models.DateField(null=True, blank=True, editable=False)
     day_100_window_end = models.DateField(null=True, blank=True, editable=False)
     day_100_done_on = models.DateField(null=True, blank=True, editable=False)
+    # The GVHD now, kept by the GVHD services (allogeneic courses): the latest acute grade
+    # and the worst so far (None before any assessment), the severity of active chronic GVHD
+    # ("" when none is active).
+    gvhd_acute_grade = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    gvhd_acute_peak = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    gvhd_chronic = models.CharField(max_length=10, blank=True, editable=False)
     history = HistoricalRecords(excluded_fields=BOOKKEEPING)
 
     objects = CourseQuerySet.as_manager()
@@ -116,6 +124,7 @@ class TransplantCourse(models.Model):
             ("move_day_zero", "Can move Day Zero"),
             ("confirm_day_zero", "Can confirm the infusion on Day Zero"),
             ("view_course_history", "Can see the change history of a course"),
+            ("stage_gvhd", "Can record and stage GVHD"),
         ]
 
     def __str__(self) -> str:
@@ -143,6 +152,11 @@ class TransplantCourse(models.Model):
     def first_day(self) -> int:
         """The earliest day number of the course's plan (the start of conditioning)."""
         return self.day_number_on(self.start_date)
+
+    @property
+    def has_gvhd(self) -> bool:
+        """GVHD is tracked on allogeneic courses only."""
+        return self.kind == Kind.ALLOGENEIC
 
     @property
     def sequence_label(self) -> str:

@@ -14,11 +14,29 @@ from tracker.services.courses import (
     start_course,
     titled,
 )
+from tracker.services.gvhd import (
+    correct_acute_gvhd,
+    delete_acute_gvhd,
+    delete_chronic_scoring,
+    diagnose_chronic_gvhd,
+    record_acute_gvhd,
+    reopen_chronic_gvhd,
+    resolve_chronic_gvhd,
+    score_chronic_gvhd,
+)
 from tracker.services.milestones import complete_milestone, reopen_milestone, tick_item
 from tracker.services.patients import change_feed, invite_patient
 from tracker.services.results import delete_result, record_results
 
 __all__ = [
+    "score_chronic_gvhd",
+    "resolve_chronic_gvhd",
+    "reopen_chronic_gvhd",
+    "record_acute_gvhd",
+    "diagnose_chronic_gvhd",
+    "delete_chronic_scoring",
+    "delete_acute_gvhd",
+    "correct_acute_gvhd",
     "StaleDayZero",
     "apply_counts",
     "change_feed",

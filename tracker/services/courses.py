@@ -21,7 +21,7 @@ from tracker.models import (
     ProtocolStep,
     TransplantCourse,
 )
-from tracker.models.courses import BOOKKEEPING
+from tracker.models.courses import PLAN_BOOKKEEPING
 from tracker.models.events import record
 from tracker.rules import schedule
 
@@ -190,17 +190,17 @@ def _keep_bookkeeping(course: TransplantCourse, milestones: Sequence[Milestone])
     course.day_100_window_start = day_100.window_start if day_100 else None
     course.day_100_window_end = day_100.window_end if day_100 else None
     course.day_100_done_on = day_100.completed_on if day_100 else None
-    _save_bookkeeping(course, BOOKKEEPING)
+    save_bookkeeping(course, PLAN_BOOKKEEPING)
 
 
 def keep_day_100_done(course: TransplantCourse, milestone: Milestone) -> None:
     """Copy the Day-100 milestone's completion to its (locked) course after it changed."""
     if milestone.pk == course.day_100_milestone_id:
         course.day_100_done_on = milestone.completed_on
-        _save_bookkeeping(course, ["day_100_done_on"])
+        save_bookkeeping(course, ["day_100_done_on"])
 
 
-def _save_bookkeeping(course: TransplantCourse, fields: list[str]) -> None:
+def save_bookkeeping(course: TransplantCourse, fields: list[str]) -> None:
     # Derived bookkeeping, not clinical data: no history row of its own.
     course.skip_history_when_saving = True  # type: ignore[attr-defined]
     try:

@@ -11,13 +11,16 @@ from decimal import Decimal
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tracker import services
 from tracker.models import BloodCount, ChecklistItem, LabResult
+from tracker.rules.gvhd import NIH_ORGANS
 
 pytestmark = pytest.mark.django_db
 
 ACTORS = ["anonymous", "patient_a", "patient_b", "clinic_staff", "coordinator"]
 LOGIN = "login"  # a redirect to the login page
 R = 302  # another redirect
+NO_SCORES = {organ: 0 for organ in NIH_ORGANS if organ != "skin"}
 
 # name: {method: (anonymous, patient A, patient B, clinic staff, coordinator)}
 MATRIX = {
@@ -43,6 +46,15 @@ MATRIX = {
     "results_add": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, 200, 200)},
     "results_paste": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, 200, 200)},
     "result_delete": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, R, R)},
+    # GVHD staging is the care team's: the patient gets a 404 even on their own course.
+    "gvhd_acute_add": {"GET": (405,) * 5, "POST": (LOGIN, 404, 404, 200, 200)},
+    "gvhd_acute_edit": {"GET": (LOGIN, 404, 404, 200, 200), "POST": (LOGIN, 404, 404, 200, 200)},
+    "gvhd_acute_delete": {"GET": (405,) * 5, "POST": (LOGIN, 404, 404, R, R)},
+    "gvhd_chronic_diagnose": {"GET": (405,) * 5, "POST": (LOGIN, 404, 404, 200, 200)},
+    "gvhd_chronic_score": {"GET": (405,) * 5, "POST": (LOGIN, 404, 404, 200, 200)},
+    "gvhd_chronic_resolve": {"GET": (405,) * 5, "POST": (LOGIN, 404, 404, 200, 200)},
+    "gvhd_chronic_reopen": {"GET": (405,) * 5, "POST": (LOGIN, 404, 404, R, R)},
+    "gvhd_scoring_delete": {"GET": (405,) * 5, "POST": (LOGIN, 404, 404, R, R)},
     "milestone_complete": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, R, R)},
     "milestone_reopen": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, R, R)},
     "checklist_toggle": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, R, R)},
@@ -92,6 +104,20 @@ def url_for(course, patient, coordinator, today):
         course=course, drawn_on=today, analyte="cd4", value=Decimal("150"), entered_by=coordinator
     )
     token = patient.renew_feed_token()
+    assessment = services.record_acute_gvhd(
+        course=course,
+        values={
+            "assessed_on": today,
+            "bsa_percent": Decimal(30),
+            "bilirubin": Decimal(1),
+            "bilirubin_unit": "mg/dL",
+            "stool_ml_per_day": 100,
+        },
+        by=coordinator,
+    )
+    episode = services.diagnose_chronic_gvhd(
+        course=course, diagnosed_on=today, scores={"skin": 1} | NO_SCORES, by=coordinator
+    )
     args = {
         "patient_detail": [patient.code],
         "course_start": [patient.code],
@@ -113,6 +139,14 @@ def url_for(course, patient, coordinator, today):
         "results_add": [course.code],
         "results_paste": [course.code],
         "result_delete": [result.code],
+        "gvhd_acute_add": [course.code],
+        "gvhd_acute_edit": [assessment.code],
+        "gvhd_acute_delete": [assessment.code],
+        "gvhd_chronic_diagnose": [course.code],
+        "gvhd_chronic_score": [episode.code],
+        "gvhd_chronic_resolve": [episode.code],
+        "gvhd_chronic_reopen": [episode.code],
+        "gvhd_scoring_delete": [episode.assessments.get().code],
         "calendar_feed": [token],
         "password_reset_confirm": ["MQ", "set-password"],
     }

@@ -15,8 +15,13 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from tracker.models import (
+    AcuteGvhdAssessment,
     BloodCount,
     ChecklistItem,
+    ChronicGvhd,
+    ChronicGvhdAssessment,
+    CourseQuerySet,
+    Kind,
     LabResult,
     Milestone,
     Patient,
@@ -64,6 +69,40 @@ def get_lab_result_for(user: User | AnonymousUser, code: UUID) -> LabResult:
         course__in=courses
     )
     return get_object_or_404(results, code=code)
+
+
+def _gvhd_courses(user: User | AnonymousUser) -> CourseQuerySet:
+    """The courses whose GVHD the user may see: the care team's, allogeneic courses only
+    (a patient's own course is not enough: staging is the team's to share)."""
+    if not user.has_perm("tracker.view_acutegvhdassessment"):
+        return TransplantCourse.objects.none()
+    return TransplantCourse.objects.visible_to(user).filter(kind=Kind.ALLOGENEIC)
+
+
+def get_gvhd_course_for(user: User | AnonymousUser, code: UUID) -> TransplantCourse:
+    courses = _gvhd_courses(user).select_related("patient", "protocol")
+    return get_object_or_404(courses, code=code)
+
+
+def get_acute_gvhd_for(user: User | AnonymousUser, code: UUID) -> AcuteGvhdAssessment:
+    assessments = AcuteGvhdAssessment.objects.select_related(
+        "course__patient", "course__protocol"
+    ).filter(course__in=_gvhd_courses(user))
+    return get_object_or_404(assessments, code=code)
+
+
+def get_chronic_gvhd_for(user: User | AnonymousUser, code: UUID) -> ChronicGvhd:
+    episodes = ChronicGvhd.objects.select_related("course__patient", "course__protocol").filter(
+        course__in=_gvhd_courses(user)
+    )
+    return get_object_or_404(episodes, code=code)
+
+
+def get_chronic_scoring_for(user: User | AnonymousUser, code: UUID) -> ChronicGvhdAssessment:
+    scorings = ChronicGvhdAssessment.objects.select_related(
+        "episode__course__patient", "episode__course__protocol"
+    ).filter(episode__course__in=_gvhd_courses(user))
+    return get_object_or_404(scorings, code=code)
 
 
 def require(user: User | AnonymousUser, permission: str) -> None:

@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from tracker import clock
 from tracker.models import (
     ANALYTE_CHOICES,
+    AcuteGvhdAssessment,
+    BilirubinUnit,
     BloodCount,
     DonorType,
     EventKind,
@@ -25,7 +27,7 @@ from tracker.models import (
     normalise_mrn,
 )
 from tracker.queries import followup
-from tracker.rules import lab_results
+from tracker.rules import gvhd, lab_results
 from tracker.rules import pasted_counts as counts
 from tracker.rules.schedule import Phase
 
@@ -36,8 +38,9 @@ DAY_ZERO_MAX_YEARS_BACK = 30
 if TYPE_CHECKING:  # the stubs' ModelForm is generic; Django's own is not subscriptable
     PatientModelForm = forms.ModelForm[Patient]
     BloodCountModelForm = forms.ModelForm[BloodCount]
+    AcuteGvhdModelForm = forms.ModelForm[AcuteGvhdAssessment]
 else:
-    PatientModelForm = BloodCountModelForm = forms.ModelForm
+    PatientModelForm = BloodCountModelForm = AcuteGvhdModelForm = forms.ModelForm
 
 
 class DateInput(forms.DateInput):
@@ -256,6 +259,7 @@ class FollowUpFilterForm(forms.Form):
     window = forms.BooleanField(required=False, label="Day-100 window open")
     week = forms.BooleanField(required=False, label="Due this week")
     later = forms.BooleanField(required=False, label="Include patients after Day +100")
+    gvhd = forms.ChoiceField(choices=followup.GvhdFilter.CHOICES, required=False, label="GVHD")
     sort = forms.ChoiceField(choices=followup.Sort.CHOICES, required=False, label="Sort by")
 
     def filters(self) -> followup.Filters:
@@ -269,6 +273,7 @@ class FollowUpFilterForm(forms.Form):
             window_open=data.get("window", False),
             due_this_week=data.get("week", False),
             include_later=data.get("later", False),
+            gvhd=data.get("gvhd", ""),
             sort=data.get("sort") or followup.Sort.NEXT_DUE,
         )
 
@@ -538,3 +543,264 @@ class PastedResultsForm(PastedLinesForm):
             course=self.course, drawn_on__in={line.drawn_on for line in lines}
         ).values_list("drawn_on", "analyte", "value", "undetected")
         return lab_results.result_repeats(lines, saved)
+
+
+def show_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's refusal on the form: next to its field when the form has it."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def checked_gvhd_date(day: date, *, course: TransplantCourse, what: str) -> date:
+    """A GVHD date: from Day 0 (GVHD comes from the donor's cells) up to today."""
+    if day > clock.today():
+        raise ValidationError(f"{what} cannot be in the future.")
+    if day < course.day_zero:
+        raise ValidationError(
+            f"{what} cannot be before Day 0 (the infusion, {course.day_zero:%-d %b %Y})."
+        )
+    return day
+
+
+class FieldGroup:
+    """Some of a form's fields under a legend, drawn by form_fields.html like a form."""
+
+    def __init__(self, legend: str, fields: list[forms.BoundField]) -> None:
+        self.legend = legend
+        self.visible_fields = fields
+        self.hidden_fields: list[forms.BoundField] = []
+
+
+TOO_MANY_DECIMALS = "{} has more decimals than are kept ({}): check the value; it is not rounded."
+BILIRUBIN_MAX = {BilirubinUnit.MG_DL: Decimal(50), BilirubinUnit.UMOL_L: Decimal(855)}
+
+
+class AcuteGvhdForm(AcuteGvhdModelForm):
+    """One acute GVHD assessment: what was measured, organ by organ (MAGIC, adults)."""
+
+    bilirubin_unit = forms.ChoiceField(
+        label="Unit",
+        choices=[("", "Choose the unit"), *BilirubinUnit.choices],
+        error_messages={"required": "Choose the bilirubin's unit: mg/dL or µmol/L."},
+    )
+
+    class Meta:
+        model = AcuteGvhdAssessment
+        fields = [
+            "assessed_on",
+            "bsa_percent",
+            "bullae_desquamation",
+            "bilirubin",
+            "bilirubin_unit",
+            "persistent_nausea",
+            "stool_ml_per_day",
+            "stool_mixed_with_urine",
+            "stool_episodes_per_day",
+            "severe_pain_or_ileus",
+            "grossly_bloody_stool",
+            "note",
+        ]
+        labels = {"note": "Note (optional)"}
+        widgets = {
+            "assessed_on": DateInput(),
+            "bsa_percent": forms.NumberInput(attrs={"step": "0.1", "min": "0", "max": "100"}),
+            "bilirubin": forms.NumberInput(attrs={"step": "0.01", "min": "0"}),
+            "stool_ml_per_day": forms.NumberInput(attrs={"step": "1", "min": "0"}),
+            "stool_episodes_per_day": forms.NumberInput(attrs={"step": "0.1", "min": "0"}),
+        }
+        help_texts = {
+            "bsa_percent": "Active erythema; 0 if none.",
+            "bullae_desquamation": "Over 5 % of the body surface.",
+            "stool_ml_per_day": "Average of 3 days.",
+            "stool_mixed_with_urine": "Counts as half the volume.",
+            "stool_episodes_per_day": "When the volume is not measured.",
+        }
+        error_messages = {
+            "assessed_on": {"required": "Enter the date of the assessment."},
+            "bsa_percent": {
+                "required": "Enter the % of body surface with rash (0 if none).",
+                "max_decimal_places": TOO_MANY_DECIMALS.format("The body surface", 1),
+                "max_digits": "The rash covers 0 to 100 % of the body surface.",
+            },
+            "bilirubin": {
+                "required": "Enter the total bilirubin.",
+                "max_decimal_places": TOO_MANY_DECIMALS.format("Bilirubin", 2),
+                "max_digits": "Bilirubin over 50 mg/dL (855 µmol/L): check the value and unit.",
+            },
+            "stool_ml_per_day": {
+                "invalid": "Enter the stool volume in whole mL.",
+                "min_value": "The stool volume cannot be negative.",
+            },
+            "stool_episodes_per_day": {
+                "max_decimal_places": TOO_MANY_DECIMALS.format("The number of episodes", 1),
+                "max_digits": "Over 50 episodes a day: check the value.",
+            },
+        }
+
+    GROUPS = (
+        ("Skin", ["bsa_percent", "bullae_desquamation"]),
+        ("Liver", ["bilirubin", "bilirubin_unit"]),
+        ("Upper GI", ["persistent_nausea"]),
+        (
+            "Lower GI",
+            [
+                "stool_ml_per_day",
+                "stool_mixed_with_urine",
+                "stool_episodes_per_day",
+                "severe_pain_or_ileus",
+                "grossly_bloody_stool",
+            ],
+        ),
+    )
+
+    def __init__(self, *args: Any, course: TransplantCourse, **kwargs: Any) -> None:
+        instance = kwargs.get("instance")
+        kwargs.setdefault("auto_id", f"acute-{instance.code}-%s" if instance else "acute-%s")
+        super().__init__(*args, **kwargs)
+        self.course = course
+        if instance is None:
+            self.fields["bsa_percent"].initial = None
+
+    def values(self) -> dict[str, Any]:
+        return {field: self.cleaned_data[field] for field in self.Meta.fields}
+
+    def groups(self) -> list[FieldGroup]:
+        """The date, then the organs' fields under their names, then the note."""
+        return [
+            FieldGroup("", [self["assessed_on"]]),
+            *(FieldGroup(legend, [self[name] for name in names]) for legend, names in self.GROUPS),
+            FieldGroup("", [self["note"]]),
+        ]
+
+    def clean_assessed_on(self) -> date:
+        day = checked_gvhd_date(
+            self.cleaned_data["assessed_on"], course=self.course, what="The assessment"
+        )
+        others = self.course.acute_gvhd.filter(assessed_on=day).exclude(pk=self.instance.pk)
+        if others.exists():
+            raise ValidationError(
+                f"There is already an assessment on {day:%-d %b %Y}: correct that one instead."
+            )
+        return day
+
+    def clean_bsa_percent(self) -> Decimal:
+        value: Decimal = self.cleaned_data["bsa_percent"]
+        if value < 0 or value > 100:
+            raise ValidationError("The rash covers 0 to 100 % of the body surface.")
+        return value
+
+    def clean_stool_ml_per_day(self) -> int | None:
+        value: int | None = self.cleaned_data["stool_ml_per_day"]
+        if value is not None and value > 10000:
+            raise ValidationError("Over 10,000 mL a day: check the value.")
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        assert cleaned is not None  # Form.clean() returns cleaned_data
+        bilirubin, unit = cleaned.get("bilirubin"), cleaned.get("bilirubin_unit")
+        if bilirubin is not None and bilirubin < 0:
+            self.add_error("bilirubin", "Bilirubin cannot be negative.")
+        elif bilirubin is not None and unit and bilirubin > BILIRUBIN_MAX[BilirubinUnit(unit)]:
+            self.add_error(
+                "bilirubin", "Bilirubin over 50 mg/dL (855 µmol/L): check the value and unit."
+            )
+        episodes = cleaned.get("stool_episodes_per_day")
+        if episodes is not None and episodes < 0:
+            self.add_error("stool_episodes_per_day", "The number of episodes cannot be negative.")
+        measured = [cleaned.get("stool_ml_per_day"), episodes]
+        flagged = cleaned.get("severe_pain_or_ileus") or cleaned.get("grossly_bloody_stool")
+        if (
+            all(value is None for value in measured)
+            and not flagged
+            and not self.has_error("stool_ml_per_day")
+        ):
+            self.add_error(
+                "stool_ml_per_day",
+                "Enter the stool volume or the number of episodes a day (0 if none).",
+            )
+        if cleaned.get("stool_mixed_with_urine") and cleaned.get("stool_ml_per_day") is None:
+            self.add_error("stool_mixed_with_urine", "Enter the volume it applies to.")
+        return cleaned
+
+    def _post_clean(self) -> None:
+        self.instance.course = self.course  # not a form field; the model's checks need it
+        super()._post_clean()  # type: ignore[misc]  # a Django hook django-stubs leaves out
+
+
+ORGAN_SCORE_CHOICES = [(0, "0 – none"), (1, "1 – mild"), (2, "2 – moderate"), (3, "3 – severe")]
+
+
+class ChronicGvhdForm(forms.Form):
+    """NIH organ scores of chronic GVHD on a date: at diagnosis, or a later scoring."""
+
+    assessed_on = forms.DateField(
+        label="Date", widget=DateInput(), error_messages={"required": "Enter the date."}
+    )
+    note = forms.CharField(label="Note (optional)", max_length=300, required=False)
+
+    def __init__(
+        self, *args: Any, course: TransplantCourse, diagnosis: bool, prefix: str, **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("auto_id", f"{prefix}-%s")
+        super().__init__(*args, **kwargs)
+        self.course = course
+        self.diagnosis = diagnosis
+        if diagnosis:
+            self.fields["assessed_on"].label = "Diagnosed on"
+        for organ in gvhd.NIH_ORGANS:
+            self.fields[organ] = forms.TypedChoiceField(
+                label=gvhd.NIH_ORGAN_NAMES[organ].capitalize(),
+                choices=ORGAN_SCORE_CHOICES,
+                coerce=int,
+                initial=0,
+                error_messages={"invalid_choice": "Choose a score from 0 to 3."},
+            )
+        self.order_fields(["assessed_on", *gvhd.NIH_ORGANS, "note"])
+
+    def groups(self) -> list[FieldGroup]:
+        return [
+            FieldGroup("", [self["assessed_on"]]),
+            FieldGroup("NIH organ scores", [self[organ] for organ in gvhd.NIH_ORGANS]),
+            FieldGroup("", [self["note"]]),
+        ]
+
+    def clean_assessed_on(self) -> date:
+        what = "The diagnosis" if self.diagnosis else "The scoring"
+        return checked_gvhd_date(self.cleaned_data["assessed_on"], course=self.course, what=what)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        assert cleaned is not None  # Form.clean() returns cleaned_data
+        scores = self.scores()
+        if self.diagnosis and len(scores) == len(gvhd.NIH_ORGANS) and not any(scores.values()):
+            raise ValidationError("To diagnose chronic GVHD, score at least one organ 1 to 3.")
+        return cleaned
+
+    def scores(self) -> dict[str, int]:
+        return {
+            organ: self.cleaned_data[organ]
+            for organ in gvhd.NIH_ORGANS
+            if organ in self.cleaned_data
+        }
+
+
+class ChronicGvhdResolveForm(forms.Form):
+    resolved_on = forms.DateField(
+        label="Resolved on",
+        widget=DateInput(),
+        error_messages={"required": "Enter the date it resolved."},
+    )
+
+    def __init__(self, *args: Any, course: TransplantCourse, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "resolve-%s")
+        super().__init__(*args, **kwargs)
+        self.course = course
+
+    def clean_resolved_on(self) -> date:
+        return checked_gvhd_date(
+            self.cleaned_data["resolved_on"], course=self.course, what="The resolution"
+        )

@@ -9,6 +9,7 @@ from tracker.views import (
     counts,
     courses,
     follow_up,
+    gvhd,
     health,
     history,
     milestones,
@@ -42,6 +43,18 @@ urlpatterns = [
     path("courses/<uuid:code>/results/", results.results_add, name="results_add"),
     path("courses/<uuid:code>/results/paste/", results.results_paste, name="results_paste"),
     path("results/<uuid:code>/delete/", results.result_delete, name="result_delete"),
+    path("courses/<uuid:code>/gvhd/acute/", gvhd.acute_add, name="gvhd_acute_add"),
+    path("gvhd/acute/<uuid:code>/", gvhd.acute_edit, name="gvhd_acute_edit"),
+    path("gvhd/acute/<uuid:code>/delete/", gvhd.acute_delete, name="gvhd_acute_delete"),
+    path("courses/<uuid:code>/gvhd/chronic/", gvhd.chronic_diagnose, name="gvhd_chronic_diagnose"),
+    path("gvhd/chronic/<uuid:code>/score/", gvhd.chronic_score, name="gvhd_chronic_score"),
+    path("gvhd/chronic/<uuid:code>/resolve/", gvhd.chronic_resolve, name="gvhd_chronic_resolve"),
+    path("gvhd/chronic/<uuid:code>/reopen/", gvhd.chronic_reopen, name="gvhd_chronic_reopen"),
+    path(
+        "gvhd/chronic-scores/<uuid:code>/delete/",
+        gvhd.scoring_delete,
+        name="gvhd_scoring_delete",
+    ),
     path(
         "milestones/<uuid:code>/complete/", milestones.milestone_complete, name="milestone_complete"
     ),

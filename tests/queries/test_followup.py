@@ -156,6 +156,7 @@ class TestRowFigures:
             "5",
             "Not yet open",
             "",  # no engraftment milestones in this protocol
+            "",  # no GVHD recorded
         ]
 
 

@@ -36,6 +36,7 @@ CSV_HEADER = [
     "Overdue",
     "Day-100 evaluation",
     "Engraftment",
+    "GVHD",
 ]
 
 
@@ -54,6 +55,7 @@ def csv_line(row: Row) -> list[str]:
         str(row.overdue_count),
         row.day_100.label,
         row.engraftment_summary,
+        row.gvhd,
     ]
 
 

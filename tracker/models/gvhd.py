@@ -85,7 +85,7 @@ class AcuteGvhdAssessment(models.Model):
             models.CheckConstraint(
                 condition=Q(bsa_percent__gte=0, bsa_percent__lte=100),
                 name="acute_gvhd_bsa_in_range",
-                violation_error_message="The rash covers 0 to 100 % of the body surface.",
+                violation_error_message="The rash covers 0 to 100 %% of the body surface.",
             ),
             models.CheckConstraint(
                 condition=Q(bilirubin__gte=0),
@@ -116,6 +116,7 @@ class AcuteGvhdAssessment(models.Model):
                     grade__lte=4,
                 ),
                 name="acute_gvhd_stages_in_range",
+                violation_error_message="A stage is out of its organ's range.",
             ),
         ]
 

@@ -34,6 +34,7 @@ from tracker import links
 from tracker.models import Kind, Milestone, TransplantCourse
 from tracker.models.milestones import title_of
 from tracker.queries.engraftment import EngraftmentStatus, counts_by_course, status_of
+from tracker.queries.gvhd import gvhd_words
 from tracker.rules import schedule
 
 if TYPE_CHECKING:
@@ -65,12 +66,14 @@ class Filters:
     window_open: bool = False
     due_this_week: bool = False
     include_later: bool = False
+    gvhd: str = ""
     sort: str = Sort.NEXT_DUE
 
     def any(self) -> bool:
         return bool(
             self.q
             or self.kind
+            or self.gvhd
             or self.overdue_only
             or self.window_open
             or self.due_this_week
@@ -79,6 +82,25 @@ class Filters:
 
 
 KIND_CHOICES = [("", "All kinds"), *Kind.choices]
+
+
+class GvhdFilter:
+    """GVHD now, from the courses' own columns (kept by the GVHD services)."""
+
+    ANY = "any"
+    ACUTE_II_IV = "acute_2"
+    CHRONIC = "chronic"
+    CHOICES = [
+        ("", "With or without"),
+        (ANY, "Any GVHD now"),
+        (ACUTE_II_IV, "Acute grade II–IV now"),
+        (CHRONIC, "Active chronic GVHD"),
+    ]
+    WHERE = {
+        ANY: Q(gvhd_acute_grade__gte=1) | ~Q(gvhd_chronic=""),
+        ACUTE_II_IV: Q(gvhd_acute_grade__gte=2),
+        CHRONIC: ~Q(gvhd_chronic=""),
+    }
 
 
 # --- Which courses, in which order -------------------------------------------------------
@@ -142,6 +164,8 @@ def follow_up_courses(*, today: date, filters: Filters) -> QuerySet[TransplantCo
     courses = courses.filter(in_scope)
     if filters.kind:
         courses = courses.filter(kind=filters.kind)
+    if filters.gvhd in GvhdFilter.WHERE:
+        courses = courses.filter(GvhdFilter.WHERE[filters.gvhd])
     if filters.overdue_only:
         courses = courses.filter(Exists(_pending().filter(window_end__lt=today)))
     if filters.window_open:
@@ -184,6 +208,9 @@ ROW_FIELDS = (
     "next_due_date",
     "next_due_pk",
     "overdue_count",
+    "gvhd_acute_grade",
+    "gvhd_acute_peak",
+    "gvhd_chronic",
 )
 KIND_LABELS: dict[str, str] = {str(value): str(label) for value, label in Kind.choices}
 
@@ -209,6 +236,7 @@ class Row:
     # Read from `engraftment` once here, not by the template at every mention.
     engraftment_summary: str
     graft_failure_alert: bool
+    gvhd: str  # "Acute II · chronic mild"; "" when none was recorded
 
 
 def _row_values(
@@ -316,6 +344,9 @@ def _rows(courses: Sequence[Values], *, today: date) -> list[Row]:
                 engraftment=engraftment,
                 engraftment_summary=engraftment.summary,
                 graft_failure_alert=engraftment.graft_failure_alert,
+                gvhd=gvhd_words(
+                    course["gvhd_acute_grade"], course["gvhd_acute_peak"], course["gvhd_chronic"]
+                ),
             )
         )
     return rows

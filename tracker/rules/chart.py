@@ -92,11 +92,13 @@ def build(
     markers: Iterable[tuple[int, str]] = (),
     transfusion_days: Iterable[int] = (),
     top: float | None = None,
+    y_labels: Sequence[str] | None = None,
 ) -> Chart:
     """Place (day number, value) points, threshold lines, day markers and transfusions.
 
     `top` fixes the axis's highest value (100 for a percentage); by default it is the next
-    round number above the values and twice the highest threshold.
+    round number above the values and twice the highest threshold. `y_labels` names the five
+    ticks of the value axis (the GVHD grades 0 to IV), bottom first.
     """
     thresholds = list(thresholds)
     markers = list(markers)
@@ -127,7 +129,10 @@ def build(
             Point(x_of(day), y_of(float(value)), day, value) for day, value in sorted(values)
         ),
         x_ticks=tuple(Line(x_of(day), _day_tick(day)) for day in tick_days),
-        y_ticks=tuple(Line(y_of(top * i / 4), f"{top * i / 4:g}") for i in range(5)),
+        y_ticks=tuple(
+            Line(y_of(top * i / 4), y_labels[i] if y_labels else f"{top * i / 4:g}")
+            for i in range(5)
+        ),
         thresholds=tuple(Line(y_of(t), f"{t:g}") for t in thresholds),
         markers=tuple(Line(x_of(day), label) for day, label in markers),
         transfusions=tuple(x_of(day) for day in transfusion_days),

@@ -6,10 +6,11 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 from django import template
+from django.core.exceptions import FieldDoesNotExist
 from django.utils import dateformat, translation
 
 from tracker import links
-from tracker.models import Milestone, TransplantCourse
+from tracker.models import AcuteGvhdAssessment, Milestone, TransplantCourse
 from tracker.rules import schedule
 
 register = template.Library()
@@ -77,3 +78,19 @@ def short_date(day: date | None) -> str:
 @lru_cache(maxsize=1024)
 def _short_date(day: date, language: str | None) -> str:
     return dateformat.format(day, "D j M")
+
+
+GVHD_FIELD_NAMES = {"assessed_on": "date", "bilirubin_unit": "bilirubin unit"}
+
+
+@register.filter
+def gvhd_field(name: str) -> str:
+    """An acute GVHD assessment's field as the History page names it: "bilirubin"."""
+    if name in GVHD_FIELD_NAMES:
+        return GVHD_FIELD_NAMES[name]
+    try:
+        field = AcuteGvhdAssessment._meta.get_field(name)
+    except FieldDoesNotExist:
+        return name
+    label = str(getattr(field, "verbose_name", name))
+    return label[:1].lower() + label[1:]

@@ -27,7 +27,10 @@ from django.utils.safestring import SafeString, mark_safe
 
 from tracker import clock, links
 from tracker.forms import (
+    AcuteGvhdForm,
     BloodCountForm,
+    ChronicGvhdForm,
+    ChronicGvhdResolveForm,
     LabResultForm,
     PastedCountsForm,
     PastedResultsForm,
@@ -35,6 +38,7 @@ from tracker.forms import (
 )
 from tracker.http import AuthenticatedRequest, Request
 from tracker.models import LabResult, Milestone, TransplantCourse
+from tracker.queries import gvhd
 from tracker.queries.engraftment import engraftment_status
 from tracker.queries.results import chimerism_summary, result_charts, result_rows
 from tracker.queries.timeline import MilestoneRow, rows_of, timeline_rows
@@ -198,6 +202,31 @@ def results_context(course: TransplantCourse, **forms: Form | None) -> dict[str,
     }
 
 
+def gvhd_context(course: TransplantCourse, **forms: Form | None) -> dict[str, Any]:
+    """The GVHD section (allogeneic courses): acute assessments read by the rules, their
+    chart, chronic GVHD episodes, and the forms. A bound `acute_edit_form` puts its
+    assessment's row in edit mode."""
+    if not course.has_gvhd:
+        return {"course": course}
+    episodes = gvhd.chronic_episodes(course)
+    active = next((episode for episode in episodes if episode.active), None)
+    edit_form = forms.get("acute_edit_form")
+    return {
+        "course": course,
+        "gvhd_status": gvhd.status_words(course),
+        "acute": gvhd.acute_summary(course),
+        "episodes": episodes,
+        "active_episode": active,
+        "reopenable": episodes[-1] if episodes and not active else None,
+        "acute_form": forms.get("acute_form") or AcuteGvhdForm(course=course),
+        "acute_edit_form": edit_form,
+        "acute_editing": edit_form.instance.code if edit_form is not None else None,  # type: ignore[attr-defined]
+        "chronic_form": forms.get("chronic_form")
+        or ChronicGvhdForm(course=course, diagnosis=active is None, prefix="chronic"),
+        "resolve_form": forms.get("resolve_form") or ChronicGvhdResolveForm(course=course),
+    }
+
+
 def timeline_view(query: QueryDict) -> tuple[str, schedule.Phase | None, str]:
     """The timeline a page shows, from its query (or the `view` a form posted from): the
     filter, the phase opened without JavaScript, and both as a query to come back to."""
@@ -271,6 +300,7 @@ def course_parts(
                 **common,
                 **counts_context(course, today, **forms),
                 **results_context(course, **forms),
+                **gvhd_context(course, **forms),
                 "moves": list(course.day_zero_moves.select_related("moved_by")[:5]),
                 **extra,
             },
@@ -358,6 +388,7 @@ def course_page(
             "patient": course.patient,
             "parts": course_parts(request, course, **parts_options, **extra),
             "today_label": course.day_label_on(today),
+            "gvhd_status": gvhd.status_words(course) if can.see_gvhd else "",
             "band": schedule.phase_band(course.day_zero, today, first_day=course.first_day),
         }
 
@@ -374,6 +405,9 @@ def course_page(
         course.graft_source,
         course.donor_type,
         course.day_zero_confirmed,
+        course.gvhd_acute_grade,
+        course.gvhd_acute_peak,
+        course.gvhd_chronic,
         request.GET.get("show", ""),
         request.GET.get("open", ""),
     )

@@ -53,6 +53,9 @@ ROW_URLS = (
     "count_edit",
     "count_delete",
     "result_delete",
+    "gvhd_acute_edit",
+    "gvhd_acute_delete",
+    "gvhd_scoring_delete",
 )
 
 
@@ -69,6 +72,8 @@ class CourseActions:
     change_counts: bool
     add_results: bool
     delete_results: bool
+    see_gvhd: bool
+    stage_gvhd: bool
 
     @classmethod
     def of(cls, user: User | AnonymousUser) -> CourseActions:
@@ -85,6 +90,8 @@ class CourseActions:
             change_counts=may("change_bloodcount"),
             add_results=may("add_labresult"),
             delete_results=may("delete_labresult"),
+            see_gvhd=may("view_acutegvhdassessment"),
+            stage_gvhd=may("stage_gvhd"),
         )
 
     @property

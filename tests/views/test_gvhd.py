@@ -302,7 +302,8 @@ class TestHistory:
         )
         diagnose(staff_client, allo, skin="1", lungs="1")
         text = staff_client.get(reverse("course_history", args=[allo.code])).text
-        assert "Acute GVHD assessment of 20 Nov 2026 added: grade I (Grade I: skin stage 2 only)" in text
+        added = "Acute GVHD assessment of 20 Nov 2026 added: grade I (Grade I: skin stage 2 only)"
+        assert added in text
         assert "corrected: bilirubin 0.8 → 2.5; bilirubin unit mg/dL → µmol/L; grade I → I" in text
         assert "Chronic GVHD diagnosed on 20 Nov 2026: moderate (Moderate: lungs 1" in text
 

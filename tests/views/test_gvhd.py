@@ -49,9 +49,7 @@ def add_acute(client, course, headers=None, **data):
 
 def diagnose(client, course, headers=None, **data):
     url = reverse("gvhd_chronic_diagnose", args=[course.code])
-    return client.post(
-        url, {"assessed_on": "2026-11-20", **SCORES, **data}, headers=headers or {}
-    )
+    return client.post(url, {"assessed_on": "2026-11-20", **SCORES, **data}, headers=headers or {})
 
 
 class TestAcuteAssessment:
@@ -247,9 +245,7 @@ class TestChronicGvhd:
             by=allo.created_by,
         )
         first = episode.assessments.get(assessed_on=date(2026, 11, 10))
-        response = staff_client.post(
-            reverse("gvhd_scoring_delete", args=[first.code]), headers=HX
-        )
+        response = staff_client.post(reverse("gvhd_scoring_delete", args=[first.code]), headers=HX)
         assert "delete the later scorings first" in response.text
         assert ChronicGvhdAssessment.objects.count() == 2
         staff_client.post(reverse("gvhd_scoring_delete", args=[later.code]), headers=HX)

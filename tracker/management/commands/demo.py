@@ -14,7 +14,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from tracker import clock, roles, services
-from tracker.models import Patient, Protocol
+from tracker.models import BilirubinUnit, Patient, Protocol, TransplantCourse
+from tracker.rules.gvhd import NIH_ORGANS
 from tracker.rules.schedule import add_months
 
 DEMO_PASSWORD = "transplant-demo"  # noqa: S105 (invented demo login, printed on purpose)
@@ -121,6 +122,25 @@ RESULTS: dict[str, list[tuple[int, str, str | None]]] = {
         (100, "chimerism_lymphoid", "99"),
         (180, "cd4", "320"),
         (180, "igg", "6.1"),
+    ],
+}
+
+# Invented acute GVHD assessments: (day, rash % body surface, bilirubin mg/dL, stool mL a
+# day). Jo Lindqvist: grade I on Day +24, grade II on Day +28 (skin and gut), improving since.
+ACUTE_GVHD: dict[str, list[tuple[int, int, str, int]]] = {
+    "DEMO-0003": [
+        (24, 20, "0.9", 250),
+        (28, 40, "1.1", 800),
+        (42, 20, "1.0", 600),
+        (56, 10, "0.8", 300),
+    ],
+}
+# Invented chronic GVHD: (day, NIH organ scores). Priya Nair: mild (mouth and eyes score 1),
+# diagnosed on Day +150, scored again on Day +200; active.
+CHRONIC_GVHD: dict[str, list[tuple[int, dict[str, int]]]] = {
+    "DEMO-0004": [
+        (150, {"mouth": 1, "eyes": 1}),
+        (200, {"mouth": 1}),
     ],
 }
 
@@ -242,3 +262,37 @@ class Command(BaseCommand):
         ]
         if results:
             services.record_results(course=course, rows=results, by=coordinator)
+        self._gvhd(course, coordinator, today)
+
+    def _gvhd(self, course: TransplantCourse, coordinator: User, today: date) -> None:
+        mrn = course.patient.mrn
+        for day, rash, bilirubin, stool in ACUTE_GVHD.get(mrn, []):
+            if course.day_zero + timedelta(days=day) > today:
+                continue
+            services.record_acute_gvhd(
+                course=course,
+                values={
+                    "assessed_on": course.day_zero + timedelta(days=day),
+                    "bsa_percent": Decimal(rash),
+                    "bilirubin": Decimal(bilirubin),
+                    "bilirubin_unit": BilirubinUnit.MG_DL,
+                    "stool_ml_per_day": stool,
+                },
+                by=coordinator,
+            )
+        for index, (day, scores) in enumerate(CHRONIC_GVHD.get(mrn, [])):
+            on = course.day_zero + timedelta(days=day)
+            if on > today:
+                continue
+            organs = {organ: scores.get(organ, 0) for organ in NIH_ORGANS}
+            if index == 0:
+                services.diagnose_chronic_gvhd(
+                    course=course, diagnosed_on=on, scores=organs, by=coordinator
+                )
+            else:
+                services.score_chronic_gvhd(
+                    episode=course.chronic_gvhd.get(resolved_on__isnull=True),
+                    assessed_on=on,
+                    scores=organs,
+                    by=coordinator,
+                )

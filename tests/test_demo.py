@@ -1,0 +1,47 @@
+"""The demo data (`make run`): invented patients at different points of their course."""
+
+import pytest
+from django.core.management import call_command
+
+from tracker.models import Patient, TransplantCourse
+from tracker.queries.gvhd import acute_summary, chronic_episodes, status_words
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(today):
+    call_command("load_protocols", verbosity=0)
+    call_command("demo", stdout=open("/dev/null", "w"))  # noqa: SIM115, PTH123
+
+
+def course_of(mrn: str) -> TransplantCourse:
+    return Patient.objects.get(mrn=mrn).courses.get()
+
+
+def test_the_demo_runs_twice_without_change(demo):
+    courses = TransplantCourse.objects.count()
+    call_command("demo", stdout=open("/dev/null", "w"))  # noqa: SIM115, PTH123
+    assert TransplantCourse.objects.count() == courses == 6
+
+
+def test_gvhd_in_the_demo(demo):
+    """One allogeneic patient with acute GVHD grade II that improves, one with mild chronic
+    GVHD, none on autologous courses or procedures."""
+    course = course_of("DEMO-0003")
+    summary = acute_summary(course)
+    assert summary.peak is not None
+    assert summary.peak.grade.roman == "II"
+    assert summary.latest is not None
+    assert summary.latest.response == "improving"
+    assert status_words(course) == "Acute grade I (worst II)"
+    course = course_of("DEMO-0004")
+    [episode] = chronic_episodes(course)
+    assert episode.active
+    assert episode.latest is not None
+    assert str(episode.latest.severity) == "mild"
+    assert course.gvhd_chronic == "mild"
+    for mrn in ("DEMO-0002", "DEMO-0005", "DEMO-0006"):
+        course = course_of(mrn)
+        assert not course.has_gvhd
+        assert not course.acute_gvhd.exists()

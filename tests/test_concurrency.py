@@ -184,3 +184,56 @@ def test_many_writers_on_one_course(ward, round_):
         else:
             allowed = {m.due_date for m in to_complete}
         assert completed <= allowed, (milestone, completed)
+
+
+def test_gvhd_writers_on_one_course(ward):
+    """Three nurses stage acute GVHD on different days at once, and two of them record a
+    chronic GVHD diagnosis at the same moment: every assessment is kept, the course's GVHD
+    columns match the rows, and only one diagnosis is made (the other is told why)."""
+    coordinator, nurses, course = ward
+    day_zero = course.day_zero
+    rashes = [0, 10, 30, 60, 20, 5]  # skin stage 0, 1, 2, 3, 1, 1
+
+    def stage(user, days):
+        client = client_for(user)
+        return [
+            client.post(
+                reverse("gvhd_acute_add", args=[course.code]),
+                {
+                    "assessed_on": (day_zero + timedelta(days=day)).isoformat(),
+                    "bsa_percent": str(rashes[day - 1]),
+                    "bilirubin": "1",
+                    "bilirubin_unit": "mg/dL",
+                    "stool_ml_per_day": "100",
+                },
+            ).status_code
+            for day in days
+        ]
+
+    def diagnose(user):
+        scores = dict.fromkeys(
+            ["mouth", "eyes", "gi_tract", "liver", "lungs", "joints_fascia", "genital_tract"], "0"
+        )
+        return client_for(user).post(
+            reverse("gvhd_chronic_diagnose", args=[course.code]),
+            {"assessed_on": (day_zero + timedelta(days=5)).isoformat(), "skin": "1", **scores},
+            headers={"HX-Request": "true"},
+        )
+
+    staged = run_together(
+        lambda: stage(nurses[0], [1, 4]),
+        lambda: stage(nurses[1], [2, 5]),
+        lambda: stage(nurses[2], [3, 6]),
+        lambda: diagnose(nurses[0]),
+        lambda: diagnose(nurses[1]),
+    )
+    assert [code for codes in staged[:3] for code in codes] == [302] * 6
+    answers = staged[3:]
+    assert [answer.status_code for answer in answers] == [200, 200]
+    refused = [answer for answer in answers if "already" in answer.text]
+    assert len(refused) == 1
+    course.refresh_from_db()
+    assert course.acute_gvhd.count() == 6
+    assert course.chronic_gvhd.count() == 1
+    # The latest by date (Day 6: rash 5 %) is grade I; the worst (Day 4: 60 %) grade II.
+    assert (course.gvhd_acute_grade, course.gvhd_acute_peak, course.gvhd_chronic) == (1, 2, "mild")

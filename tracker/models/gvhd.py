@@ -10,6 +10,7 @@ import uuid
 from datetime import date
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
@@ -154,8 +155,12 @@ class AcuteGvhdAssessment(models.Model):
         }
 
     def stage(self) -> gvhd.Grade:
-        """Read the stages and the grade from the values (call before saving)."""
-        readings = self.readings()
+        """Read the stages and the grade from the values (call before saving); values the
+        rules cannot read (missing, out of range) are a ValidationError in their words."""
+        try:
+            readings = self.readings()
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
         self.skin_stage = readings["skin"]
         self.liver_stage = readings["liver"]
         self.upper_gi_stage = readings["upper_gi"]
@@ -274,6 +279,9 @@ class ChronicGvhdAssessment(models.Model):
 
     def score(self) -> gvhd.Severity:
         """Read the global severity from the organ scores (call before saving)."""
-        severity = gvhd.nih_global_severity(self.scores)
+        try:
+            severity = gvhd.nih_global_severity(self.scores)
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
         self.severity = str(severity)
         return severity

@@ -13,7 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tracker.models import (
+    AcuteGvhdAssessment,
     BloodCount,
+    ChronicGvhd,
+    ChronicGvhdAssessment,
     ChecklistItem,
     CourseEvent,
     DayZeroMove,
@@ -47,7 +50,17 @@ def fields(*names):
 
 
 def snapshot():
-    models = [BloodCount, LabResult, Patient, TransplantCourse, Milestone, DayZeroMove]
+    models = [
+        BloodCount,
+        LabResult,
+        Patient,
+        TransplantCourse,
+        Milestone,
+        DayZeroMove,
+        AcuteGvhdAssessment,
+        ChronicGvhd,
+        ChronicGvhdAssessment,
+    ]
     rows = {model.__name__: model.objects.count() for model in models}
     rows["events"] = CourseEvent.objects.count()
     rows["ticked"] = ChecklistItem.objects.filter(checked_at__isnull=False).count()
@@ -135,6 +148,57 @@ def test_add_a_lab_result(staff_client, course, data):
     url = reverse("results_add", args=[course.code])
     response, before, after = post(staff_client, url, data, htmx=True)
     assert changed(before, after) in ({}, {"LabResult": 1, "events": 1})
+
+
+def mostly(valid, *names):
+    """Generated input where each field is often a plausible value, so some posts pass."""
+    return st.fixed_dictionaries(
+        {name: st.one_of(st.sampled_from(valid.get(name, ["0"])), texts) for name in names}
+    )
+
+
+ACUTE_VALID = {
+    "assessed_on": ["2026-11-21"],
+    "bsa_percent": ["0", "30", "60.5", "100"],
+    "bullae_desquamation": ["on", ""],
+    "bilirubin": ["0.8", "3.05", "52"],
+    "bilirubin_unit": ["mg/dL", "µmol/L"],
+    "stool_ml_per_day": ["", "500", "1600"],
+    "stool_mixed_with_urine": ["on", ""],
+    "stool_episodes_per_day": ["", "4.5"],
+    "grossly_bloody_stool": ["on", ""],
+}
+
+
+@given(data=mostly(ACUTE_VALID, *ACUTE_VALID))
+@FUZZ
+def test_stage_acute_gvhd(staff_client, course, data):
+    url = reverse("gvhd_acute_add", args=[course.code])
+    response, before, after = post(staff_client, url, data, htmx=True)
+    delta = changed(before, after)
+    assert delta in ({}, {"AcuteGvhdAssessment": 1, "events": 1})
+    if delta:
+        AcuteGvhdAssessment.objects.all().delete()  # the next example starts from none
+
+
+ORGANS = ["skin", "mouth", "eyes", "gi_tract", "liver", "lungs", "joints_fascia", "genital_tract"]
+
+
+@given(
+    data=mostly(
+        {"assessed_on": ["2026-11-21"]} | {o: ["0", "1", "3"] for o in ORGANS},
+        "assessed_on",
+        *ORGANS,
+    )
+)
+@FUZZ
+def test_diagnose_chronic_gvhd(staff_client, course, data):
+    url = reverse("gvhd_chronic_diagnose", args=[course.code])
+    response, before, after = post(staff_client, url, data, htmx=True)
+    delta = changed(before, after)
+    assert delta in ({}, {"ChronicGvhd": 1, "ChronicGvhdAssessment": 1, "events": 1})
+    if delta:
+        ChronicGvhd.objects.all().delete()
 
 
 @given(lines=texts)

@@ -623,7 +623,8 @@ class AcuteGvhdForm(AcuteGvhdModelForm):
             "bsa_percent": {
                 "required": "Enter the % of body surface with rash (0 if none).",
                 "max_decimal_places": TOO_MANY_DECIMALS.format("The body surface", 1),
-                "max_digits": "The rash covers 0 to 100 % of the body surface.",
+                # Django formats these with the field's limits: "%%" is a percent sign.
+                "max_digits": "The rash covers 0 to 100 %% of the body surface.",
             },
             "bilirubin": {
                 "required": "Enter the total bilirubin.",

@@ -81,6 +81,7 @@ class TestAcuteAssessment:
         ("data", "message"),
         [
             ({"bsa_percent": "101"}, "0 to 100 % of the body surface"),
+            ({"bsa_percent": "1000"}, "0 to 100 % of the body surface"),  # too many digits
             ({"bsa_percent": "-1"}, "0 to 100 % of the body surface"),
             ({"bsa_percent": "24.55"}, "more decimals than are kept (1)"),
             ({"bsa_percent": ""}, "0 if none"),

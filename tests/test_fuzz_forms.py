@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from tracker.models import (
     AcuteGvhdAssessment,
     BloodCount,
+    ChecklistItem,
     ChronicGvhd,
     ChronicGvhdAssessment,
-    ChecklistItem,
     CourseEvent,
     DayZeroMove,
     LabResult,

@@ -575,6 +575,7 @@ class FieldGroup:
 
 
 TOO_MANY_DECIMALS = "{} has more decimals than are kept ({}): check the value; it is not rounded."
+MAX_EPISODES = 50
 BILIRUBIN_MAX = {BilirubinUnit.MG_DL: Decimal(50), BilirubinUnit.UMOL_L: Decimal(855)}
 
 
@@ -625,11 +626,14 @@ class AcuteGvhdForm(AcuteGvhdModelForm):
                 "max_decimal_places": TOO_MANY_DECIMALS.format("The body surface", 1),
                 # Django formats these with the field's limits: "%%" is a percent sign.
                 "max_digits": "The rash covers 0 to 100 %% of the body surface.",
+                "max_whole_digits": "The rash covers 0 to 100 %% of the body surface.",
             },
             "bilirubin": {
                 "required": "Enter the total bilirubin.",
                 "max_decimal_places": TOO_MANY_DECIMALS.format("Bilirubin", 2),
                 "max_digits": "Bilirubin over 50 mg/dL (855 µmol/L): check the value and unit.",
+                "max_whole_digits": "Bilirubin over 50 mg/dL (855 µmol/L): check the value and "
+                "unit.",
             },
             "stool_ml_per_day": {
                 "invalid": "Enter the stool volume in whole mL.",
@@ -638,6 +642,7 @@ class AcuteGvhdForm(AcuteGvhdModelForm):
             "stool_episodes_per_day": {
                 "max_decimal_places": TOO_MANY_DECIMALS.format("The number of episodes", 1),
                 "max_digits": "Over 50 episodes a day: check the value.",
+                "max_whole_digits": "Over 50 episodes a day: check the value.",
             },
         }
 
@@ -712,6 +717,8 @@ class AcuteGvhdForm(AcuteGvhdModelForm):
         episodes = cleaned.get("stool_episodes_per_day")
         if episodes is not None and episodes < 0:
             self.add_error("stool_episodes_per_day", "The number of episodes cannot be negative.")
+        elif episodes is not None and episodes > MAX_EPISODES:
+            self.add_error("stool_episodes_per_day", "Over 50 episodes a day: check the value.")
         measured = [cleaned.get("stool_ml_per_day"), episodes]
         flagged = cleaned.get("severe_pain_or_ileus") or cleaned.get("grossly_bloody_stool")
         if (

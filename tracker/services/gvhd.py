@@ -24,21 +24,6 @@ from tracker.models.events import record
 from tracker.rules import gvhd
 from tracker.services.courses import lock_course, save_bookkeeping
 
-ACUTE_FIELDS = (
-    "assessed_on",
-    "bsa_percent",
-    "bullae_desquamation",
-    "bilirubin",
-    "bilirubin_unit",
-    "persistent_nausea",
-    "stool_ml_per_day",
-    "stool_mixed_with_urine",
-    "stool_episodes_per_day",
-    "severe_pain_or_ileus",
-    "grossly_bloody_stool",
-    "note",
-)
-
 
 def _shown(value: Any) -> Any:
     """A value as an event keeps it (JSON): dates and decimals as text."""

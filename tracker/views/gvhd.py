@@ -106,24 +106,36 @@ def acute_delete(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
     return _gvhd_response(request, assessment.course)
 
 
+def _scored(
+    request: AuthenticatedRequest,
+    course: TransplantCourse,
+    save: Callable[[ChronicGvhdForm], object],
+    *,
+    diagnosis: bool,
+) -> HttpResponse:
+    """A diagnosis or a later scoring: the form checked, then `save` with it."""
+    form = ChronicGvhdForm(request.POST, course=course, diagnosis=diagnosis, prefix="chronic")
+    if not form.is_valid() or not _saved(form, lambda: save(form)):
+        return _gvhd_response(request, course, chronic_form=form)
+    return _gvhd_response(request, course)
+
+
 @require_POST
 @login_required
 def chronic_diagnose(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
     course = get_gvhd_course_for(request.user, code)
     require(request.user, "stage_gvhd")
-    form = ChronicGvhdForm(request.POST, course=course, diagnosis=True, prefix="chronic")
-    if not form.is_valid() or not _saved(
-        form,
-        lambda: services.diagnose_chronic_gvhd(
+
+    def save(form: ChronicGvhdForm) -> object:
+        return services.diagnose_chronic_gvhd(
             course=course,
             diagnosed_on=form.cleaned_data["assessed_on"],
             scores=form.scores(),
             note=form.cleaned_data["note"],
             by=request.user,
-        ),
-    ):
-        return _gvhd_response(request, course, chronic_form=form)
-    return _gvhd_response(request, course)
+        )
+
+    return _scored(request, course, save, diagnosis=True)
 
 
 @require_POST
@@ -131,20 +143,17 @@ def chronic_diagnose(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
 def chronic_score(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
     episode = get_chronic_gvhd_for(request.user, code)
     require(request.user, "stage_gvhd")
-    course = episode.course
-    form = ChronicGvhdForm(request.POST, course=course, diagnosis=False, prefix="chronic")
-    if not form.is_valid() or not _saved(
-        form,
-        lambda: services.score_chronic_gvhd(
+
+    def save(form: ChronicGvhdForm) -> object:
+        return services.score_chronic_gvhd(
             episode=episode,
             assessed_on=form.cleaned_data["assessed_on"],
             scores=form.scores(),
             note=form.cleaned_data["note"],
             by=request.user,
-        ),
-    ):
-        return _gvhd_response(request, course, chronic_form=form)
-    return _gvhd_response(request, course)
+        )
+
+    return _scored(request, episode.course, save, diagnosis=False)
 
 
 @require_POST

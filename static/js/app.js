@@ -2,6 +2,8 @@
 // milestone marked done): the new element carries the same id, so focus goes back to it. When
 // what had focus is gone for good (a folded phase opened in place), focus goes to the new
 // part's heading, so the next Tab reads on from there instead of from the top of the page.
+// A form that comes back with errors puts focus on its first wrong field; a row opened for a
+// correction, on its first field.
 (function () {
   "use strict";
   var focused = null;
@@ -9,24 +11,58 @@
     var active = document.activeElement;
     focused = active && active !== document.body ? active : null;
   });
+  function shown(element) {
+    // Focusable where it is: laid out, and not inside a closed <details>.
+    if (!element.getClientRects().length) return false;
+    var details = element.closest("details");
+    return !details || details.open || element.tagName === "SUMMARY";
+  }
+  // One response may settle several parts (the section and, out of band, a line elsewhere):
+  // look at all of them once they are in place.
+  var settled = [];
   document.addEventListener("htmx:afterSettle", function (event) {
-    if (!focused) return;
+    if (event.target && event.target.querySelector) settled.push(event.target);
+    if (settled.length === 1) window.setTimeout(placeFocus, 0);
+  });
+  function within(parts, selector) {
+    for (var i = 0; i < parts.length; i++) {
+      var found = parts[i].matches(selector) ? parts[i] : parts[i].querySelector(selector);
+      if (found) return found;
+    }
+    return null;
+  }
+  function placeFocus() {
+    var parts = settled;
     var before = focused;
+    settled = [];
     focused = null;
+    // A form that came back with errors: its first wrong field, where it is said why.
+    var invalid = within(parts, "[aria-invalid='true']");
+    if (invalid) {
+      invalid.focus();
+      return;
+    }
+    // A row opened for a correction: its first field.
+    var row = within(parts, "[data-focus-first]");
+    var field = row && row.querySelector("input:not([type=hidden]), select, textarea");
+    if (field) {
+      field.focus();
+      return;
+    }
+    if (!before) return;
     if (document.body.contains(before)) {
       // Not swapped; but a button disabled during the request has lost focus: give it back.
       if (document.activeElement === document.body) before.focus();
       return;
     }
     var again = before.id ? document.getElementById(before.id) : null;
-    if (again) {
+    if (again && shown(again)) {
       again.focus();
       return;
     }
-    var part = event.target;
-    var heading = part && part.querySelector ? part.querySelector("[tabindex='-1']") : null;
+    var heading = within(parts, "[tabindex='-1']");
     if (heading) heading.focus();
-  });
+  }
 })();
 
 // A button that asks first (data-confirm), inside a form that posts with htmx: the course

@@ -38,6 +38,8 @@ def test_a_nurse_stages_acute_gvhd_and_sees_it_on_the_follow_up_list(page: Page)
     form.get_by_label("Stool (mL a day, 3-day average)").fill("1200")
     form.get_by_role("button", name="Stage and save").click()
     expect(page.locator("#gvhd .field.has-error")).to_contain_text("0 to 100 %")
+    # Focus goes to the wrong field, where it says why.
+    expect(page.locator("#gvhd").get_by_label("Rash (% body surface)").first).to_be_focused()
     expect(page.locator("#gvhd tbody tr").first).to_contain_text("No acute GVHD assessment yet.")
 
     # Corrected: skin 2, liver 2 (52 µmol/L is 3.04 mg/dL), lower GI 2: grade III.
@@ -51,6 +53,14 @@ def test_a_nurse_stages_acute_gvhd_and_sees_it_on_the_follow_up_list(page: Page)
     # The header's GVHD line followed without a reload.
     expect(page.locator("#gvhd-status")).to_contain_text("Acute grade III")
     expect(page.locator("section#gvhd")).to_have_count(1)
+
+    # A correction opens in its row with focus on its first field, and can be given up.
+    row.get_by_role("link", name="Correct").click()
+    editing = page.locator("#gvhd tr.editing")
+    expect(editing.get_by_label("Date")).to_be_focused()
+    editing.get_by_role("link", name="Cancel").click()
+    expect(page.locator("#gvhd tr.editing")).to_have_count(0)
+    expect(page.locator("#gvhd tbody tr").first).to_contain_text("Grade III")
 
     page.goto("/follow-up/")
     expect(page.locator("table.followup")).to_contain_text("Acute III")

@@ -121,6 +121,35 @@ class TestAcuteSummary:
         assert summary.chart is not None
         assert [marker.label for marker in summary.chart.markers] == ["Day +100"]
 
+    def test_acute_features_with_active_chronic_gvhd_are_the_overlap_syndrome(
+        self, allo, coordinator
+    ):
+        services.diagnose_chronic_gvhd(
+            course=allo,
+            diagnosed_on=date(2026, 6, 1),
+            scores={organ: 1 if organ == "mouth" else 0 for organ in NIH_ORGANS},
+            by=coordinator,
+        )
+        stage(allo, coordinator, date(2026, 5, 31), 30)  # Day +141, before the diagnosis
+        stage(allo, coordinator, date(2026, 6, 10), 30)  # while chronic GVHD is active
+        before, during = acute_summary(allo).rows
+        assert before.label is not None
+        assert before.label.text == "late acute"
+        assert during.label is not None
+        assert during.label.text == "overlap syndrome"
+        assert "while chronic GVHD is active" in during.label.reason
+
+    def test_the_header_still_says_a_resolved_chronic_gvhd(self, allo, coordinator):
+        episode = services.diagnose_chronic_gvhd(
+            course=allo,
+            diagnosed_on=date(2026, 6, 1),
+            scores={organ: 1 if organ == "mouth" else 0 for organ in NIH_ORGANS},
+            by=coordinator,
+        )
+        services.resolve_chronic_gvhd(episode=episode, resolved_on=date(2026, 9, 1), by=coordinator)
+        allo.refresh_from_db()
+        assert status_words(allo) == "Chronic GVHD resolved 1 Sep 2026"
+
     def test_no_assessment_no_chart(self, allo):
         summary = acute_summary(allo)
         assert (summary.rows, summary.peak, summary.onset, summary.chart) == ([], None, None, None)
@@ -136,7 +165,13 @@ class TestAcuteSummary:
         (0, 2, "", "Acute resolved"),
         (None, None, "mild", "Chronic mild"),
         (1, 2, "severe", "Acute I · chronic severe"),
+        (None, None, "none", "Chronic, no organ involved"),
     ],
 )
 def test_gvhd_words_for_the_list(grade, peak, chronic, words):
     assert gvhd_words(grade, peak, chronic) == words
+
+
+def test_a_resolved_chronic_gvhd_is_still_said():
+    assert gvhd_words(None, None, "", chronic_resolved=True) == "Chronic resolved"
+    assert gvhd_words(0, 2, "", chronic_resolved=True) == "Acute resolved · chronic resolved"

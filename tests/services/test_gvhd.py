@@ -167,7 +167,7 @@ class TestChronic:
         episode = services.diagnose_chronic_gvhd(
             course=allo, diagnosed_on=date(2026, 9, 1), scores=scores(skin=1), by=coordinator
         )
-        with pytest.raises(ValidationError, match="resolves after the day it was diagnosed"):
+        with pytest.raises(ValidationError, match="earliest it can be recorded resolved is 2 Sep"):
             services.resolve_chronic_gvhd(
                 episode=episode, resolved_on=date(2026, 9, 1), by=coordinator
             )

@@ -237,7 +237,7 @@ class TestCorrectAndDelete:
         data = {"drawn_on": count.drawn_on.isoformat(), "anc": "150"}
         for headers in ({}, HX):
             text = staff_client.post(url, data, headers=headers).text
-            assert f'<tr id="count-{count.code}" class="editing">' in text
+            assert f'<tr id="count-{count.code}" class="editing" data-focus-first>' in text
             assert 'value="150"' in text
             assert "is above 100" in text
 
@@ -245,7 +245,9 @@ class TestCorrectAndDelete:
         count = BloodCount.objects.first()
         url = reverse("count_edit", args=[count.code])
         row = staff_client.get(url, headers=HX).text
-        assert row.lstrip().startswith(f'<tr id="count-{count.code}" class="editing">')
+        assert row.lstrip().startswith(
+            f'<tr id="count-{count.code}" class="editing" data-focus-first>'
+        )
         assert "Correct the count of" in staff_client.get(url).text
 
     def test_a_bad_correction_is_explained_and_not_saved(self, staff_client, engrafted):

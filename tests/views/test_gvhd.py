@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from tests.factories import small_protocol, start_course
+from tests.factories import repeating_step, small_protocol, start_course
 from tracker import services
 from tracker.models import (
     AcuteGvhdAssessment,
@@ -143,6 +143,26 @@ class TestAcuteAssessment:
         assert event.data["changes"]["bsa_percent"] == ["30", "60"]
         assert event.data["was_grade"] == "I"
 
+    def test_a_correction_given_up_redraws_the_section(self, staff_client, allo):
+        add_acute(staff_client, allo)
+        assessment = AcuteGvhdAssessment.objects.get()
+        url = reverse("gvhd_acute_edit", args=[assessment.code])
+        row = staff_client.get(url, headers=HX).text
+        assert f'hx-get="{url}?cancel=1" hx-target="#gvhd"' in row
+        section = staff_client.get(f"{url}?cancel=1", headers=HX).text
+        assert section.lstrip().startswith('<section id="gvhd"')
+        assert 'class="editing"' not in section
+
+    def test_without_javascript_a_refused_form_comes_back_at_the_section(self, staff_client, allo):
+        page = staff_client.get(allo.get_absolute_url()).text
+        url = reverse("gvhd_acute_add", args=[allo.code])
+        assert f'action="{url}#gvhd"' in page
+
+    def test_micromoles_show_the_milligrams_staged(self, staff_client, allo):
+        add_acute(staff_client, allo, bilirubin="60", bilirubin_unit="µmol/L")
+        page = staff_client.get(allo.get_absolute_url()).text
+        assert "60 µmol/L (3.51 mg/dL)" in page
+
     def test_a_correction_without_javascript_has_its_own_page(self, staff_client, allo):
         add_acute(staff_client, allo)
         assessment = AcuteGvhdAssessment.objects.get()
@@ -221,9 +241,34 @@ class TestChronicGvhd:
         )
         url = reverse("gvhd_chronic_resolve", args=[episode.code])
         response = staff_client.post(url, {"resolved_on": "2026-11-12"}, headers=HX)
-        assert "resolves on or after its last scoring" in response.text
+        assert "the earliest it can be recorded resolved is 15 Nov 2026" in response.text
         episode.refresh_from_db()
         assert episode.resolved_on is None
+
+    def test_a_resolution_too_early_says_the_earliest_date(self, staff_client, allo):
+        diagnose(staff_client, allo, skin="1", assessed_on="2026-11-10")
+        episode = ChronicGvhd.objects.get()
+        url = reverse("gvhd_chronic_resolve", args=[episode.code])
+        response = staff_client.post(url, {"resolved_on": "2026-11-10"}, headers=HX)
+        assert "the earliest it can be recorded resolved is 11 Nov 2026" in response.text
+        assert 'class="field has-error"' in response.text
+
+    def test_a_second_scoring_on_one_day_is_refused_next_to_the_date(self, staff_client, allo):
+        diagnose(staff_client, allo, skin="1", assessed_on="2026-11-10")
+        episode = ChronicGvhd.objects.get()
+        url = reverse("gvhd_chronic_score", args=[episode.code])
+        response = staff_client.post(url, {**SCORES, "assessed_on": "2026-11-10"}, headers=HX)
+        assert "already a scoring on 10 Nov 2026" in response.text
+        assert 'class="field has-error"' in response.text
+        assert ChronicGvhdAssessment.objects.count() == 1
+
+    def test_active_chronic_gvhd_scored_0_says_no_organ_involved(self, staff_client, allo):
+        diagnose(staff_client, allo, skin="1", assessed_on="2026-11-10")
+        episode = ChronicGvhd.objects.get()
+        url = reverse("gvhd_chronic_score", args=[episode.code])
+        response = staff_client.post(url, {**SCORES, "assessed_on": "2026-11-20"}, headers=HX)
+        assert "No organ involved" in response.text
+        assert "No chronic GVHD" not in response.text
 
     def test_undoing_a_resolution(self, staff_client, allo):
         diagnose(staff_client, allo, skin="1", assessed_on="2026-11-10")
@@ -346,6 +391,26 @@ class TestFollowUpList:
     def test_the_list_filters_on_gvhd(self, staff_client, three_courses, choice, shown):
         text = staff_client.get(reverse("follow_up"), {"gvhd": choice}).text
         assert f"{shown} patient" in text
+
+    def test_the_gvhd_filter_finds_patients_after_day_100(
+        self, staff_client, three_courses, coordinator, today
+    ):
+        # Past Day +100, with no Day-100 evaluation outstanding: off the usual list.
+        late = start_course(
+            protocol=repeating_step(first_day=1, last_day=3).protocol,
+            day_zero=date(2025, 11, 1),
+            by=coordinator,
+        )
+        services.diagnose_chronic_gvhd(
+            course=late,
+            diagnosed_on=date(2026, 6, 1),
+            scores={**dict.fromkeys(SCORES, 0), "lungs": 2},
+            by=coordinator,
+        )
+        assert "Chronic severe" not in staff_client.get(reverse("follow_up")).text
+        text = staff_client.get(reverse("follow_up"), {"gvhd": "chronic"}).text
+        assert "2 patients" in text
+        assert "Chronic severe" in text
 
     def test_the_csv_has_a_gvhd_column(self, staff_client, three_courses):
         text = b"".join(staff_client.get(reverse("follow_up_csv")).streaming_content).decode()

@@ -43,7 +43,12 @@ PLAN_BOOKKEEPING = [
     "day_100_window_end",
     "day_100_done_on",
 ]
-GVHD_BOOKKEEPING = ["gvhd_acute_grade", "gvhd_acute_peak", "gvhd_chronic"]
+GVHD_BOOKKEEPING = [
+    "gvhd_acute_grade",
+    "gvhd_acute_peak",
+    "gvhd_chronic",
+    "gvhd_chronic_resolved_on",
+]
 BOOKKEEPING = PLAN_BOOKKEEPING + GVHD_BOOKKEEPING
 
 
@@ -90,10 +95,11 @@ class TransplantCourse(models.Model):
     day_100_done_on = models.DateField(null=True, blank=True, editable=False)
     # The GVHD now, kept by the GVHD services (allogeneic courses): the latest acute grade
     # and the worst so far (None before any assessment), the severity of active chronic GVHD
-    # ("" when none is active).
+    # ("" when none is active), and the day the last chronic GVHD resolved.
     gvhd_acute_grade = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     gvhd_acute_peak = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     gvhd_chronic = models.CharField(max_length=10, blank=True, editable=False)
+    gvhd_chronic_resolved_on = models.DateField(null=True, blank=True, editable=False)
     history = HistoricalRecords(excluded_fields=BOOKKEEPING)
 
     objects = CourseQuerySet.as_manager()

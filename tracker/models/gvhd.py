@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -171,7 +172,12 @@ class AcuteGvhdAssessment(models.Model):
 
     @property
     def bilirubin_shown(self) -> str:
-        return f"{gvhd.shown(self.bilirubin)} {self.bilirubin_unit}"
+        """'3.5 mg/dL'; '60 µmol/L (3.51 mg/dL)': the value staged is in mg/dL."""
+        text = f"{gvhd.shown(self.bilirubin)} {self.bilirubin_unit}"
+        if self.bilirubin_unit == BilirubinUnit.UMOL_L:
+            mg_dl = gvhd.bilirubin_mg_dl(self.bilirubin, self.bilirubin_unit)
+            text += f" ({gvhd.shown(mg_dl.quantize(Decimal('0.01')))} mg/dL)"
+        return text
 
 
 class ChronicGvhd(models.Model):

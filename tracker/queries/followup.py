@@ -161,6 +161,9 @@ def follow_up_courses(*, today: date, filters: Filters) -> QuerySet[TransplantCo
     if filters.include_later:
         due_soon = _pending().filter(window_start__lte=today + timedelta(days=WEEK_DAYS))
         in_scope |= Exists(due_soon)
+    if filters.gvhd in GvhdFilter.WHERE:
+        # GVHD is followed whatever the day: mostly chronic, and mostly after Day +100.
+        in_scope |= GvhdFilter.WHERE[filters.gvhd]
     courses = courses.filter(in_scope)
     if filters.kind:
         courses = courses.filter(kind=filters.kind)
@@ -211,6 +214,7 @@ ROW_FIELDS = (
     "gvhd_acute_grade",
     "gvhd_acute_peak",
     "gvhd_chronic",
+    "gvhd_chronic_resolved_on",
 )
 KIND_LABELS: dict[str, str] = {str(value): str(label) for value, label in Kind.choices}
 
@@ -345,7 +349,10 @@ def _rows(courses: Sequence[Values], *, today: date) -> list[Row]:
                 engraftment_summary=engraftment.summary,
                 graft_failure_alert=engraftment.graft_failure_alert,
                 gvhd=gvhd_words(
-                    course["gvhd_acute_grade"], course["gvhd_acute_peak"], course["gvhd_chronic"]
+                    course["gvhd_acute_grade"],
+                    course["gvhd_acute_peak"],
+                    course["gvhd_chronic"],
+                    course["gvhd_chronic_resolved_on"] is not None,
                 ),
             )
         )

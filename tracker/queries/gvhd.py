@@ -65,8 +65,13 @@ class ChronicEpisode:
         return self.episode.resolved_on is None
 
 
-def acute_summary(course: TransplantCourse) -> AcuteSummary:
-    """The course's acute GVHD assessments read by the rules, oldest first."""
+def acute_summary(
+    course: TransplantCourse, episodes: list[ChronicEpisode] | None = None
+) -> AcuteSummary:
+    """The course's acute GVHD assessments read by the rules, oldest first; `episodes` (the
+    course's chronic GVHD, read if not given) name acute features while it is active."""
+    if episodes is None:
+        episodes = chronic_episodes(course)
     assessments = list(course.acute_gvhd.select_related("assessed_by").order_by("assessed_on"))
     rows: list[AcuteRow] = []
     previous: gvhd.OrganStages | None = None
@@ -76,7 +81,11 @@ def acute_summary(course: TransplantCourse) -> AcuteSummary:
         grade = gvhd.grade_of(current)
         outcome = gvhd.response(previous, current)
         label = (
-            gvhd.acute_label(assessed_on=assessment.assessed_on, day_zero=course.day_zero)
+            gvhd.acute_label(
+                assessed_on=assessment.assessed_on,
+                day_zero=course.day_zero,
+                chronic_active=any(e.episode.active_on(assessment.assessed_on) for e in episodes),
+            )
             if grade
             else None
         )
@@ -154,16 +163,23 @@ def chronic_gvhd_active_on(patient: Patient, on: date) -> bool:
     ).exists()
 
 
-def gvhd_words(grade: int | None, peak: int | None, chronic: str) -> str:
+def gvhd_words(
+    grade: int | None, peak: int | None, chronic: str, chronic_resolved: bool = False
+) -> str:
     """GVHD now in a list's few words: "Acute II · chronic mild", "Acute resolved", ""."""
     parts = []
     if grade:
         parts.append(f"Acute {gvhd.ROMAN[grade]}")
     elif peak:
         parts.append("Acute resolved")
-    if chronic:
-        parts.append(f"chronic {chronic}" if parts else f"Chronic {chronic}")
-    return " · ".join(parts)
+    if chronic == "none":
+        parts.append("chronic, no organ involved")
+    elif chronic:
+        parts.append(f"chronic {chronic}")
+    elif chronic_resolved:
+        parts.append("chronic resolved")
+    text = " · ".join(parts)
+    return text[:1].upper() + text[1:]
 
 
 def status_words(course: TransplantCourse) -> str:
@@ -183,5 +199,7 @@ def status_words(course: TransplantCourse) -> str:
         parts.append("chronic GVHD active, no organ involved at its last scoring")
     elif course.gvhd_chronic:
         parts.append(f"chronic GVHD, {course.gvhd_chronic}")
+    elif course.gvhd_chronic_resolved_on:
+        parts.append(f"chronic GVHD resolved {course.gvhd_chronic_resolved_on:%-d %b %Y}")
     text = " · ".join(parts)
     return text[:1].upper() + text[1:]

@@ -154,9 +154,11 @@ def skin_stage(*, bsa_percent: int | float | Decimal, bullae_desquamation: bool 
     if bsa == 0:
         return Stage(0, "skin stage 0: no active rash")
     if bsa < 25:
-        return Stage(1, f"skin stage 1: {text} (under 25 %)")
+        bullae = "; bullae count only with a rash over 50 %" if bullae_desquamation else ""
+        return Stage(1, f"skin stage 1: {text} (under 25 %){bullae}")
     if bsa <= 50:
-        return Stage(2, f"skin stage 2: {text} (25 to 50 %)")
+        bullae = "; bullae count only with a rash over 50 %" if bullae_desquamation else ""
+        return Stage(2, f"skin stage 2: {text} (25 to 50 %){bullae}")
     if bullae_desquamation:
         return Stage(4, f"skin stage 4: {text} with bullae and desquamation")
     return Stage(3, f"skin stage 3: {text} (over 50 %)")
@@ -325,18 +327,25 @@ def nih_global_severity(organ_scores: Mapping[str, int]) -> Severity:
     return Severity("none", "No chronic GVHD: every organ scored 0")
 
 
-def acute_label(*, assessed_on: date, day_zero: date) -> Label:
-    """'acute', or 'late acute' after Day +100: the name follows the date, the diagnosis
-    (acute rather than chronic) is the clinician's from the features."""
+def acute_label(*, assessed_on: date, day_zero: date, chronic_active: bool = False) -> Label:
+    """'acute'; 'late acute' after Day +100; 'overlap syndrome' while chronic GVHD is active. The name
+    follows the date and the chronic GVHD recorded; the diagnosis (acute features rather than
+    chronic ones) is the clinician's (NIH: acute features with chronic GVHD are the overlap
+    syndrome, a form of chronic GVHD; late acute is acute features without chronic ones)."""
     day = (assessed_on - day_zero).days
+    if chronic_active:
+        return Label(
+            "overlap syndrome",
+            f"Acute features on {day_label(day)} while chronic GVHD is active: the overlap "
+            "syndrome, a form of chronic GVHD (NIH consensus).",
+        )
     if day > LATE_ACUTE_AFTER_DAY:
         return Label(
             "late acute",
             f"Acute features on Day +{day}, after Day +{LATE_ACUTE_AFTER_DAY}: late acute GVHD "
             "(acute or chronic is decided by the features, not the date).",
         )
-    shown_day = day_label(day)
-    return Label("acute", f"Acute features on {shown_day}, by Day +{LATE_ACUTE_AFTER_DAY}.")
+    return Label("acute", f"Acute features on {day_label(day)}, by Day +{LATE_ACUTE_AFTER_DAY}.")
 
 
 def response(previous: OrganStages | None, current: OrganStages) -> str:

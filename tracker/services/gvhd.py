@@ -4,7 +4,7 @@ course's GVHD columns for the lists, and records a course event."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -54,7 +54,8 @@ def _acute_data(assessment: AcuteGvhdAssessment, grade: gvhd.Grade) -> dict[str,
 
 def keep_gvhd(course: TransplantCourse) -> None:
     """Copy the GVHD now to the (locked) course: the latest acute grade, the worst so far,
-    and the severity of active chronic GVHD at its latest scoring."""
+    the severity of active chronic GVHD at its latest scoring, and when the last chronic GVHD
+    resolved."""
     grades = list(course.acute_gvhd.order_by("assessed_on").values_list("grade", flat=True))
     course.gvhd_acute_grade = grades[-1] if grades else None
     course.gvhd_acute_peak = max(grades) if grades else None
@@ -67,6 +68,12 @@ def keep_gvhd(course: TransplantCourse) -> None:
         .first()
     )
     course.gvhd_chronic = latest or ""
+    course.gvhd_chronic_resolved_on = (
+        course.chronic_gvhd.filter(resolved_on__isnull=False)
+        .order_by("-resolved_on")
+        .values_list("resolved_on", flat=True)
+        .first()
+    )
     save_bookkeeping(course, GVHD_BOOKKEEPING)
 
 
@@ -142,6 +149,13 @@ def delete_acute_gvhd(*, assessment: AcuteGvhdAssessment, by: User) -> None:
 def _scoring(
     episode: ChronicGvhd, assessed_on: date, scores: dict[str, int], note: str, by: User
 ) -> tuple[ChronicGvhdAssessment, gvhd.Severity]:
+    if episode.pk and episode.assessments.filter(assessed_on=assessed_on).exists():
+        raise ValidationError(
+            {
+                "assessed_on": f"There is already a scoring on {assessed_on:%-d %b %Y}: "
+                "delete it and score again."
+            }
+        )
     scoring = ChronicGvhdAssessment(
         episode=episode, assessed_on=assessed_on, note=note, assessed_by=by, **scores
     )
@@ -243,12 +257,13 @@ def resolve_chronic_gvhd(*, episode: ChronicGvhd, resolved_on: date, by: User) -
     if episode.resolved_on is not None:
         raise ValidationError(f"It was recorded resolved on {episode.resolved_on:%-d %b %Y}.")
     latest = episode.assessments.order_by("-assessed_on").values_list("assessed_on", flat=True)
-    last_scored = latest.first()
-    if last_scored is not None and resolved_on < last_scored:
+    earliest = max(episode.diagnosed_on + timedelta(days=1), latest.first() or episode.diagnosed_on)
+    if resolved_on < earliest:
         raise ValidationError(
             {
-                "resolved_on": "It was scored on "
-                f"{last_scored:%-d %b %Y}: it resolves on or after its last scoring."
+                "resolved_on": f"Diagnosed on {episode.diagnosed_on:%-d %b %Y} and last scored "
+                f"on {latest.first():%-d %b %Y}: the earliest it can be recorded resolved is "
+                f"{earliest:%-d %b %Y}."
             }
         )
     episode.resolved_on = resolved_on

@@ -89,10 +89,13 @@ def counts_paste(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def count_edit(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
-    """GET: the row as a form (htmx swaps the row); POST: the corrected counts section."""
+    """GET: the row as a form (htmx swaps the row), or with `?cancel=1` the section again;
+    POST: the corrected counts section."""
     count = get_blood_count_for(request.user, code)
     require(request.user, "change_bloodcount")
     course = count.course
+    if request.htmx and request.GET.get("cancel"):  # the correction given up: the section
+        return _counts_response(request, course)
     form = BloodCountForm(request.POST or None, instance=count, course=course)
     if request.method == "POST":
         if not form.is_valid():

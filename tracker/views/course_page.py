@@ -214,7 +214,7 @@ def gvhd_context(course: TransplantCourse, **forms: Form | None) -> dict[str, An
     return {
         "course": course,
         "gvhd_status": gvhd.status_words(course),
-        "acute": gvhd.acute_summary(course),
+        "acute": gvhd.acute_summary(course, episodes),
         "episodes": episodes,
         "active_episode": active,
         "reopenable": episodes[-1] if episodes and not active else None,

@@ -75,10 +75,13 @@ def acute_add(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def acute_edit(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
-    """GET: the assessment as a form (htmx swaps its row); POST: the corrected section."""
+    """GET: the assessment as a form (htmx swaps its row), or with `?cancel=1` the section
+    again; POST: the corrected section."""
     assessment = get_acute_gvhd_for(request.user, code)
     require(request.user, "stage_gvhd")
     course = assessment.course
+    if request.htmx and request.GET.get("cancel"):  # the correction given up: the section
+        return _gvhd_response(request, course)
     form = AcuteGvhdForm(request.POST or None, instance=assessment, course=course)
     if request.method == "POST":
         if not form.is_valid() or not _saved(

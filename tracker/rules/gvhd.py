@@ -328,10 +328,12 @@ def nih_global_severity(organ_scores: Mapping[str, int]) -> Severity:
 
 
 def acute_label(*, assessed_on: date, day_zero: date, chronic_active: bool = False) -> Label:
-    """'acute'; 'late acute' after Day +100; 'overlap syndrome' while chronic GVHD is active. The name
-    follows the date and the chronic GVHD recorded; the diagnosis (acute features rather than
-    chronic ones) is the clinician's (NIH: acute features with chronic GVHD are the overlap
-    syndrome, a form of chronic GVHD; late acute is acute features without chronic ones)."""
+    """'acute'; 'late acute' after Day +100; 'overlap syndrome' while chronic GVHD is active.
+
+    The name follows the date and the chronic GVHD recorded; the diagnosis (acute features
+    rather than chronic ones) is the clinician's. NIH: acute features with chronic GVHD are
+    the overlap syndrome, a form of chronic GVHD; late acute is acute features without
+    chronic ones."""
     day = (assessed_on - day_zero).days
     if chronic_active:
         return Label(

@@ -2,9 +2,12 @@
 for the care team on allogeneic courses only."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from django.core.cache import caches
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import repeating_step, small_protocol, start_course
@@ -416,3 +419,53 @@ class TestFollowUpList:
         text = b"".join(staff_client.get(reverse("follow_up_csv")).streaming_content).decode()
         assert text.splitlines()[0].endswith(",GVHD")
         assert "Acute II" in text
+
+
+class TestQueryCount:
+    def queries_for(self, client, course, *, assessments, scorings, coordinator):
+        for day in range(assessments):
+            services.record_acute_gvhd(
+                course=course,
+                values={
+                    "assessed_on": DAY_ZERO + timedelta(days=day + 1),
+                    "bsa_percent": day % 60,
+                    "bilirubin": 1,
+                    "bilirubin_unit": "mg/dL",
+                    "stool_ml_per_day": 100,
+                },
+                by=coordinator,
+            )
+        scores = {**dict.fromkeys(SCORES, 0), "skin": 1}
+        episode = services.diagnose_chronic_gvhd(
+            course=course, diagnosed_on=DAY_ZERO + timedelta(days=60), scores=scores, by=coordinator
+        )
+        for day in range(1, scorings):
+            services.score_chronic_gvhd(
+                episode=episode,
+                assessed_on=DAY_ZERO + timedelta(days=60 + day),
+                scores=scores,
+                by=coordinator,
+            )
+        client.get(course.get_absolute_url())  # the session's own writes, once
+        caches["pages"].clear()
+        caches["fragments"].clear()
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(course.get_absolute_url()).text
+        assert page.count('<tr id="acute-') == assessments
+        assert page.count('<tr id="scoring-') == scorings
+        return len(queries)
+
+    def test_the_gvhd_section_reads_the_same_queries_at_any_size(
+        self, coordinator_client, coordinator, patient, today
+    ):
+        small = start_course(
+            patient=patient, protocol=small_protocol(), day_zero=DAY_ZERO, by=coordinator
+        )
+        large = start_course(protocol=small_protocol(), day_zero=DAY_ZERO, by=coordinator)
+        few = self.queries_for(
+            coordinator_client, small, assessments=1, scorings=1, coordinator=coordinator
+        )
+        many = self.queries_for(
+            coordinator_client, large, assessments=40, scorings=8, coordinator=coordinator
+        )
+        assert few == many

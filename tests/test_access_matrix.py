@@ -55,6 +55,14 @@ MATRIX = {
     "gvhd_chronic_resolve": {"GET": (405,) * 5, "POST": (LOGIN, 404, 404, 200, 200)},
     "gvhd_chronic_reopen": {"GET": (405,) * 5, "POST": (LOGIN, 404, 404, R, R)},
     "gvhd_scoring_delete": {"GET": (405,) * 5, "POST": (LOGIN, 404, 404, R, R)},
+    # Immune recovery records are the care team's: a 404 for the patient too.
+    "vaccination_add": {"GET": (405,) * 5, "POST": (LOGIN, 404, 404, 200, 200)},
+    "vaccination_delete": {"GET": (405,) * 5, "POST": (LOGIN, 404, 404, R, R)},
+    "drug_add": {"GET": (405,) * 5, "POST": (LOGIN, 404, 404, 200, 200)},
+    "drug_stop": {"GET": (405,) * 5, "POST": (LOGIN, 404, 404, 200, 200)},
+    "drug_delete": {"GET": (405,) * 5, "POST": (LOGIN, 404, 404, R, R)},
+    "ivig_add": {"GET": (405,) * 5, "POST": (LOGIN, 404, 404, 200, 200)},
+    "ivig_delete": {"GET": (405,) * 5, "POST": (LOGIN, 404, 404, R, R)},
     "milestone_complete": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, R, R)},
     "milestone_reopen": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, R, R)},
     "checklist_toggle": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, R, R)},
@@ -115,6 +123,13 @@ def url_for(course, patient, coordinator, today):
         },
         by=coordinator,
     )
+    vaccination = services.record_vaccination(
+        course=course, vaccine="pcv", dose=1, given_on=today, by=coordinator
+    )
+    drug = services.record_immunosuppression(
+        course=course, drug="Ciclosporin", started_on=today, by=coordinator
+    )
+    ivig = services.record_ivig(course=course, given_on=today, by=coordinator)
     episode = services.diagnose_chronic_gvhd(
         course=course, diagnosed_on=today, scores={"skin": 1} | NO_SCORES, by=coordinator
     )
@@ -147,6 +162,13 @@ def url_for(course, patient, coordinator, today):
         "gvhd_chronic_resolve": [episode.code],
         "gvhd_chronic_reopen": [episode.code],
         "gvhd_scoring_delete": [episode.assessments.get().code],
+        "vaccination_add": [course.code],
+        "vaccination_delete": [vaccination.code],
+        "drug_add": [course.code],
+        "drug_stop": [drug.code],
+        "drug_delete": [drug.code],
+        "ivig_add": [course.code],
+        "ivig_delete": [ivig.code],
         "calendar_feed": [token],
         "password_reset_confirm": ["MQ", "set-password"],
     }

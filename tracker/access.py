@@ -7,6 +7,7 @@ take on an object they can see is a 403. So views look up first, then check the 
 from __future__ import annotations
 
 from datetime import date
+from typing import TypeVar
 from uuid import UUID
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -21,13 +22,18 @@ from tracker.models import (
     ChronicGvhd,
     ChronicGvhdAssessment,
     CourseQuerySet,
+    Immunosuppression,
+    IvigDose,
     Kind,
     LabResult,
     Milestone,
     Patient,
     TransplantCourse,
+    Vaccination,
 )
 from tracker.rules import schedule
+
+RecordT = TypeVar("RecordT", Vaccination, Immunosuppression, IvigDose)
 
 
 def get_patient_for(user: User | AnonymousUser, code: UUID) -> Patient:
@@ -103,6 +109,28 @@ def get_chronic_scoring_for(user: User | AnonymousUser, code: UUID) -> ChronicGv
         "episode__course__patient", "episode__course__protocol"
     ).filter(episode__course__in=_gvhd_courses(user))
     return get_object_or_404(scorings, code=code)
+
+
+def _immunity_courses(user: User | AnonymousUser) -> CourseQuerySet:
+    """The transplant courses whose immune recovery records the user may see: the care
+    team's (a patient's own course is not enough)."""
+    if not user.has_perm("tracker.view_vaccination"):
+        return TransplantCourse.objects.none()
+    return TransplantCourse.objects.visible_to(user).exclude(kind=Kind.PROCEDURE)
+
+
+def get_immunity_course_for(user: User | AnonymousUser, code: UUID) -> TransplantCourse:
+    courses = _immunity_courses(user).select_related("patient", "protocol")
+    return get_object_or_404(courses, code=code)
+
+
+def get_immunity_record_for(
+    user: User | AnonymousUser, model: type[RecordT], code: UUID
+) -> RecordT:
+    """A vaccination, an immunosuppression entry or an IVIG dose of a course the user may
+    see the immune recovery of."""
+    records = model._default_manager.select_related("course__patient", "course__protocol")
+    return get_object_or_404(records.filter(course__in=_immunity_courses(user)), code=code)
 
 
 def require(user: User | AnonymousUser, permission: str) -> None:

@@ -19,11 +19,13 @@ from tracker.models import (
     DonorType,
     EventKind,
     GraftSource,
+    Immunosuppression,
     Kind,
     LabResult,
     Patient,
     Protocol,
     TransplantCourse,
+    Vaccine,
     normalise_mrn,
 )
 from tracker.queries import followup
@@ -812,3 +814,175 @@ class ChronicGvhdResolveForm(forms.Form):
         return checked_gvhd_date(
             self.cleaned_data["resolved_on"], course=self.course, what="The resolution"
         )
+
+
+def checked_past(day: date, *, what: str, course: TransplantCourse | None = None) -> date:
+    """A date that has happened: not in the future (and from Day 0 with `course`)."""
+    if day > clock.today():
+        raise ValidationError(f"{what} cannot be in the future.")
+    if course is not None and day < course.day_zero:
+        raise ValidationError(
+            f"{what} cannot be before Day 0 (the transplant, {course.day_zero:%-d %b %Y})."
+        )
+    return day
+
+
+# The most doses of each vaccine the plan gives (influenza: one a year).
+MAX_DOSES = {
+    "pcv": 4,
+    "ppsv23": 1,
+    "influenza": 20,
+    "tdap": 3,
+    "hib": 3,
+    "ipv": 3,
+    "hepb": 4,
+    "menacwy": 2,
+    "rzv": 2,
+    "mmr": 2,
+    "varicella": 2,
+}
+
+
+class VaccinationForm(forms.Form):
+    """A dose of a vaccine given."""
+
+    vaccine = forms.ChoiceField(
+        choices=[("", "Choose the vaccine"), *Vaccine.choices],
+        error_messages={"required": "Choose the vaccine."},
+    )
+    dose = forms.IntegerField(
+        label="Dose number",
+        min_value=1,
+        error_messages={
+            "required": "Enter the dose number (1 for the first).",
+            "min_value": "The first dose is dose 1.",
+            "invalid": "Enter the dose number as a whole number.",
+        },
+    )
+    given_on = forms.DateField(
+        label="Given on",
+        widget=DateInput(),
+        error_messages={"required": "Enter the date it was given."},
+    )
+    product = forms.CharField(label="Product (optional)", max_length=80, required=False)
+    batch = forms.CharField(label="Batch (optional)", max_length=40, required=False)
+    gates_overridden = forms.CharField(
+        label="Live vaccine given although the gates did not pass: why (optional)",
+        max_length=300,
+        required=False,
+        help_text="Only for MMR or varicella given before the live-vaccine gates passed.",
+    )
+
+    def __init__(self, *args: Any, course: TransplantCourse, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "vaccination-%s")
+        super().__init__(*args, **kwargs)
+        self.course = course
+
+    def clean_given_on(self) -> date:
+        return checked_past(self.cleaned_data["given_on"], what="The date", course=self.course)
+
+    def clean_product(self) -> str:
+        return plain_name(self.cleaned_data["product"])
+
+    def clean_batch(self) -> str:
+        return plain_name(self.cleaned_data["batch"])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        assert cleaned is not None  # Form.clean() returns cleaned_data
+        vaccine, dose = cleaned.get("vaccine"), cleaned.get("dose")
+        if vaccine and dose:
+            most = MAX_DOSES[vaccine]
+            if dose > most:
+                name = Vaccine(vaccine).label
+                self.add_error("dose", f"{name} has at most {most} dose{pluralize(most)}.")
+            elif self.course.vaccinations.filter(vaccine=vaccine, dose=dose).exists():
+                self.add_error("dose", "This dose is already recorded: delete it to record again.")
+        return cleaned
+
+
+def pluralize(count: int) -> str:
+    return "" if count == 1 else "s"
+
+
+class ImmunosuppressionForm(forms.Form):
+    """A drug that suppresses the immune system: from when, and until when if it stopped."""
+
+    drug = forms.CharField(
+        max_length=80, error_messages={"required": "Enter the drug (e.g. ciclosporin)."}
+    )
+    started_on = forms.DateField(
+        label="Started on", widget=DateInput(), error_messages={"required": "Enter the start."}
+    )
+    stopped_on = forms.DateField(
+        label="Stopped on (empty while it goes on)", widget=DateInput(), required=False
+    )
+    maintenance = forms.BooleanField(
+        label="Maintenance therapy (e.g. lenalidomide)", required=False
+    )
+    counts = forms.BooleanField(
+        label="Counts as immunosuppression for live vaccines", required=False, initial=True
+    )
+
+    def __init__(self, *args: Any, course: TransplantCourse, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "drug-%s")
+        super().__init__(*args, **kwargs)
+        self.course = course
+
+    def clean_drug(self) -> str:
+        return plain_name(self.cleaned_data["drug"])
+
+    def clean_started_on(self) -> date:
+        return checked_past(self.cleaned_data["started_on"], what="The start")
+
+    def clean_stopped_on(self) -> date | None:
+        stopped: date | None = self.cleaned_data["stopped_on"]
+        return None if stopped is None else checked_past(stopped, what="The stop")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        assert cleaned is not None  # Form.clean() returns cleaned_data
+        started, stopped = cleaned.get("started_on"), cleaned.get("stopped_on")
+        if started and stopped and stopped < started:
+            self.add_error("stopped_on", "A drug stops on or after the day it started.")
+        return cleaned
+
+
+class StopDrugForm(forms.Form):
+    stopped_on = forms.DateField(
+        label="Stopped on",
+        widget=DateInput(),
+        error_messages={"required": "Enter the day it was stopped."},
+    )
+
+    def __init__(self, *args: Any, entry: Immunosuppression, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"stop-{entry.code}-%s")
+        super().__init__(*args, **kwargs)
+        self.entry = entry
+
+    def clean_stopped_on(self) -> date:
+        stopped = checked_past(self.cleaned_data["stopped_on"], what="The stop")
+        if stopped < self.entry.started_on:
+            raise ValidationError(
+                f"It started on {self.entry.started_on:%-d %b %Y}: it stops on or after that."
+            )
+        return stopped
+
+
+class IvigForm(forms.Form):
+    given_on = forms.DateField(
+        label="Given on",
+        widget=DateInput(),
+        error_messages={"required": "Enter the date it was given."},
+    )
+
+    def __init__(self, *args: Any, course: TransplantCourse, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "ivig-%s")
+        super().__init__(*args, **kwargs)
+        self.course = course
+
+    def clean_given_on(self) -> date:
+        given = checked_past(self.cleaned_data["given_on"], what="The date")
+        if self.course.ivig_doses.filter(given_on=given).exists():
+            raise ValidationError(f"An IVIG dose on {given:%-d %b %Y} is already recorded.")
+        return given

@@ -12,6 +12,7 @@ from tracker.views import (
     gvhd,
     health,
     history,
+    immunity,
     milestones,
     patients,
     portal,
@@ -55,6 +56,21 @@ urlpatterns = [
         gvhd.scoring_delete,
         name="gvhd_scoring_delete",
     ),
+    path(
+        "courses/<uuid:code>/vaccinations/",
+        immunity.vaccination_add,
+        name="vaccination_add",
+    ),
+    path(
+        "vaccinations/<uuid:code>/delete/",
+        immunity.vaccination_delete,
+        name="vaccination_delete",
+    ),
+    path("courses/<uuid:code>/immunosuppression/", immunity.drug_add, name="drug_add"),
+    path("immunosuppression/<uuid:code>/stop/", immunity.drug_stop, name="drug_stop"),
+    path("immunosuppression/<uuid:code>/delete/", immunity.drug_delete, name="drug_delete"),
+    path("courses/<uuid:code>/ivig/", immunity.ivig_add, name="ivig_add"),
+    path("ivig/<uuid:code>/delete/", immunity.ivig_delete, name="ivig_delete"),
     path(
         "milestones/<uuid:code>/complete/", milestones.milestone_complete, name="milestone_complete"
     ),

@@ -20,7 +20,7 @@ from tracker.rules import schedule
 pytestmark = pytest.mark.django_db
 
 HX = {"HX-Request": "true"}
-QUERIES_ON_TIMELINE = 17  # with the idle-session touch (once a minute)
+QUERIES_ON_TIMELINE = 22  # with the idle-session touch (once a minute)
 QUERIES_ON_CACHED_TIMELINE = 6
 
 
@@ -191,8 +191,9 @@ class TestCourseDetail:
             services.tick_item(item=milestone.items.first(), checked=True, by=coordinator)
         assert course.milestones.count() == repeats
         # session, user, user and group permissions, course, its last event; then the parts:
-        # blood counts, lab results, acute GVHD, chronic GVHD, Day Zero moves, the phases'
-        # summary, the open phases' milestones and their checklist items
+        # blood counts, lab results, acute GVHD, chronic GVHD, immune recovery (vaccinations,
+        # the patient's drugs, IVIG, transplants and chronic GVHD), Day Zero moves, the
+        # phases' summary, the open phases' milestones and their checklist items
         with django_assert_num_queries(QUERIES_ON_TIMELINE):
             response = coordinator_client.get(course.get_absolute_url())
         # Day Zero is today: the engraftment phase (from Day +1) is open, the rest folded.

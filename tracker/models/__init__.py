@@ -18,6 +18,7 @@ from tracker.models.gvhd import (
     ChronicGvhdAssessment,
     Severity,
 )
+from tracker.models.immunity import Immunosuppression, IvigDose, Vaccination, Vaccine
 from tracker.models.milestones import ChecklistItem, Milestone, MilestoneQuerySet
 from tracker.models.patients import (
     Patient,
@@ -30,6 +31,10 @@ from tracker.models.protocols import Protocol, ProtocolManager, ProtocolStep, Pr
 from tracker.models.results import LabResult
 
 __all__ = [
+    "Vaccine",
+    "Vaccination",
+    "IvigDose",
+    "Immunosuppression",
     "ANALYTE_CHOICES",
     "AcuteGvhdAssessment",
     "BilirubinUnit",

@@ -131,6 +131,10 @@ class TransplantCourse(models.Model):
             ("confirm_day_zero", "Can confirm the infusion on Day Zero"),
             ("view_course_history", "Can see the change history of a course"),
             ("stage_gvhd", "Can record and stage GVHD"),
+            (
+                "record_immune_recovery",
+                "Can record vaccinations, immunosuppression and immunoglobulin",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -163,6 +167,11 @@ class TransplantCourse(models.Model):
     def has_gvhd(self) -> bool:
         """GVHD is tracked on allogeneic courses only."""
         return self.kind == Kind.ALLOGENEIC
+
+    @property
+    def is_transplant(self) -> bool:
+        """A stem cell transplant (allogeneic or autologous), not a same-day procedure."""
+        return self.kind != Kind.PROCEDURE
 
     @property
     def sequence_label(self) -> str:

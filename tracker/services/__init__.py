@@ -24,11 +24,27 @@ from tracker.services.gvhd import (
     resolve_chronic_gvhd,
     score_chronic_gvhd,
 )
+from tracker.services.immunity import (
+    delete_immunosuppression,
+    delete_ivig,
+    delete_vaccination,
+    record_immunosuppression,
+    record_ivig,
+    record_vaccination,
+    stop_immunosuppression,
+)
 from tracker.services.milestones import complete_milestone, reopen_milestone, tick_item
 from tracker.services.patients import change_feed, invite_patient
 from tracker.services.results import delete_result, record_results
 
 __all__ = [
+    "stop_immunosuppression",
+    "record_vaccination",
+    "record_ivig",
+    "record_immunosuppression",
+    "delete_vaccination",
+    "delete_ivig",
+    "delete_immunosuppression",
     "score_chronic_gvhd",
     "resolve_chronic_gvhd",
     "reopen_chronic_gvhd",

@@ -31,15 +31,19 @@ from tracker.forms import (
     BloodCountForm,
     ChronicGvhdForm,
     ChronicGvhdResolveForm,
+    ImmunosuppressionForm,
+    IvigForm,
     LabResultForm,
     PastedCountsForm,
     PastedResultsForm,
     TimelineFilterForm,
+    VaccinationForm,
 )
 from tracker.http import AuthenticatedRequest, Request
 from tracker.models import LabResult, Milestone, TransplantCourse
 from tracker.queries import gvhd
 from tracker.queries.engraftment import engraftment_status
+from tracker.queries.immunity import immune_recovery
 from tracker.queries.results import chimerism_summary, result_charts, result_rows
 from tracker.queries.timeline import MilestoneRow, rows_of, timeline_rows
 from tracker.rules import chart, schedule
@@ -227,6 +231,23 @@ def gvhd_context(course: TransplantCourse, **forms: Form | None) -> dict[str, An
     }
 
 
+def immunity_context(course: TransplantCourse, **forms: Form | None) -> dict[str, Any]:
+    """The immune recovery section (transplant courses): vaccinations given, drugs, IVIG, the
+    live-vaccine gates today, and the forms. A bound `stop_form` shows its drug's errors."""
+    if not course.is_transplant:
+        return {"course": course}
+    stop_form = forms.get("stop_form")
+    return {
+        "course": course,
+        "immune": immune_recovery(course, clock.today()),
+        "vaccination_form": forms.get("vaccination_form") or VaccinationForm(course=course),
+        "drug_form": forms.get("drug_form") or ImmunosuppressionForm(course=course),
+        "ivig_form": forms.get("ivig_form") or IvigForm(course=course),
+        "stop_form": stop_form,
+        "stopping": stop_form.entry.code if stop_form is not None else None,  # type: ignore[attr-defined]
+    }
+
+
 def timeline_view(query: QueryDict) -> tuple[str, schedule.Phase | None, str]:
     """The timeline a page shows, from its query (or the `view` a form posted from): the
     filter, the phase opened without JavaScript, and both as a query to come back to."""
@@ -301,6 +322,7 @@ def course_parts(
                 **counts_context(course, today, **forms),
                 **results_context(course, **forms),
                 **gvhd_context(course, **forms),
+                **immunity_context(course, **forms),
                 "moves": list(course.day_zero_moves.select_related("moved_by")[:5]),
                 **extra,
             },

@@ -56,6 +56,10 @@ ROW_URLS = (
     "gvhd_acute_edit",
     "gvhd_acute_delete",
     "gvhd_scoring_delete",
+    "vaccination_delete",
+    "drug_stop",
+    "drug_delete",
+    "ivig_delete",
 )
 
 
@@ -74,6 +78,8 @@ class CourseActions:
     delete_results: bool
     see_gvhd: bool
     stage_gvhd: bool
+    see_immunity: bool
+    record_immunity: bool
 
     @classmethod
     def of(cls, user: User | AnonymousUser) -> CourseActions:
@@ -92,6 +98,8 @@ class CourseActions:
             delete_results=may("delete_labresult"),
             see_gvhd=may("view_acutegvhdassessment"),
             stage_gvhd=may("stage_gvhd"),
+            see_immunity=may("view_vaccination"),
+            record_immunity=may("record_immune_recovery"),
         )
 
     @property

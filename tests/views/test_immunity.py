@@ -1,0 +1,258 @@
+"""Immune recovery on the course page: vaccinations, immunosuppression and IVIG recorded in
+place and without JavaScript, audited, and the live-vaccine gates today."""
+
+import re
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import small_protocol, start_course
+from tracker import services
+from tracker.models import (
+    CourseEvent,
+    EventKind,
+    Immunosuppression,
+    IvigDose,
+    Kind,
+    Vaccination,
+)
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HX-Request": "true"}
+DAY_ZERO = date(2024, 6, 1)  # today (21 Nov 2026) is about 29 months after
+
+
+@pytest.fixture
+def long_ago(patient, coordinator, today):
+    """Patient A's allogeneic course, 29 months ago."""
+    return start_course(
+        patient=patient, protocol=small_protocol(), day_zero=DAY_ZERO, by=coordinator
+    )
+
+
+def post(client, name, obj, data=None, headers=None):
+    return client.post(reverse(name, args=[obj.code]), data or {}, headers=headers or {})
+
+
+class TestVaccinations:
+    def test_an_htmx_add_answers_with_the_section_the_form_targets(self, staff_client, long_ago):
+        page = staff_client.get(long_ago.get_absolute_url()).text
+        url = reverse("vaccination_add", args=[long_ago.code])
+        assert re.search(rf'hx-post="{url}" hx-target="#immunity" hx-swap="outerHTML"', page)
+        response = post(
+            staff_client,
+            "vaccination_add",
+            long_ago,
+            {"vaccine": "pcv", "dose": "1", "given_on": "2024-09-03", "batch": "AB12"},
+            HX,
+        )
+        assert response.text.lstrip().startswith('<section id="immunity"')
+        vaccination = Vaccination.objects.get()
+        assert (vaccination.vaccine, vaccination.dose, vaccination.batch) == ("pcv", 1, "AB12")
+        event = CourseEvent.objects.get(kind=EventKind.VACCINATION_ADDED)
+        assert event.data["name"] == "Pneumococcal conjugate (PCV)"
+
+    @pytest.mark.parametrize(
+        ("data", "message"),
+        [
+            ({"vaccine": ""}, "Choose the vaccine."),
+            ({"dose": ""}, "Enter the dose number"),
+            ({"dose": "0"}, "The first dose is dose 1."),
+            ({"vaccine": "ppsv23", "dose": "2"}, "at most 1 dose."),
+            ({"given_on": "2026-11-22"}, "cannot be in the future"),
+            ({"given_on": "2024-05-31"}, "cannot be before Day 0"),
+        ],
+    )
+    def test_bad_input_is_explained_next_to_the_field(self, staff_client, long_ago, data, message):
+        fields = {"vaccine": "pcv", "dose": "1", "given_on": "2024-09-03", **data}
+        response = post(staff_client, "vaccination_add", long_ago, fields, HX)
+        assert message in response.text
+        assert 'class="field has-error"' in response.text
+        assert not Vaccination.objects.exists()
+
+    def test_a_dose_recorded_twice_is_refused(self, staff_client, long_ago):
+        fields = {"vaccine": "pcv", "dose": "1", "given_on": "2024-09-03"}
+        post(staff_client, "vaccination_add", long_ago, fields, HX)
+        response = post(staff_client, "vaccination_add", long_ago, fields, HX)
+        assert "already recorded" in response.text
+        assert Vaccination.objects.count() == 1
+
+    def test_doses_come_in_order(self, staff_client, long_ago):
+        post(
+            staff_client,
+            "vaccination_add",
+            long_ago,
+            {"vaccine": "pcv", "dose": "2", "given_on": "2024-10-03"},
+        )
+        response = post(
+            staff_client,
+            "vaccination_add",
+            long_ago,
+            {"vaccine": "pcv", "dose": "1", "given_on": "2024-10-10"},
+            HX,
+        )
+        assert "come in order" in response.text
+        assert Vaccination.objects.count() == 1
+
+    def test_a_live_vaccine_while_the_gates_fail_needs_the_reason(
+        self, staff_client, long_ago, coordinator
+    ):
+        services.record_immunosuppression(
+            course=long_ago, drug="Ciclosporin", started_on=date(2024, 5, 31), by=coordinator
+        )
+        mmr = {"vaccine": "mmr", "dose": "1", "given_on": "2026-11-20"}
+        response = post(staff_client, "vaccination_add", long_ago, mmr, HX)
+        assert "gates did not pass on that date" in response.text
+        assert "On immunosuppression" in response.text
+        assert not Vaccination.objects.exists()
+        post(
+            staff_client,
+            "vaccination_add",
+            long_ago,
+            {**mmr, "gates_overridden": "Measles outbreak; consultant decision"},
+            HX,
+        )
+        assert Vaccination.objects.get().gates_overridden == "Measles outbreak; consultant decision"
+
+    def test_deleting_is_a_course_event(self, staff_client, long_ago, coordinator):
+        vaccination = services.record_vaccination(
+            course=long_ago, vaccine="hepb", dose=1, given_on=date(2025, 1, 6), by=coordinator
+        )
+        response = post(staff_client, "vaccination_delete", vaccination, headers=HX)
+        assert response.text.lstrip().startswith('<section id="immunity"')
+        assert not Vaccination.objects.exists()
+        assert CourseEvent.objects.filter(kind=EventKind.VACCINATION_DELETED).count() == 1
+
+
+class TestImmunosuppressionAndGates:
+    def test_stopping_immunosuppression_opens_the_gate_12_months_later(
+        self, staff_client, long_ago
+    ):
+        response = post(
+            staff_client,
+            "drug_add",
+            long_ago,
+            {"drug": "Ciclosporin", "started_on": "2024-05-31", "counts": "on"},
+            HX,
+        )
+        assert "still taking" in response.text
+        assert "the date they could open is not known yet" in response.text
+        entry = Immunosuppression.objects.get()
+        response = post(staff_client, "drug_stop", entry, {"stopped_on": "2025-11-21"}, HX)
+        # 12 months off it: 21 Nov 2026, today.
+        assert "gates pass" in response.text
+        response = post(staff_client, "drug_stop", entry, {"stopped_on": "2025-11-21"}, HX)
+        assert "recorded stopped on 21 Nov 2025" in response.text
+        kinds = list(CourseEvent.objects.values_list("kind", flat=True))
+        assert EventKind.IMMUNOSUPPRESSION_STOPPED in kinds
+
+    def test_stopped_11_months_ago_still_blocks_until_its_date(self, staff_client, long_ago):
+        post(
+            staff_client,
+            "drug_add",
+            long_ago,
+            {
+                "drug": "Tacrolimus",
+                "started_on": "2024-05-31",
+                "stopped_on": "2025-12-21",
+                "counts": "on",
+            },
+        )
+        page = staff_client.get(long_ago.get_absolute_url()).text
+        assert "blocked</span> until 21 Dec 2026 at the earliest" in page
+
+    def test_maintenance_not_counted_does_not_block(self, staff_client, long_ago):
+        post(
+            staff_client,
+            "drug_add",
+            long_ago,
+            {"drug": "Lenalidomide", "started_on": "2024-09-01", "maintenance": "on"},
+        )
+        page = staff_client.get(long_ago.get_absolute_url()).text
+        assert "not counted for the live-vaccine gates" in page
+        assert "gates pass" in page
+
+    def test_a_stop_before_the_start_is_refused_next_to_the_field(self, staff_client, long_ago):
+        post(
+            staff_client,
+            "drug_add",
+            long_ago,
+            {"drug": "Ciclosporin", "started_on": "2024-05-31", "counts": "on"},
+        )
+        entry = Immunosuppression.objects.get()
+        response = post(staff_client, "drug_stop", entry, {"stopped_on": "2024-05-01"}, HX)
+        assert "it stops on or after that" in response.text
+        entry.refresh_from_db()
+        assert entry.stopped_on is None
+
+    def test_ivig_holds_live_vaccines_back_8_months(self, staff_client, long_ago):
+        response = post(staff_client, "ivig_add", long_ago, {"given_on": "2026-06-30"}, HX)
+        assert "not before 28 Feb 2027" in response.text
+        response = post(staff_client, "ivig_add", long_ago, {"given_on": "2026-06-30"}, HX)
+        assert "already recorded" in response.text
+        assert IvigDose.objects.count() == 1
+        post(staff_client, "ivig_delete", IvigDose.objects.get(), headers=HX)
+        assert not IvigDose.objects.exists()
+
+    def test_active_chronic_gvhd_blocks(self, staff_client, long_ago, coordinator):
+        services.diagnose_chronic_gvhd(
+            course=long_ago,
+            diagnosed_on=date(2025, 3, 1),
+            scores={
+                "skin": 1,
+                "mouth": 0,
+                "eyes": 0,
+                "gi_tract": 0,
+                "liver": 0,
+                "lungs": 0,
+                "joints_fascia": 0,
+                "genital_tract": 0,
+            },
+            by=coordinator,
+        )
+        page = staff_client.get(long_ago.get_absolute_url()).text
+        assert "Active chronic GVHD (since 1 Mar 2025)" in page
+
+    def test_the_history_reads_as_sentences(self, staff_client, long_ago):
+        post(
+            staff_client,
+            "vaccination_add",
+            long_ago,
+            {"vaccine": "hepb", "dose": "1", "given_on": "2025-01-06", "product": "Engerix B"},
+        )
+        post(
+            staff_client,
+            "drug_add",
+            long_ago,
+            {"drug": "Ciclosporin", "started_on": "2024-05-31", "counts": "on"},
+        )
+        post(staff_client, "ivig_add", long_ago, {"given_on": "2025-02-01"})
+        text = staff_client.get(reverse("course_history", args=[long_ago.code])).text
+        assert "Hepatitis B dose 1 given on 6 Jan 2025 recorded (Engerix B)" in text
+        assert "Ciclosporin recorded from 31 May 2024" in text
+        assert "IVIG dose of 1 Feb 2025 recorded" in text
+
+
+class TestWhoSeesIt:
+    def test_the_patient_gets_404_even_on_their_own_course(self, patient_client, long_ago):
+        fields = {"vaccine": "pcv", "dose": "1", "given_on": "2024-09-03"}
+        assert post(patient_client, "vaccination_add", long_ago, fields).status_code == 404
+        assert (
+            post(patient_client, "ivig_add", long_ago, {"given_on": "2025-01-01"}).status_code
+            == 404
+        )
+        assert not Vaccination.objects.exists()
+
+    def test_a_procedure_has_no_immune_recovery_section(self, staff_client, patient, coordinator):
+        procedure = start_course(
+            patient=patient,
+            protocol=small_protocol(kind=Kind.PROCEDURE, donor_type="self"),
+            day_zero=DAY_ZERO,
+            by=coordinator,
+        )
+        assert 'id="immunity"' not in staff_client.get(procedure.get_absolute_url()).text
+        assert (
+            post(staff_client, "ivig_add", procedure, {"given_on": "2025-01-01"}).status_code == 404
+        )

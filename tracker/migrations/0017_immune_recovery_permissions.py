@@ -1,0 +1,45 @@
+"""Coordinators and clinic staff record and see immune recovery; patients do not."""
+
+from django.contrib.auth.management import create_permissions
+from django.db import migrations
+
+CODENAMES = [
+    "record_immune_recovery",
+    "view_vaccination",
+    "view_immunosuppression",
+    "view_ivigdose",
+]
+GROUPS = ["Coordinator", "Clinic staff"]
+
+
+def grant(apps, schema_editor):
+    app_config = apps.get_app_config("tracker")
+    models_module = getattr(app_config, "models_module", None)
+    app_config.models_module = True
+    create_permissions(app_config, apps=apps, verbosity=0)
+    app_config.models_module = models_module
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    permissions = list(
+        Permission.objects.filter(content_type__app_label="tracker", codename__in=CODENAMES)
+    )
+    if len(permissions) != len(CODENAMES):
+        raise RuntimeError("Immune recovery permissions are missing.")
+    for group in Group.objects.filter(name__in=GROUPS):
+        group.permissions.add(*permissions)
+
+
+def revoke(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    permissions = Permission.objects.filter(
+        content_type__app_label="tracker", codename__in=CODENAMES
+    )
+    for group in Group.objects.filter(name__in=GROUPS):
+        group.permissions.remove(*permissions)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("tracker", "0016_immune_recovery")]
+
+    operations = [migrations.RunPython(grant, revoke)]

@@ -1,0 +1,85 @@
+"""Immune recovery as the pages read it: a patient's transplants, immunosuppression, IVIG and
+chronic GVHD across their courses, and the live-vaccine gates on a date."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from tracker.models import (
+    Immunosuppression,
+    IvigDose,
+    Kind,
+    Patient,
+    TransplantCourse,
+    Vaccination,
+)
+from tracker.queries.gvhd import chronic_gvhd_periods
+from tracker.rules import immunity
+
+
+def transplant_day_zeros(patient: Patient) -> list[date]:
+    """The Day Zero of each of the patient's transplants (not same-day procedures)."""
+    return list(patient.courses.exclude(kind=Kind.PROCEDURE).values_list("day_zero", flat=True))
+
+
+def immunosuppression_periods(patient: Patient) -> list[immunity.Period]:
+    """(started, stopped or None) of every drug that counts as immunosuppression."""
+    return list(
+        Immunosuppression.objects.filter(course__patient=patient, counts=True)
+        .order_by("started_on")
+        .values_list("started_on", "stopped_on")
+    )
+
+
+def ivig_dates(patient: Patient) -> list[date]:
+    return list(
+        IvigDose.objects.filter(course__patient=patient)
+        .order_by("given_on")
+        .values_list("given_on", flat=True)
+    )
+
+
+def live_vaccine_gates(patient: Patient, on: date) -> immunity.GateVerdict:
+    """The live-vaccine gates for the patient on a date, from everything recorded."""
+    return immunity.live_vaccine_gates(
+        on=on,
+        transplant_day_zeros=transplant_day_zeros(patient),
+        chronic_gvhd_periods=chronic_gvhd_periods(patient),
+        immunosuppression_periods=immunosuppression_periods(patient),
+        ivig_dates=ivig_dates(patient),
+    )
+
+
+@dataclass(frozen=True)
+class ImmuneRecovery:
+    """A course's immune recovery section: what was given, what goes on, the gates today."""
+
+    vaccinations: list[Vaccination]
+    drugs: list[Immunosuppression]  # still going first, then by start
+    ivig: list[IvigDose]
+    gates: immunity.GateVerdict
+
+
+def immune_recovery(course: TransplantCourse, today: date) -> ImmuneRecovery:
+    """The section's records, and the gates from the patient's records on every course (the
+    patient's drugs and IVIG read once, this course's picked from them)."""
+    patient = course.patient
+    drugs = list(Immunosuppression.objects.filter(course__patient=patient))
+    ivig = list(IvigDose.objects.filter(course__patient=patient).order_by("-given_on"))
+    gates = immunity.live_vaccine_gates(
+        on=today,
+        transplant_day_zeros=transplant_day_zeros(patient),
+        chronic_gvhd_periods=chronic_gvhd_periods(patient),
+        immunosuppression_periods=[(d.started_on, d.stopped_on) for d in drugs if d.counts],
+        ivig_dates=[dose.given_on for dose in ivig],
+    )
+    return ImmuneRecovery(
+        vaccinations=list(course.vaccinations.order_by("vaccine", "dose")),
+        drugs=sorted(
+            (drug for drug in drugs if drug.course_id == course.pk),
+            key=lambda entry: (entry.stopped_on is not None, entry.started_on),
+        ),
+        ivig=[dose for dose in ivig if dose.course_id == course.pk],
+        gates=gates,
+    )

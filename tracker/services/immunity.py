@@ -1,0 +1,209 @@
+"""Immune recovery on a course: vaccinations given, immunosuppression started and stopped,
+immunoglobulin (IVIG) doses. Each write locks the course and records a course event."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+
+from tracker.models import (
+    EventKind,
+    Immunosuppression,
+    IvigDose,
+    TransplantCourse,
+    Vaccination,
+)
+from tracker.models.events import record
+from tracker.queries.immunity import live_vaccine_gates
+from tracker.rules import immunity
+from tracker.services.courses import lock_course
+
+
+def _locked(course: TransplantCourse) -> TransplantCourse:
+    course = lock_course(course)
+    if not course.is_transplant:
+        raise ValidationError("Immune recovery is recorded on transplant courses only.")
+    return course
+
+
+def _saved(row: models.Model, by: User) -> None:
+    row.full_clean()
+    row._history_user = by  # type: ignore[attr-defined]
+    row.save()
+
+
+def _vaccination_data(vaccination: Vaccination) -> dict[str, Any]:
+    return {
+        "vaccination": str(vaccination.code),
+        "vaccine": vaccination.vaccine,
+        "name": vaccination.get_vaccine_display(),
+        "dose": vaccination.dose,
+        "given_on": vaccination.given_on.isoformat(),
+        "product": vaccination.product,
+        "batch": vaccination.batch,
+        "gates_overridden": vaccination.gates_overridden,
+    }
+
+
+@transaction.atomic
+def record_vaccination(
+    *,
+    course: TransplantCourse,
+    vaccine: str,
+    dose: int,
+    given_on: date,
+    by: User,
+    product: str = "",
+    batch: str = "",
+    gates_overridden: str = "",
+) -> Vaccination:
+    """A dose given. A dose before the previous one of the same vaccine is refused; a live
+    vaccine given while the gates did not pass needs the reason (`gates_overridden`)."""
+    course = _locked(course)
+    earlier = course.vaccinations.filter(vaccine=vaccine, dose__lt=dose, given_on__gt=given_on)
+    later = course.vaccinations.filter(vaccine=vaccine, dose__gt=dose, given_on__lt=given_on)
+    if earlier.exists() or later.exists():
+        raise ValidationError(
+            {"given_on": "The doses of a vaccine come in order: check the dose number and date."}
+        )
+    if vaccine in immunity.LIVE_VACCINES and not gates_overridden.strip():
+        gates = live_vaccine_gates(course.patient, given_on)
+        if not gates.eligible:
+            raise ValidationError(
+                {
+                    "gates_overridden": "The live-vaccine gates did not pass on that date ("
+                    + " ".join(gates.reasons.values())
+                    + ") Give the reason it was given anyway."
+                }
+            )
+    vaccination = Vaccination(
+        course=course,
+        vaccine=vaccine,
+        dose=dose,
+        given_on=given_on,
+        product=product,
+        batch=batch,
+        gates_overridden=gates_overridden.strip(),
+        entered_by=by,
+    )
+    _saved(vaccination, by)
+    record(EventKind.VACCINATION_ADDED, by=by, course=course, **_vaccination_data(vaccination))
+    return vaccination
+
+
+@transaction.atomic
+def delete_vaccination(*, vaccination: Vaccination, by: User) -> None:
+    """Delete a dose recorded in error (a second delete changes nothing)."""
+    course = _locked(vaccination.course)
+    fresh = Vaccination.objects.filter(pk=vaccination.pk).first()
+    if fresh is None:
+        return
+    record(EventKind.VACCINATION_DELETED, by=by, course=course, **_vaccination_data(fresh))
+    fresh._history_user = by  # type: ignore[attr-defined]
+    fresh.delete()
+
+
+def _drug_data(entry: Immunosuppression) -> dict[str, Any]:
+    return {
+        "entry": str(entry.code),
+        "drug": entry.drug,
+        "started_on": entry.started_on.isoformat(),
+        "stopped_on": entry.stopped_on.isoformat() if entry.stopped_on else None,
+        "maintenance": entry.maintenance,
+        "counts": entry.counts,
+    }
+
+
+@transaction.atomic
+def record_immunosuppression(
+    *,
+    course: TransplantCourse,
+    drug: str,
+    started_on: date,
+    by: User,
+    stopped_on: date | None = None,
+    maintenance: bool = False,
+    counts: bool = True,
+) -> Immunosuppression:
+    """A drug started (and stopped, when entered afterwards)."""
+    course = _locked(course)
+    entry = Immunosuppression(
+        course=course,
+        drug=drug,
+        started_on=started_on,
+        stopped_on=stopped_on,
+        maintenance=maintenance,
+        counts=counts,
+        entered_by=by,
+    )
+    _saved(entry, by)
+    record(EventKind.IMMUNOSUPPRESSION_STARTED, by=by, course=course, **_drug_data(entry))
+    return entry
+
+
+@transaction.atomic
+def stop_immunosuppression(
+    *, entry: Immunosuppression, stopped_on: date, by: User
+) -> Immunosuppression | None:
+    """The day a drug was stopped (the first day off it); None when deleted meanwhile."""
+    course = _locked(entry.course)
+    fresh = Immunosuppression.objects.filter(pk=entry.pk).first()
+    if fresh is None:
+        return None
+    if fresh.stopped_on is not None:
+        raise ValidationError(
+            {"stopped_on": f"It was recorded stopped on {fresh.stopped_on:%-d %b %Y}."}
+        )
+    fresh.stopped_on = stopped_on
+    fresh.full_clean()
+    fresh._history_user = by  # type: ignore[attr-defined]
+    fresh.save(update_fields=["stopped_on"])
+    record(EventKind.IMMUNOSUPPRESSION_STOPPED, by=by, course=course, **_drug_data(fresh))
+    return fresh
+
+
+@transaction.atomic
+def delete_immunosuppression(*, entry: Immunosuppression, by: User) -> None:
+    course = _locked(entry.course)
+    fresh = Immunosuppression.objects.filter(pk=entry.pk).first()
+    if fresh is None:
+        return
+    record(EventKind.IMMUNOSUPPRESSION_DELETED, by=by, course=course, **_drug_data(fresh))
+    fresh._history_user = by  # type: ignore[attr-defined]
+    fresh.delete()
+
+
+@transaction.atomic
+def record_ivig(*, course: TransplantCourse, given_on: date, by: User) -> IvigDose:
+    course = _locked(course)
+    ivig = IvigDose(course=course, given_on=given_on, entered_by=by)
+    _saved(ivig, by)
+    record(
+        EventKind.IVIG_ADDED,
+        by=by,
+        course=course,
+        ivig=str(ivig.code),
+        given_on=given_on.isoformat(),
+    )
+    return ivig
+
+
+@transaction.atomic
+def delete_ivig(*, ivig: IvigDose, by: User) -> None:
+    course = _locked(ivig.course)
+    fresh = IvigDose.objects.filter(pk=ivig.pk).first()
+    if fresh is None:
+        return
+    record(
+        EventKind.IVIG_DELETED,
+        by=by,
+        course=course,
+        ivig=str(fresh.code),
+        given_on=fresh.given_on.isoformat(),
+    )
+    fresh._history_user = by  # type: ignore[attr-defined]
+    fresh.delete()

@@ -1,0 +1,156 @@
+"""Immune recovery on the course page (transplant courses, care team only): vaccinations
+given, immunosuppression started and stopped, IVIG doses; the live-vaccine gates today.
+
+The section (`<section id="immunity">`) is the swap target of every form in it. A patient gets
+a 404 even on their own course.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.forms import Form
+from django.http import HttpResponse
+from django.views.decorators.http import require_POST
+
+from tracker import services
+from tracker.access import get_immunity_course_for, get_immunity_record_for, require
+from tracker.forms import (
+    ImmunosuppressionForm,
+    IvigForm,
+    StopDrugForm,
+    VaccinationForm,
+    show_errors,
+)
+from tracker.http import AuthenticatedRequest
+from tracker.models import Immunosuppression, IvigDose, TransplantCourse, Vaccination
+from tracker.views.course_page import immunity_context, section_response
+
+PERMISSION = "record_immune_recovery"
+
+
+def _response(
+    request: AuthenticatedRequest, course: TransplantCourse, **forms: Any
+) -> HttpResponse:
+    return section_response(
+        request,
+        course,
+        fragment="courses/immunity.html#immunity",
+        context=lambda: immunity_context(course, **forms),
+        forms=forms,
+    )
+
+
+def _save(
+    request: AuthenticatedRequest,
+    course: TransplantCourse,
+    form: Form,
+    name: str,
+    save: Callable[[], object],
+) -> HttpResponse:
+    """The form checked, then the service; a refusal goes back on the form as `name`."""
+    if form.is_valid():
+        try:
+            save()
+        except ValidationError as error:
+            show_errors(form, error)
+        else:
+            return _response(request, course)
+    return _response(request, course, **{name: form})
+
+
+@require_POST
+@login_required
+def vaccination_add(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
+    course = get_immunity_course_for(request.user, code)
+    require(request.user, PERMISSION)
+    form = VaccinationForm(request.POST, course=course)
+    return _save(
+        request,
+        course,
+        form,
+        "vaccination_form",
+        lambda: services.record_vaccination(course=course, by=request.user, **form.cleaned_data),
+    )
+
+
+@require_POST
+@login_required
+def vaccination_delete(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
+    vaccination = get_immunity_record_for(request.user, Vaccination, code)
+    require(request.user, PERMISSION)
+    services.delete_vaccination(vaccination=vaccination, by=request.user)
+    return _response(request, vaccination.course)
+
+
+@require_POST
+@login_required
+def drug_add(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
+    course = get_immunity_course_for(request.user, code)
+    require(request.user, PERMISSION)
+    form = ImmunosuppressionForm(request.POST, course=course)
+    return _save(
+        request,
+        course,
+        form,
+        "drug_form",
+        lambda: services.record_immunosuppression(
+            course=course, by=request.user, **form.cleaned_data
+        ),
+    )
+
+
+@require_POST
+@login_required
+def drug_stop(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
+    entry = get_immunity_record_for(request.user, Immunosuppression, code)
+    require(request.user, PERMISSION)
+    form = StopDrugForm(request.POST, entry=entry)
+    return _save(
+        request,
+        entry.course,
+        form,
+        "stop_form",
+        lambda: services.stop_immunosuppression(
+            entry=entry, stopped_on=form.cleaned_data["stopped_on"], by=request.user
+        ),
+    )
+
+
+@require_POST
+@login_required
+def drug_delete(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
+    entry = get_immunity_record_for(request.user, Immunosuppression, code)
+    require(request.user, PERMISSION)
+    services.delete_immunosuppression(entry=entry, by=request.user)
+    return _response(request, entry.course)
+
+
+@require_POST
+@login_required
+def ivig_add(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
+    course = get_immunity_course_for(request.user, code)
+    require(request.user, PERMISSION)
+    form = IvigForm(request.POST, course=course)
+    return _save(
+        request,
+        course,
+        form,
+        "ivig_form",
+        lambda: services.record_ivig(
+            course=course, given_on=form.cleaned_data["given_on"], by=request.user
+        ),
+    )
+
+
+@require_POST
+@login_required
+def ivig_delete(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
+    ivig = get_immunity_record_for(request.user, IvigDose, code)
+    require(request.user, PERMISSION)
+    services.delete_ivig(ivig=ivig, by=request.user)
+    return _response(request, ivig.course)

@@ -5,6 +5,7 @@ from django.core.management import call_command
 
 from tracker.models import Patient, TransplantCourse
 from tracker.queries.gvhd import acute_summary, chronic_episodes, status_words
+from tracker.queries.immunity import live_vaccine_gates
 
 pytestmark = pytest.mark.django_db
 
@@ -45,3 +46,14 @@ def test_gvhd_in_the_demo(demo):
         course = course_of(mrn)
         assert not course.has_gvhd
         assert not course.acute_gvhd.exists()
+
+
+def test_immune_recovery_in_the_demo(demo, today):
+    """The allogeneic demo patients stay on immunosuppression: the gates say so."""
+    course = course_of("DEMO-0004")
+    assert course.vaccinations.count() == 4
+    verdict = live_vaccine_gates(course.patient, today)
+    assert verdict.blocked_by == ["months_since_hct", "active_chronic_gvhd", "immunosuppression"]
+    jo = course_of("DEMO-0003")
+    assert jo.ivig_doses.count() == 1
+    assert jo.immunosuppression.filter(stopped_on__isnull=True).count() == 1

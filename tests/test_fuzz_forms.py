@@ -20,10 +20,13 @@ from tracker.models import (
     ChronicGvhdAssessment,
     CourseEvent,
     DayZeroMove,
+    Immunosuppression,
+    IvigDose,
     LabResult,
     Milestone,
     Patient,
     TransplantCourse,
+    Vaccination,
 )
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +63,9 @@ def snapshot():
         AcuteGvhdAssessment,
         ChronicGvhd,
         ChronicGvhdAssessment,
+        Vaccination,
+        Immunosuppression,
+        IvigDose,
     ]
     rows = {model.__name__: model.objects.count() for model in models}
     rows["events"] = CourseEvent.objects.count()
@@ -199,6 +205,58 @@ def test_diagnose_chronic_gvhd(staff_client, course, data):
     assert delta in ({}, {"ChronicGvhd": 1, "ChronicGvhdAssessment": 1, "events": 1})
     if delta:
         ChronicGvhd.objects.all().delete()
+
+
+VACCINATION_VALID = {
+    "vaccine": ["pcv", "mmr", "influenza"],
+    "dose": ["1", "2", "5"],
+    "given_on": ["2026-11-21"],
+    "product": ["", "Prevenar 13"],
+    "batch": ["", "AB12"],
+    "gates_overridden": ["", "Outbreak"],
+}
+
+
+@given(data=mostly(VACCINATION_VALID, *VACCINATION_VALID))
+@FUZZ
+def test_record_a_vaccination(staff_client, course, data):
+    url = reverse("vaccination_add", args=[course.code])
+    response, before, after = post(staff_client, url, data, htmx=True)
+    delta = changed(before, after)
+    assert delta in ({}, {"Vaccination": 1, "events": 1})
+    if delta:
+        Vaccination.objects.all().delete()
+
+
+DRUG_VALID = {
+    "drug": ["Ciclosporin"],
+    "started_on": ["2026-11-01", "2026-11-21"],
+    "stopped_on": ["", "2026-11-10"],
+    "maintenance": ["on", ""],
+    "counts": ["on", ""],
+}
+
+
+@given(data=mostly(DRUG_VALID, *DRUG_VALID))
+@FUZZ
+def test_record_a_drug(staff_client, course, data):
+    url = reverse("drug_add", args=[course.code])
+    response, before, after = post(staff_client, url, data, htmx=True)
+    delta = changed(before, after)
+    assert delta in ({}, {"Immunosuppression": 1, "events": 1})
+    if delta:
+        Immunosuppression.objects.all().delete()
+
+
+@given(data=mostly({"given_on": ["2026-11-21", "2026-01-01"]}, "given_on"))
+@FUZZ
+def test_record_ivig(staff_client, course, data):
+    url = reverse("ivig_add", args=[course.code])
+    response, before, after = post(staff_client, url, data, htmx=True)
+    delta = changed(before, after)
+    assert delta in ({}, {"IvigDose": 1, "events": 1})
+    if delta:
+        IvigDose.objects.all().delete()
 
 
 @given(lines=texts)

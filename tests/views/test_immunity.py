@@ -5,6 +5,9 @@ import re
 from datetime import date
 
 import pytest
+from django.core.cache import caches
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import small_protocol, start_course
@@ -256,3 +259,37 @@ class TestWhoSeesIt:
         assert (
             post(staff_client, "ivig_add", procedure, {"given_on": "2025-01-01"}).status_code == 404
         )
+
+
+def test_the_section_reads_the_same_queries_at_any_size(
+    coordinator_client, coordinator, patient, today
+):
+    """1 or 10 doses, drugs and IVIG doses: the same number of queries."""
+
+    def queries(course, size):
+        for n in range(size):
+            services.record_vaccination(
+                course=course,
+                vaccine="influenza",
+                dose=n + 1,
+                given_on=date(2025, 1, n + 1),
+                by=coordinator,
+            )
+            services.record_immunosuppression(
+                course=course, drug=f"Drug {n}", started_on=date(2024, 6, n + 1), by=coordinator
+            )
+            services.record_ivig(course=course, given_on=date(2024, 7, n + 1), by=coordinator)
+        coordinator_client.get(course.get_absolute_url())  # the session's own writes, once
+        caches["pages"].clear()
+        caches["fragments"].clear()
+        with CaptureQueriesContext(connection) as captured:
+            page = coordinator_client.get(course.get_absolute_url()).text
+        assert page.count('<tr id="vaccination-') == size
+        assert page.count('<tr id="drug-') == size
+        return len(captured)
+
+    small = start_course(
+        patient=patient, protocol=small_protocol(), day_zero=DAY_ZERO, by=coordinator
+    )
+    large = start_course(protocol=small_protocol(), day_zero=DAY_ZERO, by=coordinator)
+    assert queries(small, 1) == queries(large, 10)

@@ -144,6 +144,18 @@ CHRONIC_GVHD: dict[str, list[tuple[int, dict[str, int]]]] = {
     ],
 }
 
+# Invented immune recovery: drugs (name, first day, last day or None while ongoing), IVIG
+# days, vaccinations (vaccine, dose, day). Jo Lindqvist and Priya Nair stay on
+# immunosuppression, so the live-vaccine gates show what holds them back.
+DRUGS: dict[str, list[tuple[str, int, int | None]]] = {
+    "DEMO-0003": [("Ciclosporin", -1, None), ("Methotrexate", 1, 12)],
+    "DEMO-0004": [("Ciclosporin", -3, None), ("Mycophenolate mofetil", -3, 35)],
+}
+IVIG: dict[str, list[int]] = {"DEMO-0003": [91]}
+VACCINATIONS: dict[str, list[tuple[str, int, int]]] = {
+    "DEMO-0004": [("pcv", 1, 92), ("pcv", 2, 122), ("pcv", 3, 153), ("influenza", 1, 184)],
+}
+
 # Leave every n-th past milestone undone, so the demo shows overdue work.
 LEAVE_UNDONE_EVERY = 9
 
@@ -263,6 +275,32 @@ class Command(BaseCommand):
         if results:
             services.record_results(course=course, rows=results, by=coordinator)
         self._gvhd(course, coordinator, today)
+        self._immune_recovery(course, coordinator, today)
+
+    def _immune_recovery(self, course: TransplantCourse, coordinator: User, today: date) -> None:
+        mrn = course.patient.mrn
+
+        def day(n: int) -> date:
+            return course.day_zero + timedelta(days=n)
+
+        for drug, first, last in DRUGS.get(mrn, []):
+            if day(first) > today:
+                continue
+            services.record_immunosuppression(
+                course=course,
+                drug=drug,
+                started_on=day(first),
+                stopped_on=day(last) if last is not None and day(last) <= today else None,
+                by=coordinator,
+            )
+        for n in IVIG.get(mrn, []):
+            if day(n) <= today:
+                services.record_ivig(course=course, given_on=day(n), by=coordinator)
+        for vaccine, dose, n in VACCINATIONS.get(mrn, []):
+            if day(n) <= today:
+                services.record_vaccination(
+                    course=course, vaccine=vaccine, dose=dose, given_on=day(n), by=coordinator
+                )
 
     def _gvhd(self, course: TransplantCourse, coordinator: User, today: date) -> None:
         mrn = course.patient.mrn

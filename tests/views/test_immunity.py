@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.factories import small_protocol, start_course
+from tests.factories import StepFactory, small_protocol, start_course
 from tracker import services
 from tracker.models import (
     CourseEvent,
@@ -293,3 +293,112 @@ def test_the_section_reads_the_same_queries_at_any_size(
     )
     large = start_course(protocol=small_protocol(), day_zero=DAY_ZERO, by=coordinator)
     assert queries(small, 1) == queries(large, 10)
+
+
+@pytest.fixture
+def live_protocol():
+    """A protocol with PCV dose 1 at 3 months and MMR dose 1 at 24 months."""
+    protocol = small_protocol()
+    StepFactory(
+        protocol=protocol,
+        key="pcv-1-step",
+        title="PCV, dose 1",
+        day=None,
+        months=3,
+        vaccine="pcv",
+        dose=1,
+        checklist="",
+        position=70,
+    )
+    StepFactory(
+        protocol=protocol,
+        key="mmr-step",
+        title="MMR (live), dose 1",
+        day=None,
+        months=24,
+        vaccine="mmr",
+        dose=1,
+        checklist="",
+        position=80,
+        patient_text="Today you may get the MMR vaccine.",
+    )
+    return protocol
+
+
+class TestVaccineMilestones:
+    def test_recording_a_dose_completes_its_milestone_and_deleting_reopens_it(
+        self, staff_client, patient, coordinator, live_protocol, today
+    ):
+        course = start_course(
+            patient=patient, protocol=live_protocol, day_zero=DAY_ZERO, by=coordinator
+        )
+        post(
+            staff_client,
+            "vaccination_add",
+            course,
+            {"vaccine": "pcv", "dose": "1", "given_on": "2024-09-10"},
+        )
+        milestone = course.milestones.get(step__key="pcv-1-step")
+        assert milestone.completed_on == date(2024, 9, 10)
+        vaccination = Vaccination.objects.get()
+        post(staff_client, "vaccination_delete", vaccination)
+        milestone.refresh_from_db()
+        assert milestone.completed_on is None
+        text = staff_client.get(reverse("course_history", args=[course.code])).text
+        assert "marked done on 10 Sep 2024 (vaccination recorded)" in text
+        assert "reopened (it had been done on 10 Sep 2024): vaccination deleted" in text
+
+    def test_a_blocked_live_vaccine_says_so_and_cannot_be_marked_done(
+        self, staff_client, patient, coordinator, live_protocol, today
+    ):
+        course = start_course(
+            patient=patient, protocol=live_protocol, day_zero=DAY_ZERO, by=coordinator
+        )
+        services.record_immunosuppression(
+            course=course, drug="Ciclosporin", started_on=date(2024, 5, 31), by=coordinator
+        )
+        mmr = course.milestones.get(step__key="mmr-step")
+        page = staff_client.get(f"{course.get_absolute_url()}?open={mmr.phase.value}").text
+        assert "Blocked: On immunosuppression" in page
+        response = staff_client.post(
+            reverse("milestone_complete", args=[mmr.code]),
+            {"completed_on": "2026-11-20"},
+            headers=HX,
+        )
+        assert "Blocked: On immunosuppression" in response.text
+        assert "record the dose under Immune recovery" in response.text
+        mmr.refresh_from_db()
+        assert mmr.completed_on is None
+
+    def test_the_patient_never_reads_a_blocked_live_vaccine_as_something_to_get(
+        self, client, patient, coordinator, live_protocol, today
+    ):
+        course = start_course(
+            patient=patient, protocol=live_protocol, day_zero=date(2025, 1, 10), by=coordinator
+        )
+        services.confirm_day_zero(course=course, by=coordinator, today=today)
+        client.force_login(patient.user)
+        feed_token = patient.renew_feed_token()
+        pages = {
+            "page": client.get(reverse("my_page")).text,
+            "printout": client.get(reverse("my_calendar")).text,
+            "feed": client.get(reverse("calendar_feed", args=[feed_token])).text,
+        }
+        for name, text in pages.items():
+            assert "Today you may get the MMR vaccine" not in text, name
+            assert "Check whether the MMR vaccine is safe for you" in text.replace("\r\n ", ""), (
+                name
+            )
+            assert "earliest date is 10 January 2027" in text.replace("\r\n ", ""), name
+
+    def test_once_the_gates_pass_the_patient_reads_it_as_planned(
+        self, client, patient, coordinator, live_protocol, today
+    ):
+        course = start_course(
+            patient=patient, protocol=live_protocol, day_zero=date(2024, 1, 10), by=coordinator
+        )
+        client.force_login(patient.user)
+        text = client.get(reverse("my_calendar")).text
+        assert "Today you may get the MMR vaccine." in text
+        assert "Check whether" not in text
+        assert course.milestones.get(step__key="mmr-step").completed_on is None

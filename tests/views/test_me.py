@@ -101,8 +101,9 @@ class TestMyPage:
             course=course, day_zero=course.day_zero + timedelta(1), by=course.created_by
         )
         first = patient_client.get(URL).text
-        # session, user, patient, courses, the course's last event; the header's permissions
-        with django_assert_num_queries(7):
+        # session, user, patient, courses, the course's last event, the patient's last event
+        # (the live-vaccine gates read every course); the header's permissions
+        with django_assert_num_queries(8):
             again = patient_client.get(URL).text
         assert again.count('class="plain-item') == first.count('class="plain-item') > 200
 

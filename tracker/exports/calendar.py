@@ -48,10 +48,10 @@ def feed_calendar(milestones: Iterable[Milestone], *, stamp: datetime) -> Calend
         event.add("dtstamp", stamp)
         event.add("dtstart", milestone.calendar_date)
         event.add("dtend", all_day_end(milestone.calendar_date))
-        event.add("summary", milestone.title)
+        event.add("summary", milestone.patient_title)
         description = milestone.calendar_day_label
-        if milestone.step.patient_text:
-            description += f"\n\n{milestone.step.patient_text}"
+        if milestone.patient_words:
+            description += f"\n\n{milestone.patient_words}"
         event.add("description", description)
         calendar.add_component(event)
     return calendar

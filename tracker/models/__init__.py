@@ -7,6 +7,7 @@ from tracker.models.choices import (
     Engraftment,
     GraftSource,
     Kind,
+    Vaccine,
 )
 from tracker.models.counts import BloodCount
 from tracker.models.courses import CourseQuerySet, DayZeroMove, TransplantCourse
@@ -18,7 +19,7 @@ from tracker.models.gvhd import (
     ChronicGvhdAssessment,
     Severity,
 )
-from tracker.models.immunity import Immunosuppression, IvigDose, Vaccination, Vaccine
+from tracker.models.immunity import Immunosuppression, IvigDose, Vaccination
 from tracker.models.milestones import ChecklistItem, Milestone, MilestoneQuerySet
 from tracker.models.patients import (
     Patient,

@@ -45,3 +45,20 @@ class Audience(models.TextChoices):
 ANALYTE_CHOICES = [
     (analyte.value, f"{spec.name} ({spec.unit})") for analyte, spec in lab_results.SPECS.items()
 ]
+
+
+class Vaccine(models.TextChoices):
+    PCV = "pcv", "Pneumococcal conjugate (PCV)"
+    PPSV23 = "ppsv23", "Pneumococcal polysaccharide (PPSV23)"
+    INFLUENZA = "influenza", "Inactivated influenza"
+    TDAP = "tdap", "Tetanus, diphtheria, pertussis (Tdap/DTaP)"
+    HIB = "hib", "Haemophilus influenzae type b (Hib)"
+    IPV = "ipv", "Inactivated polio (IPV)"
+    HEPB = "hepb", "Hepatitis B"
+    MENACWY = "menacwy", "Meningococcal conjugate (MenACWY)"
+    RZV = "rzv", "Recombinant zoster"
+    MMR = "mmr", "MMR (live)"
+    VARICELLA = "varicella", "Varicella (live)"
+
+
+LIVE_VACCINES = (Vaccine.MMR, Vaccine.VARICELLA)

@@ -11,21 +11,8 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from tracker import clock
+from tracker.models.choices import Vaccine
 from tracker.models.courses import TransplantCourse
-
-
-class Vaccine(models.TextChoices):
-    PCV = "pcv", "Pneumococcal conjugate (PCV)"
-    PPSV23 = "ppsv23", "Pneumococcal polysaccharide (PPSV23)"
-    INFLUENZA = "influenza", "Inactivated influenza"
-    TDAP = "tdap", "Tetanus, diphtheria, pertussis (Tdap/DTaP)"
-    HIB = "hib", "Haemophilus influenzae type b (Hib)"
-    IPV = "ipv", "Inactivated polio (IPV)"
-    HEPB = "hepb", "Hepatitis B"
-    MENACWY = "menacwy", "Meningococcal conjugate (MenACWY)"
-    RZV = "rzv", "Recombinant zoster"
-    MMR = "mmr", "MMR (live)"
-    VARICELLA = "varicella", "Varicella (live)"
 
 
 class Vaccination(models.Model):
@@ -43,6 +30,16 @@ class Vaccination(models.Model):
     # Why a live vaccine was given while the live-vaccine gates did not pass (a clinician's
     # decision, kept with the dose); empty otherwise.
     gates_overridden = models.CharField(max_length=300, blank=True)
+    # The milestone this dose completed (its step gives this vaccine and dose), if any: a
+    # dose deleted as entered in error reopens it.
+    milestone = models.ForeignKey(
+        "Milestone",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

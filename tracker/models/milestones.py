@@ -122,6 +122,20 @@ class Milestone(models.Model):
     def title(self) -> str:
         return title_of(self.step.title, self.step.repeat_every_days, self.occurrence)
 
+    # What the patient reads instead, while a live vaccine waits for its gates (set by
+    # tracker.queries.immunity.hold_back_live_vaccines; not a column).
+    held_back: tuple[str, str] | None = None
+
+    @property
+    def patient_title(self) -> str:
+        """The title on the patient's page, calendar and printout."""
+        return self.held_back[0] if self.held_back else self.title
+
+    @property
+    def patient_words(self) -> str:
+        """The plain words on the patient's page, calendar and printout."""
+        return self.held_back[1] if self.held_back else self.step.patient_text
+
     @property
     def is_done(self) -> bool:
         return self.completed_on is not None

@@ -7,7 +7,15 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from tracker.models.choices import Audience, DonorType, Engraftment, GraftSource, Kind
+from tracker.models.choices import (
+    LIVE_VACCINES,
+    Audience,
+    DonorType,
+    Engraftment,
+    GraftSource,
+    Kind,
+    Vaccine,
+)
 from tracker.rules import schedule
 
 
@@ -107,6 +115,18 @@ class ProtocolStep(models.Model):
         default=False,
         help_text="The Day-100 evaluation the follow-up list tracks (one per protocol).",
     )
+    vaccine = models.CharField(
+        max_length=20,
+        choices=Vaccine.choices,
+        blank=True,
+        help_text="The vaccine this step gives (one per step): recording the dose completes it; "
+        "a live vaccine waits for the live-vaccine gates.",
+    )
+    dose = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="The dose of the vaccine this step gives (1 for the first).",
+    )
     history = HistoricalRecords()
 
     objects = ProtocolStepManager()
@@ -114,6 +134,11 @@ class ProtocolStep(models.Model):
     class Meta:
         ordering = ["protocol", "position", "id"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(vaccine="", dose__isnull=True) | Q(~Q(vaccine=""), dose__gte=1),
+                name="step_vaccine_with_its_dose",
+                violation_error_message="A vaccine step needs its dose number (1 for the first).",
+            ),
             models.UniqueConstraint(
                 fields=["protocol", "key"],
                 name="step_key_unique",
@@ -165,6 +190,10 @@ class ProtocolStep(models.Model):
         return (*self.protocol.natural_key(), self.key)
 
     natural_key.dependencies = ["tracker.protocol"]  # type: ignore[attr-defined]
+
+    @property
+    def is_live_vaccine(self) -> bool:
+        return self.vaccine in LIVE_VACCINES
 
     @property
     def checklist_items(self) -> list[str]:

@@ -10,10 +10,12 @@ from tracker.models import (
     Immunosuppression,
     IvigDose,
     Kind,
+    Milestone,
     Patient,
     TransplantCourse,
     Vaccination,
 )
+from tracker.models.choices import LIVE_VACCINES
 from tracker.queries.gvhd import chronic_gvhd_periods
 from tracker.rules import immunity
 
@@ -83,3 +85,50 @@ def immune_recovery(course: TransplantCourse, today: date) -> ImmuneRecovery:
         ivig=[dose for dose in ivig if dose.course_id == course.pk],
         gates=gates,
     )
+
+
+# What a patient reads of a live vaccine while its gates fail: never something to get.
+PLAIN_VACCINE_NAMES = {"mmr": "MMR", "varicella": "chickenpox"}
+
+
+def held_back_words(vaccine: str, verdict: immunity.GateVerdict) -> tuple[str, str]:
+    """The title and plain words a patient reads of a live vaccine that must wait."""
+    name = PLAIN_VACCINE_NAMES.get(vaccine, vaccine)
+    when = (
+        f"the earliest date is {verdict.eligible_from:%-d %B %Y}."
+        if verdict.eligible_from
+        else "we will tell you when it is."
+    )
+    return (
+        f"Check whether the {name} vaccine is safe for you",
+        f"This is a live vaccine. We will check whether this vaccine is safe for you; {when} "
+        "Please don't get it anywhere before we say so.",
+    )
+
+
+def hold_back_live_vaccines(milestones: list[Milestone], today: date) -> None:
+    """Mark the live-vaccine milestones not done whose patient's gates fail today, so the
+    patient's page, calendar and printout say "we will check" instead of "today you may get"
+    (`Milestone.patient_title`, `patient_words`). One verdict per patient, and only when
+    there is a live vaccine to hold back."""
+    live = [m for m in milestones if m.step.vaccine in LIVE_VACCINES and m.completed_on is None]
+    verdicts: dict[int, immunity.GateVerdict] = {}
+    for milestone in live:
+        patient_id = milestone.course.patient_id
+        if patient_id not in verdicts:
+            verdicts[patient_id] = live_vaccine_gates(Patient(pk=patient_id), today)
+        verdict = verdicts[patient_id]
+        if not verdict.eligible:
+            milestone.held_back = held_back_words(milestone.step.vaccine, verdict)
+
+
+def gate_line(verdict: immunity.GateVerdict) -> str:
+    """What the care team reads on a live-vaccine milestone while its gates fail."""
+    if verdict.eligible:
+        return ""
+    when = (
+        f"could open on {verdict.eligible_from:%-d %b %Y}"
+        if verdict.eligible_from
+        else "the date it opens is not known yet"
+    )
+    return f"Blocked: {' '.join(verdict.reasons.values())} It {when}."

@@ -17,7 +17,9 @@ from django.utils.dateformat import format as format_date
 from django.utils.timezone import localtime
 
 from tracker.models import ChecklistItem, Milestone, TransplantCourse
+from tracker.models.choices import LIVE_VACCINES
 from tracker.models.milestones import title_of
+from tracker.queries.immunity import gate_line, live_vaccine_gates
 from tracker.rules import schedule
 
 
@@ -65,6 +67,7 @@ class MilestoneRow:
     completed_by: str
     computed: bool
     items: list[ItemRow]
+    gate: str = ""  # a live vaccine while its gates fail: "Blocked: ... It could open on ..."
     action: str = ""  # where its form posts: complete, or reopen when done (set by the view)
     html: str = field(default="", repr=False, compare=False)  # drawn, when the view has it
 
@@ -109,6 +112,7 @@ MILESTONE_FIELDS = (
     "step__title",
     "step__repeat_every_days",
     "step__patient_text",
+    "step__vaccine",
     "completed_by__first_name",
     "completed_by__last_name",
     "completed_by__username",
@@ -150,7 +154,15 @@ def timeline_rows(
                 )
             )
     phase_of_day = schedule.phases_from(course.day_zero)
-    return [_row(course.day_zero, phase_of_day, row, items[row["pk"]], today) for row in rows]
+    gate = _live_vaccine_gate(course, rows, today)
+    return [_row(course.day_zero, phase_of_day, row, items[row["pk"]], today, gate) for row in rows]
+
+
+def _live_vaccine_gate(course: TransplantCourse, rows: list[dict[str, Any]], today: date) -> str:
+    """The gate line of the live vaccines among these rows (read only when one is not done)."""
+    if not any(r["step__vaccine"] in LIVE_VACCINES and r["completed_on"] is None for r in rows):
+        return ""
+    return gate_line(live_vaccine_gates(course.patient, today))
 
 
 def _row(
@@ -159,6 +171,7 @@ def _row(
     m: dict[str, Any],
     items: list[ItemRow],
     today: date,
+    gate: str,
 ) -> MilestoneRow:
     title = title_of(m["step__title"], m["step__repeat_every_days"], m["occurrence"])
     return MilestoneRow(
@@ -185,6 +198,7 @@ def _row(
         ),
         computed=m["computed"],
         items=items,
+        gate=gate if m["step__vaccine"] in LIVE_VACCINES and m["completed_on"] is None else "",
     )
 
 

@@ -20,7 +20,7 @@ from tracker.models import (
 from tracker.models.events import record
 from tracker.queries.immunity import live_vaccine_gates
 from tracker.rules import immunity
-from tracker.services.courses import lock_course
+from tracker.services.courses import keep_day_100_done, lock_course
 
 
 def _locked(course: TransplantCourse) -> TransplantCourse:
@@ -90,8 +90,28 @@ def record_vaccination(
         gates_overridden=gates_overridden.strip(),
         entered_by=by,
     )
+    vaccination.milestone = (
+        course.milestones.select_related("step")
+        .filter(step__vaccine=vaccine, step__dose=dose, completed_on__isnull=True)
+        .order_by("due_date")
+        .first()
+    )
     _saved(vaccination, by)
     record(EventKind.VACCINATION_ADDED, by=by, course=course, **_vaccination_data(vaccination))
+    milestone = vaccination.milestone
+    if milestone is not None:  # the dose the plan gives: done on the day it was given
+        milestone.complete(by=by, on=given_on, today=given_on)
+        keep_day_100_done(course, milestone)
+        record(
+            EventKind.MILESTONE_DONE,
+            by=by,
+            course=course,
+            milestone=str(milestone.code),
+            title=milestone.title,
+            on=given_on.isoformat(),
+            was_done_on=None,
+            reason="vaccination recorded",
+        )
     return vaccination
 
 
@@ -99,12 +119,26 @@ def record_vaccination(
 def delete_vaccination(*, vaccination: Vaccination, by: User) -> None:
     """Delete a dose recorded in error (a second delete changes nothing)."""
     course = _locked(vaccination.course)
-    fresh = Vaccination.objects.filter(pk=vaccination.pk).first()
+    fresh = Vaccination.objects.select_related("milestone__step").filter(pk=vaccination.pk).first()
     if fresh is None:
         return
     record(EventKind.VACCINATION_DELETED, by=by, course=course, **_vaccination_data(fresh))
+    milestone = fresh.milestone
     fresh._history_user = by  # type: ignore[attr-defined]
     fresh.delete()
+    if milestone is not None and milestone.completed_on == fresh.given_on:
+        # The dose it recorded is gone: the milestone it completed is open again.
+        milestone.reopen(by=by)
+        keep_day_100_done(course, milestone)
+        record(
+            EventKind.MILESTONE_REOPENED,
+            by=by,
+            course=course,
+            milestone=str(milestone.code),
+            title=milestone.title,
+            was_done_on=fresh.given_on.isoformat(),
+            reason="vaccination deleted",
+        )
 
 
 def _drug_data(entry: Immunosuppression) -> dict[str, Any]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from tracker.models import ChecklistItem, EventKind, Milestone
 from tracker.models.events import record
+from tracker.queries.immunity import gate_line, live_vaccine_gates
 from tracker.services.courses import keep_day_100_done, lock_course
 
 
@@ -21,9 +23,20 @@ def _fresh_milestone(milestone: Milestone) -> Milestone:
 
 @transaction.atomic
 def complete_milestone(*, milestone: Milestone, on: date, by: User, today: date) -> Milestone:
-    """Mark a milestone done on a date (not in the future); returns it as saved."""
+    """Mark a milestone done on a date (not in the future); returns it as saved. A live
+    vaccine is refused while its gates fail on that date: a dose given anyway is recorded
+    with the reason (services.record_vaccination), which completes it."""
     course = lock_course(milestone.course)
     milestone = _fresh_milestone(milestone)
+    if milestone.step.is_live_vaccine:
+        verdict = live_vaccine_gates(course.patient, on)
+        if not verdict.eligible:
+            raise ValidationError(
+                {
+                    "completed_on": f"{gate_line(verdict)} If it was given anyway, record the "
+                    "dose under Immune recovery with the reason."
+                }
+            )
     was_done_on = milestone.completed_on
     milestone.complete(by=by, on=on, today=today)
     keep_day_100_done(course, milestone)

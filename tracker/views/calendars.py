@@ -24,6 +24,7 @@ from tracker.access import get_course_for, get_patient_for, own_courses, require
 from tracker.exports.calendar import feed_calendar
 from tracker.http import AuthenticatedRequest, Request, bad_request
 from tracker.models import Patient, TransplantCourse
+from tracker.queries.immunity import hold_back_live_vaccines
 from tracker.queries.portal import feed_patient, patient_milestones
 from tracker.rules import schedule
 from tracker.services.patients import FeedAction
@@ -43,11 +44,13 @@ def calendar_feed(request: Request, token: str) -> HttpResponse:
     if patient is None:
         raise Http404
     # Calendar apps poll every hour: the same feed is kept until the patient's dates change.
-    key = fragments.patient_feed_key(patient)
+    today = clock.today()
+    key = fragments.patient_feed_key(patient, today=today)
     store = caches["pages"]
     body = store.get(key)
     if body is None:
         milestones = patient_milestones(patient.courses.all())
+        hold_back_live_vaccines(milestones, today)
         body = feed_calendar(milestones, stamp=clock.now()).to_ical()
         store.set(key, body)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
@@ -122,6 +125,7 @@ def _print_response(
     phases = []
     if course is not None:
         milestones = patient_milestones([course])
+        hold_back_live_vaccines(milestones, clock.today())
         phases = [
             (schedule.Phase(phase), list(group))
             for phase, group in groupby(milestones, key=lambda m: m.phase)

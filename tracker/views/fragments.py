@@ -177,12 +177,14 @@ def cached_page(request: Request, key: str, draw: Callable[[], str]) -> HttpResp
     return HttpResponse(for_response(request, page))
 
 
-def patient_feed_key(patient: Patient) -> str:
-    """The key of a patient's calendar feed, from `queries.portal.feed_patient`'s figures."""
+def patient_feed_key(patient: Patient, *, today: date) -> str:
+    """The key of a patient's calendar feed, from `queries.portal.feed_patient`'s figures and
+    today (a live vaccine's gates open with the date)."""
     at = patient.last_event_at.timestamp() if patient.last_event_at else 0  # type: ignore[attr-defined]
     return (
         f"feed:{release_version()}:{patient.pk}:{patient.feed_token}:"
-        f"{patient.last_event_pk}@{at}:{patient.protocol_revisions}"  # type: ignore[attr-defined]
+        f"{patient.last_event_pk}@{at}:{patient.protocol_revisions}:"  # type: ignore[attr-defined]
+        f"{today.isoformat()}"
     )
 
 

@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -52,27 +52,31 @@ def milestone_complete(request: AuthenticatedRequest, code: UUID) -> HttpRespons
     milestone = get_milestone_for(request.user, code)
     require(request.user, "complete_milestone")
     form = CompleteMilestoneForm(request.POST, course=milestone.course)
-    if not form.is_valid():
-        # Shown again in place with what was typed, so nothing has to be entered twice.
-        failed = {
-            "code": str(milestone.code),
-            "error": form.errors["completed_on"][0],
-            "value": request.POST.get("completed_on", ""),
-        }
-        if request.htmx:
-            return _milestone_response(request, milestone, failed=failed)
-        # The page as it was, with the milestone's phase open so the error shows next to it.
-        show, _, _ = posted_view(request)
-        view = QueryDict(mutable=True)
-        view.update({"show": show, "open": milestone.phase.value})
-        return course_page(request, milestone.course, failed=failed, view=view)
-    milestone = services.complete_milestone(
-        milestone=milestone,
-        on=form.cleaned_data["completed_on"],
-        by=request.user,
-        today=clock.today(),
-    )
-    return _milestone_response(request, milestone)
+    if form.is_valid():
+        try:
+            milestone = services.complete_milestone(
+                milestone=milestone,
+                on=form.cleaned_data["completed_on"],
+                by=request.user,
+                today=clock.today(),
+            )
+        except ValidationError as error:  # a live vaccine while its gates fail
+            form.add_error("completed_on", error.message_dict["completed_on"])
+        else:
+            return _milestone_response(request, milestone)
+    # Shown again in place with what was typed, so nothing has to be entered twice.
+    failed = {
+        "code": str(milestone.code),
+        "error": form.errors["completed_on"][0],
+        "value": request.POST.get("completed_on", ""),
+    }
+    if request.htmx:
+        return _milestone_response(request, milestone, failed=failed)
+    # The page as it was, with the milestone's phase open so the error shows next to it.
+    show, _, _ = posted_view(request)
+    view = QueryDict(mutable=True)
+    view.update({"show": show, "open": milestone.phase.value})
+    return course_page(request, milestone.course, failed=failed, view=view)
 
 
 @require_POST

@@ -15,7 +15,8 @@ from django.views.decorators.http import require_GET
 from tracker import clock
 from tracker.access import own_courses
 from tracker.http import AuthenticatedRequest
-from tracker.models import Kind, Patient, TransplantCourse
+from tracker.models import CourseEvent, Kind, Patient, TransplantCourse
+from tracker.queries.immunity import hold_back_live_vaccines
 from tracker.rules import schedule
 from tracker.rules.plain_language import phase_explanation
 from tracker.views import fragments
@@ -46,7 +47,11 @@ def my_page(request: AuthenticatedRequest) -> HttpResponse:
     if course is None:
         return TemplateResponse(request, "me/page.html", context)
     phase = schedule.current_phase(course.day_zero, today, first_day=course.first_day)
+    # The live-vaccine gates read what is recorded on every course of the patient: their
+    # last event is in the keys too.
+    patient_event = CourseEvent.objects.filter(patient=patient).order_by("-pk").values("pk")[:1]
     course_key = fragments.course_key(course, today=today, actions=fragments.PATIENT)
+    course_key += f":{list(patient_event.values_list('pk', flat=True))}"
     context.update(
         today_label=course.day_label_on(today),
         explanation=phase_explanation(phase, procedure=course.kind == Kind.PROCEDURE),
@@ -84,7 +89,10 @@ def my_page(request: AuthenticatedRequest) -> HttpResponse:
 
 def _plan(course: TransplantCourse, today: date) -> str:
     """The patient's plan: what is coming up, later, and done."""
-    milestones = course.milestones.for_patient().select_related("step").prefetch_related("items")
+    milestones = list(
+        course.milestones.for_patient().select_related("step", "course").prefetch_related("items")
+    )
+    hold_back_live_vaccines(milestones, today)
     past, soon, later = schedule.split_for_patient(milestones, today)
     context = {"course": course, "today": today, "past": past, "soon": soon, "later": later}
     return fragments.render("me/page.html#plan", context)

@@ -402,3 +402,61 @@ class TestVaccineMilestones:
         assert "Today you may get the MMR vaccine." in text
         assert "Check whether" not in text
         assert course.milestones.get(step__key="mmr-step").completed_on is None
+
+
+@pytest.fixture
+def pcv_protocol():
+    """PCV doses 1-3 at 3, 4 and 5 months."""
+    protocol = small_protocol()
+    for dose in (1, 2, 3):
+        StepFactory(
+            protocol=protocol,
+            key=f"pcv-dose-{dose}",
+            title=f"PCV, dose {dose}",
+            day=None,
+            months=2 + dose,
+            vaccine="pcv",
+            dose=dose,
+            checklist="",
+            window_after=28,
+        )
+    return protocol
+
+
+class TestDosesFollowTheDosesGiven:
+    def test_a_late_dose_1_pushes_the_next_doses_and_says_why(
+        self, staff_client, patient, coordinator, pcv_protocol, today
+    ):
+        course = start_course(
+            patient=patient, protocol=pcv_protocol, day_zero=date(2026, 1, 15), by=coordinator
+        )
+        post(
+            staff_client,
+            "vaccination_add",
+            course,
+            {"vaccine": "pcv", "dose": "1", "given_on": "2026-06-13"},
+        )
+        second = course.milestones.get(step__key="pcv-dose-2")
+        third = course.milestones.get(step__key="pcv-dose-3")
+        assert (second.due_date, second.window_end) == (date(2026, 7, 11), date(2026, 8, 8))
+        assert third.due_date == date(2026, 8, 8)
+        text = staff_client.get(reverse("course_history", args=[course.code])).text
+        assert (
+            "“PCV, dose 2” re-planned from 15 May 2026 to 11 Jul 2026 (Pneumococcal conjugate "
+            "(PCV) dose 1 given): At least 4 weeks after dose 1 given on 13 Jun 2026." in text
+        )
+        # Deleted as entered in error: back to the dates from Day Zero.
+        post(staff_client, "vaccination_delete", Vaccination.objects.get())
+        second.refresh_from_db()
+        assert second.due_date == date(2026, 5, 15)
+
+    def test_a_day_zero_move_keeps_the_chain(self, coordinator, patient, pcv_protocol, today):
+        course = start_course(
+            patient=patient, protocol=pcv_protocol, day_zero=date(2026, 1, 15), by=coordinator
+        )
+        services.record_vaccination(
+            course=course, vaccine="pcv", dose=1, given_on=date(2026, 6, 13), by=coordinator
+        )
+        services.move_day_zero(course=course, day_zero=date(2026, 1, 20), by=coordinator)
+        second = course.milestones.get(step__key="pcv-dose-2")
+        assert second.due_date == date(2026, 7, 11)  # not 20 May, 3 weeks after dose 1

@@ -26,6 +26,7 @@ class EventKind(models.TextChoices):
     MILESTONE_DONE = "milestone_done", "Milestone done"
     MILESTONE_REOPENED = "milestone_reopened", "Milestone reopened"
     MILESTONE_COMPUTED = "milestone_computed", "Engraftment computed"
+    MILESTONE_REPLANNED = "milestone_replanned", "Vaccine dose re-planned"
     ITEM_TICKED = "item_ticked", "Checklist item ticked"
     ITEM_UNTICKED = "item_unticked", "Checklist item unticked"
     COUNT_ADDED = "count_added", "Blood count added"

@@ -445,3 +445,91 @@ def irradiated_blood(
         f"From {shown(start)} to {shown(until)}: at least 6 months after the transplant, and "
         "while on immunosuppression or with chronic GVHD.",
     )
+
+
+# --- A course's vaccine doses, chained -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedDose:
+    """A dose the plan gives: its own date from Day Zero, and when it was given (if it was)."""
+
+    vaccine: str
+    dose: int
+    own_date: date
+    given_on: date | None = None
+
+
+@dataclass(frozen=True)
+class ChainedDose:
+    due: date
+    reason: str  # why the due date is later than its own date; "" when it is not
+
+
+def chain_doses(doses: Sequence[PlannedDose], *, born: date | None = None) -> list[ChainedDose]:
+    """When each dose falls due (CLINICAL.md: "doses follow the doses given"): the later of
+    its own date and the previous dose of its vaccine (given, else as now due) plus the
+    minimum interval, and for hepatitis B dose 3 the first dose plus 16 weeks. A dose given
+    keeps its own date here (it is done). `born` gives the age for varicella's interval."""
+    due: dict[tuple[str, int], date] = {}
+    results: dict[int, ChainedDose] = {}
+    order = sorted(range(len(doses)), key=lambda i: (doses[i].vaccine, doses[i].dose))
+    for index in order:
+        planned = doses[index]
+        own = planned.own_date
+        previous = _when(doses, due, planned.vaccine, planned.dose - 1)
+        first = _when(doses, due, planned.vaccine, 1) if planned.dose > 1 else None
+        reasons = []
+        when = own
+        if previous is not None and (planned.vaccine, planned.dose) in MIN_INTERVALS:
+            age = _age(born, previous[0])
+            if planned.vaccine == "varicella" and age is None:
+                interval = CHILD_VARICELLA_INTERVAL  # age unknown: the longer interval
+            else:
+                interval = dose_interval(planned.vaccine, planned.dose, age_years=age)
+            after_previous = interval.after(previous[0])
+            if after_previous > when:
+                when = after_previous
+                reasons.append(
+                    f"{_interval_words(interval)} after dose {planned.dose - 1} "
+                    f"{'given' if previous[1] else 'due'} on {shown(previous[0])}"
+                )
+        from_first = from_first_interval(planned.vaccine, planned.dose)
+        if first is not None and from_first is not None:
+            after_first = from_first.after(first[0])
+            if after_first > when:
+                when = after_first
+                reasons = [
+                    f"{_interval_words(from_first)} after dose 1 "
+                    f"{'given' if first[1] else 'due'} on {shown(first[0])}"
+                ]
+        due[(planned.vaccine, planned.dose)] = planned.given_on or when
+        reason = f"At least {reasons[0]}." if reasons else ""
+        results[index] = ChainedDose(when, reason)
+    return [results[index] for index in range(len(doses))]
+
+
+def _when(
+    doses: Sequence[PlannedDose], due: dict[tuple[str, int], date], vaccine: str, dose: int
+) -> tuple[date, bool] | None:
+    """(the date of that dose: given, else as now due; whether it was given), or None."""
+    for planned in doses:
+        if (planned.vaccine, planned.dose) == (vaccine, dose):
+            if planned.given_on is not None:
+                return planned.given_on, True
+            return due.get((vaccine, dose), planned.own_date), False
+    return None
+
+
+def _age(born: date | None, on: date) -> int | None:
+    if born is None:
+        return None
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _interval_words(interval: Interval) -> str:
+    if interval.months and not interval.days:
+        return f"{interval.months} month{'s' if interval.months != 1 else ''}"
+    if interval.days % 7 == 0 and not interval.months:
+        return f"{interval.days // 7} weeks"
+    return f"{interval.days} days"

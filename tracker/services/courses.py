@@ -237,7 +237,7 @@ def titled(
     return [(titles.get(change.existing.key, change.existing.key), change) for change in changes]
 
 
-def _save_dates(milestones: Sequence[Milestone]) -> None:
+def save_dates(milestones: Sequence[Milestone]) -> None:
     """Save the milestones' due dates and windows in one UPDATE joined to a list of values.
 
     Django's bulk_update builds a CASE with one WHEN per milestone and date, and takes about
@@ -305,7 +305,7 @@ def move_day_zero(
         milestone.window_start = change.window_start
         milestone.window_end = change.window_end
         moved.append(milestone)
-    _save_dates(moved)
+    save_dates(moved)
     Milestone.history.bulk_history_create(
         moved, update=True, default_user=by, default_change_reason=reason_text
     )
@@ -343,6 +343,10 @@ def move_day_zero(
     course._history_user = by
     course._change_reason = reason_text  # type: ignore[attr-defined]
     course.save(update_fields=["day_zero", "day_zero_confirmed"])
+    # Vaccine doses follow the doses given, not only Day Zero.
+    from tracker.services.immunity import rechain_doses  # a module that imports this one
+
+    rechain_doses(course, by=by, why="Day Zero moved", milestones=[*milestones.values(), *added])
     _keep_bookkeeping(course, [*milestones.values(), *added])
     return result
 

@@ -3,7 +3,7 @@ immunoglobulin (IVIG) doses. Each write locks the course and records a course ev
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -14,13 +14,16 @@ from tracker.models import (
     EventKind,
     Immunosuppression,
     IvigDose,
+    Milestone,
+    ProtocolStep,
     TransplantCourse,
     Vaccination,
 )
 from tracker.models.events import record
 from tracker.queries.immunity import live_vaccine_gates
 from tracker.rules import immunity
-from tracker.services.courses import keep_day_100_done, lock_course
+from tracker.rules.schedule import add_months, date_of_day
+from tracker.services.courses import keep_day_100_done, lock_course, save_dates
 
 
 def _locked(course: TransplantCourse) -> TransplantCourse:
@@ -112,6 +115,7 @@ def record_vaccination(
             was_done_on=None,
             reason="vaccination recorded",
         )
+    rechain_doses(course, by=by, why=f"{vaccination.get_vaccine_display()} dose {dose} given")
     return vaccination
 
 
@@ -139,6 +143,7 @@ def delete_vaccination(*, vaccination: Vaccination, by: User) -> None:
             was_done_on=fresh.given_on.isoformat(),
             reason="vaccination deleted",
         )
+    rechain_doses(course, by=by, why=f"{fresh.get_vaccine_display()} dose {fresh.dose} deleted")
 
 
 def _drug_data(entry: Immunosuppression) -> dict[str, Any]:
@@ -241,3 +246,68 @@ def delete_ivig(*, ivig: IvigDose, by: User) -> None:
     )
     fresh._history_user = by  # type: ignore[attr-defined]
     fresh.delete()
+
+
+def own_date(course: TransplantCourse, step: ProtocolStep) -> date:
+    """A step's date from Day Zero, as the plan gives it (vaccine steps do not repeat)."""
+    if step.months is not None:
+        return add_months(course.day_zero, step.months)
+    assert step.day is not None
+    return date_of_day(course.day_zero, step.day)
+
+
+def rechain_doses(
+    course: TransplantCourse, *, by: User, why: str, milestones: list[Milestone] | None = None
+) -> list[Milestone]:
+    """Re-plan the course's vaccine doses not given yet so each follows the doses given
+    (under the course lock); return those that moved. Each move is a course event.
+    `milestones`: all of the course's, with their steps, when the caller holds them."""
+    if milestones is None:
+        milestones = list(course.milestones.select_related("step").exclude(step__vaccine=""))
+    milestones = sorted(
+        (m for m in milestones if m.step.vaccine and m.step.dose),
+        key=lambda m: (m.due_date, m.pk),
+    )
+    if not milestones:
+        return []
+    given = {
+        (vaccine, dose): given_on
+        for vaccine, dose, given_on in course.vaccinations.values_list(
+            "vaccine", "dose", "given_on"
+        )
+    }
+    planned = [
+        immunity.PlannedDose(
+            vaccine=m.step.vaccine,
+            dose=m.step.dose or 1,
+            own_date=own_date(course, m.step),
+            given_on=given.get((m.step.vaccine, m.step.dose or 1)),
+        )
+        for m in milestones
+    ]
+    chained = immunity.chain_doses(planned, born=course.patient.date_of_birth)
+    moved = []
+    for milestone, dose in zip(milestones, chained, strict=True):
+        if milestone.completed_on is not None or milestone.due_date == dose.due:
+            continue
+        was = milestone.due_date
+        milestone.due_date = dose.due
+        milestone.window_start = dose.due - timedelta(days=milestone.step.window_before)
+        milestone.window_end = dose.due + timedelta(days=milestone.step.window_after)
+        moved.append(milestone)
+        record(
+            EventKind.MILESTONE_REPLANNED,
+            by=by,
+            course=course,
+            milestone=str(milestone.code),
+            title=milestone.title,
+            was_due=was.isoformat(),
+            due=dose.due.isoformat(),
+            reason=dose.reason or "Back to its date from Day Zero.",
+            why=why,
+        )
+    save_dates(moved)
+    Milestone.history.bulk_history_create(
+        moved, update=True, default_user=by, default_change_reason=why
+    )
+    return moved

@@ -10,7 +10,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -19,340 +18,1021 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Protocol',
+            name="Protocol",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=60, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('kind', models.CharField(choices=[('autologous', 'Autologous'), ('allogeneic', 'Allogeneic'), ('procedure', 'Other bone-marrow cell procedure')], max_length=20)),
-                ('graft_source', models.CharField(choices=[('bone_marrow', 'Bone marrow'), ('pbsc', 'Peripheral blood stem cells'), ('cord_blood', 'Umbilical cord blood'), ('marrow_concentrate', 'Bone-marrow cell concentrate')], help_text='The usual graft source.', max_length=20)),
-                ('donor_type', models.CharField(blank=True, choices=[('self', 'Self (autologous)'), ('matched_sibling', 'Matched sibling'), ('matched_unrelated', 'Matched unrelated'), ('mismatched_unrelated', 'Mismatched unrelated'), ('haploidentical', 'Haploidentical'), ('cord', 'Unrelated cord blood')], help_text='The usual donor.', max_length=30)),
-                ('summary', models.TextField(blank=True, help_text='What this protocol is, for the team.')),
-                ('is_active', models.BooleanField(default=True, help_text='Offered when starting a course.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=60, unique=True)),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("autologous", "Autologous"),
+                            ("allogeneic", "Allogeneic"),
+                            ("procedure", "Other bone-marrow cell procedure"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "graft_source",
+                    models.CharField(
+                        choices=[
+                            ("bone_marrow", "Bone marrow"),
+                            ("pbsc", "Peripheral blood stem cells"),
+                            ("cord_blood", "Umbilical cord blood"),
+                            ("marrow_concentrate", "Bone-marrow cell concentrate"),
+                        ],
+                        help_text="The usual graft source.",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "donor_type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("self", "Self (autologous)"),
+                            ("matched_sibling", "Matched sibling"),
+                            ("matched_unrelated", "Matched unrelated"),
+                            ("mismatched_unrelated", "Mismatched unrelated"),
+                            ("haploidentical", "Haploidentical"),
+                            ("cord", "Unrelated cord blood"),
+                        ],
+                        help_text="The usual donor.",
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "summary",
+                    models.TextField(blank=True, help_text="What this protocol is, for the team."),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(default=True, help_text="Offered when starting a course."),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalPatient',
+            name="HistoricalPatient",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
-                ('mrn', models.CharField(db_index=True, max_length=20, validators=[tracker.models.validate_mrn], verbose_name='MRN')),
-                ('given_name', models.CharField(max_length=80)),
-                ('family_name', models.CharField(max_length=80)),
-                ('date_of_birth', models.DateField(validators=[tracker.models.validate_not_future])),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('user', models.ForeignKey(blank=True, db_constraint=False, help_text="The patient's own portal login, if invited.", null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
+                (
+                    "mrn",
+                    models.CharField(
+                        db_index=True,
+                        max_length=20,
+                        validators=[tracker.models.validate_mrn],
+                        verbose_name="MRN",
+                    ),
+                ),
+                ("given_name", models.CharField(max_length=80)),
+                ("family_name", models.CharField(max_length=80)),
+                (
+                    "date_of_birth",
+                    models.DateField(validators=[tracker.models.validate_not_future]),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="The patient's own portal login, if invited.",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical patient',
-                'verbose_name_plural': 'historical patients',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalProtocol',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=60)),
-                ('name', models.CharField(max_length=120)),
-                ('kind', models.CharField(choices=[('autologous', 'Autologous'), ('allogeneic', 'Allogeneic'), ('procedure', 'Other bone-marrow cell procedure')], max_length=20)),
-                ('graft_source', models.CharField(choices=[('bone_marrow', 'Bone marrow'), ('pbsc', 'Peripheral blood stem cells'), ('cord_blood', 'Umbilical cord blood'), ('marrow_concentrate', 'Bone-marrow cell concentrate')], help_text='The usual graft source.', max_length=20)),
-                ('donor_type', models.CharField(blank=True, choices=[('self', 'Self (autologous)'), ('matched_sibling', 'Matched sibling'), ('matched_unrelated', 'Matched unrelated'), ('mismatched_unrelated', 'Mismatched unrelated'), ('haploidentical', 'Haploidentical'), ('cord', 'Unrelated cord blood')], help_text='The usual donor.', max_length=30)),
-                ('summary', models.TextField(blank=True, help_text='What this protocol is, for the team.')),
-                ('is_active', models.BooleanField(default=True, help_text='Offered when starting a course.')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'historical protocol',
-                'verbose_name_plural': 'historical protocols',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='Milestone',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('occurrence', models.PositiveSmallIntegerField(default=1)),
-                ('due_date', models.DateField()),
-                ('window_start', models.DateField()),
-                ('window_end', models.DateField()),
-                ('completed_on', models.DateField(blank=True, null=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('completed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'ordering': ['due_date', 'step__position', 'occurrence'],
-            },
-        ),
-        migrations.CreateModel(
-            name='HistoricalChecklistItem',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
-                ('text', models.CharField(max_length=200)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('checked_at', models.DateTimeField(blank=True, null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('checked_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('milestone', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tracker.milestone')),
-            ],
-            options={
-                'verbose_name': 'historical checklist item',
-                'verbose_name_plural': 'historical checklist items',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='Patient',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('mrn', models.CharField(max_length=20, unique=True, validators=[tracker.models.validate_mrn], verbose_name='MRN')),
-                ('given_name', models.CharField(max_length=80)),
-                ('family_name', models.CharField(max_length=80)),
-                ('date_of_birth', models.DateField(validators=[tracker.models.validate_not_future])),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('user', models.OneToOneField(blank=True, help_text="The patient's own portal login, if invited.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='patient', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'ordering': ['family_name', 'given_name', 'mrn'],
-            },
-        ),
-        migrations.CreateModel(
-            name='HistoricalTransplantCourse',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
-                ('kind', models.CharField(choices=[('autologous', 'Autologous'), ('allogeneic', 'Allogeneic'), ('procedure', 'Other bone-marrow cell procedure')], max_length=20)),
-                ('graft_source', models.CharField(choices=[('bone_marrow', 'Bone marrow'), ('pbsc', 'Peripheral blood stem cells'), ('cord_blood', 'Umbilical cord blood'), ('marrow_concentrate', 'Bone-marrow cell concentrate')], max_length=20)),
-                ('donor_type', models.CharField(blank=True, choices=[('self', 'Self (autologous)'), ('matched_sibling', 'Matched sibling'), ('matched_unrelated', 'Matched unrelated'), ('mismatched_unrelated', 'Mismatched unrelated'), ('haploidentical', 'Haploidentical'), ('cord', 'Unrelated cord blood')], max_length=30)),
-                ('sequence', models.PositiveSmallIntegerField(default=1, help_text='1 for the first transplant, 2 for the second, ...')),
-                ('is_tandem', models.BooleanField(default=False, help_text='Part of a planned tandem.')),
-                ('day_zero', models.DateField(help_text='The day the cells are infused.')),
-                ('day_zero_confirmed', models.BooleanField(default=False, help_text='Planned until the infusion is confirmed.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tracker.patient')),
-                ('protocol', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tracker.protocol')),
-            ],
-            options={
-                'verbose_name': 'historical transplant course',
-                'verbose_name_plural': 'historical transplant courses',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical patient",
+                "verbose_name_plural": "historical patients",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalProtocolStep',
+            name="HistoricalProtocol",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('key', models.SlugField(help_text='Stable name within the protocol.', max_length=60)),
-                ('title', models.CharField(max_length=160)),
-                ('day', models.IntegerField(blank=True, help_text='Day number (negative before Day Zero).', null=True)),
-                ('months', models.PositiveSmallIntegerField(blank=True, help_text='Calendar months after Day Zero (instead of a day).', null=True)),
-                ('window_before', models.PositiveSmallIntegerField(default=0, help_text='Days before due.')),
-                ('window_after', models.PositiveSmallIntegerField(default=0, help_text='Days after due.')),
-                ('repeat_every_days', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('repeat_until_day', models.IntegerField(blank=True, null=True)),
-                ('audience', models.CharField(choices=[('care_team', 'Care team'), ('patient', 'Patient'), ('both', 'Care team and patient')], default='both', max_length=20)),
-                ('patient_text', models.TextField(blank=True, help_text='Plain words for the patient.')),
-                ('checklist', models.TextField(blank=True, help_text='Checklist items, one per line.')),
-                ('position', models.PositiveSmallIntegerField(default=0, help_text='Order on the same day.')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('protocol', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tracker.protocol')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=60)),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("autologous", "Autologous"),
+                            ("allogeneic", "Allogeneic"),
+                            ("procedure", "Other bone-marrow cell procedure"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "graft_source",
+                    models.CharField(
+                        choices=[
+                            ("bone_marrow", "Bone marrow"),
+                            ("pbsc", "Peripheral blood stem cells"),
+                            ("cord_blood", "Umbilical cord blood"),
+                            ("marrow_concentrate", "Bone-marrow cell concentrate"),
+                        ],
+                        help_text="The usual graft source.",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "donor_type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("self", "Self (autologous)"),
+                            ("matched_sibling", "Matched sibling"),
+                            ("matched_unrelated", "Matched unrelated"),
+                            ("mismatched_unrelated", "Mismatched unrelated"),
+                            ("haploidentical", "Haploidentical"),
+                            ("cord", "Unrelated cord blood"),
+                        ],
+                        help_text="The usual donor.",
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "summary",
+                    models.TextField(blank=True, help_text="What this protocol is, for the team."),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(default=True, help_text="Offered when starting a course."),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical protocol step',
-                'verbose_name_plural': 'historical protocol steps',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical protocol",
+                "verbose_name_plural": "historical protocols",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='ProtocolStep',
+            name="Milestone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(help_text='Stable name within the protocol.', max_length=60)),
-                ('title', models.CharField(max_length=160)),
-                ('day', models.IntegerField(blank=True, help_text='Day number (negative before Day Zero).', null=True)),
-                ('months', models.PositiveSmallIntegerField(blank=True, help_text='Calendar months after Day Zero (instead of a day).', null=True)),
-                ('window_before', models.PositiveSmallIntegerField(default=0, help_text='Days before due.')),
-                ('window_after', models.PositiveSmallIntegerField(default=0, help_text='Days after due.')),
-                ('repeat_every_days', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('repeat_until_day', models.IntegerField(blank=True, null=True)),
-                ('audience', models.CharField(choices=[('care_team', 'Care team'), ('patient', 'Patient'), ('both', 'Care team and patient')], default='both', max_length=20)),
-                ('patient_text', models.TextField(blank=True, help_text='Plain words for the patient.')),
-                ('checklist', models.TextField(blank=True, help_text='Checklist items, one per line.')),
-                ('position', models.PositiveSmallIntegerField(default=0, help_text='Order on the same day.')),
-                ('protocol', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='tracker.protocol')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("occurrence", models.PositiveSmallIntegerField(default=1)),
+                ("due_date", models.DateField()),
+                ("window_start", models.DateField()),
+                ("window_end", models.DateField()),
+                ("completed_on", models.DateField(blank=True, null=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "completed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['protocol', 'position', 'id'],
+                "ordering": ["due_date", "step__position", "occurrence"],
+            },
+        ),
+        migrations.CreateModel(
+            name="HistoricalChecklistItem",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
+                ("text", models.CharField(max_length=200)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("checked_at", models.DateTimeField(blank=True, null=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "checked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "milestone",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="tracker.milestone",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical checklist item",
+                "verbose_name_plural": "historical checklist items",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="Patient",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "mrn",
+                    models.CharField(
+                        max_length=20,
+                        unique=True,
+                        validators=[tracker.models.validate_mrn],
+                        verbose_name="MRN",
+                    ),
+                ),
+                ("given_name", models.CharField(max_length=80)),
+                ("family_name", models.CharField(max_length=80)),
+                (
+                    "date_of_birth",
+                    models.DateField(validators=[tracker.models.validate_not_future]),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        help_text="The patient's own portal login, if invited.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="patient",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["family_name", "given_name", "mrn"],
+            },
+        ),
+        migrations.CreateModel(
+            name="HistoricalTransplantCourse",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("autologous", "Autologous"),
+                            ("allogeneic", "Allogeneic"),
+                            ("procedure", "Other bone-marrow cell procedure"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "graft_source",
+                    models.CharField(
+                        choices=[
+                            ("bone_marrow", "Bone marrow"),
+                            ("pbsc", "Peripheral blood stem cells"),
+                            ("cord_blood", "Umbilical cord blood"),
+                            ("marrow_concentrate", "Bone-marrow cell concentrate"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "donor_type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("self", "Self (autologous)"),
+                            ("matched_sibling", "Matched sibling"),
+                            ("matched_unrelated", "Matched unrelated"),
+                            ("mismatched_unrelated", "Mismatched unrelated"),
+                            ("haploidentical", "Haploidentical"),
+                            ("cord", "Unrelated cord blood"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "sequence",
+                    models.PositiveSmallIntegerField(
+                        default=1, help_text="1 for the first transplant, 2 for the second, ..."
+                    ),
+                ),
+                (
+                    "is_tandem",
+                    models.BooleanField(default=False, help_text="Part of a planned tandem."),
+                ),
+                ("day_zero", models.DateField(help_text="The day the cells are infused.")),
+                (
+                    "day_zero_confirmed",
+                    models.BooleanField(
+                        default=False, help_text="Planned until the infusion is confirmed."
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="tracker.patient",
+                    ),
+                ),
+                (
+                    "protocol",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="tracker.protocol",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical transplant course",
+                "verbose_name_plural": "historical transplant courses",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalProtocolStep",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "key",
+                    models.SlugField(help_text="Stable name within the protocol.", max_length=60),
+                ),
+                ("title", models.CharField(max_length=160)),
+                (
+                    "day",
+                    models.IntegerField(
+                        blank=True, help_text="Day number (negative before Day Zero).", null=True
+                    ),
+                ),
+                (
+                    "months",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Calendar months after Day Zero (instead of a day).",
+                        null=True,
+                    ),
+                ),
+                (
+                    "window_before",
+                    models.PositiveSmallIntegerField(default=0, help_text="Days before due."),
+                ),
+                (
+                    "window_after",
+                    models.PositiveSmallIntegerField(default=0, help_text="Days after due."),
+                ),
+                ("repeat_every_days", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("repeat_until_day", models.IntegerField(blank=True, null=True)),
+                (
+                    "audience",
+                    models.CharField(
+                        choices=[
+                            ("care_team", "Care team"),
+                            ("patient", "Patient"),
+                            ("both", "Care team and patient"),
+                        ],
+                        default="both",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "patient_text",
+                    models.TextField(blank=True, help_text="Plain words for the patient."),
+                ),
+                (
+                    "checklist",
+                    models.TextField(blank=True, help_text="Checklist items, one per line."),
+                ),
+                (
+                    "position",
+                    models.PositiveSmallIntegerField(default=0, help_text="Order on the same day."),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "protocol",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="tracker.protocol",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical protocol step",
+                "verbose_name_plural": "historical protocol steps",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="ProtocolStep",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "key",
+                    models.SlugField(help_text="Stable name within the protocol.", max_length=60),
+                ),
+                ("title", models.CharField(max_length=160)),
+                (
+                    "day",
+                    models.IntegerField(
+                        blank=True, help_text="Day number (negative before Day Zero).", null=True
+                    ),
+                ),
+                (
+                    "months",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Calendar months after Day Zero (instead of a day).",
+                        null=True,
+                    ),
+                ),
+                (
+                    "window_before",
+                    models.PositiveSmallIntegerField(default=0, help_text="Days before due."),
+                ),
+                (
+                    "window_after",
+                    models.PositiveSmallIntegerField(default=0, help_text="Days after due."),
+                ),
+                ("repeat_every_days", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("repeat_until_day", models.IntegerField(blank=True, null=True)),
+                (
+                    "audience",
+                    models.CharField(
+                        choices=[
+                            ("care_team", "Care team"),
+                            ("patient", "Patient"),
+                            ("both", "Care team and patient"),
+                        ],
+                        default="both",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "patient_text",
+                    models.TextField(blank=True, help_text="Plain words for the patient."),
+                ),
+                (
+                    "checklist",
+                    models.TextField(blank=True, help_text="Checklist items, one per line."),
+                ),
+                (
+                    "position",
+                    models.PositiveSmallIntegerField(default=0, help_text="Order on the same day."),
+                ),
+                (
+                    "protocol",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="steps",
+                        to="tracker.protocol",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["protocol", "position", "id"],
             },
         ),
         migrations.AddField(
-            model_name='milestone',
-            name='step',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='milestones', to='tracker.protocolstep'),
+            model_name="milestone",
+            name="step",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="milestones",
+                to="tracker.protocolstep",
+            ),
         ),
         migrations.CreateModel(
-            name='TransplantCourse',
+            name="TransplantCourse",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('kind', models.CharField(choices=[('autologous', 'Autologous'), ('allogeneic', 'Allogeneic'), ('procedure', 'Other bone-marrow cell procedure')], max_length=20)),
-                ('graft_source', models.CharField(choices=[('bone_marrow', 'Bone marrow'), ('pbsc', 'Peripheral blood stem cells'), ('cord_blood', 'Umbilical cord blood'), ('marrow_concentrate', 'Bone-marrow cell concentrate')], max_length=20)),
-                ('donor_type', models.CharField(blank=True, choices=[('self', 'Self (autologous)'), ('matched_sibling', 'Matched sibling'), ('matched_unrelated', 'Matched unrelated'), ('mismatched_unrelated', 'Mismatched unrelated'), ('haploidentical', 'Haploidentical'), ('cord', 'Unrelated cord blood')], max_length=30)),
-                ('sequence', models.PositiveSmallIntegerField(default=1, help_text='1 for the first transplant, 2 for the second, ...')),
-                ('is_tandem', models.BooleanField(default=False, help_text='Part of a planned tandem.')),
-                ('day_zero', models.DateField(help_text='The day the cells are infused.')),
-                ('day_zero_confirmed', models.BooleanField(default=False, help_text='Planned until the infusion is confirmed.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='courses', to='tracker.patient')),
-                ('protocol', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='courses', to='tracker.protocol')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("autologous", "Autologous"),
+                            ("allogeneic", "Allogeneic"),
+                            ("procedure", "Other bone-marrow cell procedure"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "graft_source",
+                    models.CharField(
+                        choices=[
+                            ("bone_marrow", "Bone marrow"),
+                            ("pbsc", "Peripheral blood stem cells"),
+                            ("cord_blood", "Umbilical cord blood"),
+                            ("marrow_concentrate", "Bone-marrow cell concentrate"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "donor_type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("self", "Self (autologous)"),
+                            ("matched_sibling", "Matched sibling"),
+                            ("matched_unrelated", "Matched unrelated"),
+                            ("mismatched_unrelated", "Mismatched unrelated"),
+                            ("haploidentical", "Haploidentical"),
+                            ("cord", "Unrelated cord blood"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "sequence",
+                    models.PositiveSmallIntegerField(
+                        default=1, help_text="1 for the first transplant, 2 for the second, ..."
+                    ),
+                ),
+                (
+                    "is_tandem",
+                    models.BooleanField(default=False, help_text="Part of a planned tandem."),
+                ),
+                ("day_zero", models.DateField(help_text="The day the cells are infused.")),
+                (
+                    "day_zero_confirmed",
+                    models.BooleanField(
+                        default=False, help_text="Planned until the infusion is confirmed."
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="courses",
+                        to="tracker.patient",
+                    ),
+                ),
+                (
+                    "protocol",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="courses",
+                        to="tracker.protocol",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['patient', 'sequence'],
+                "ordering": ["patient", "sequence"],
             },
         ),
         migrations.AddField(
-            model_name='milestone',
-            name='course',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='milestones', to='tracker.transplantcourse'),
+            model_name="milestone",
+            name="course",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="milestones",
+                to="tracker.transplantcourse",
+            ),
         ),
         migrations.CreateModel(
-            name='HistoricalMilestone',
+            name="HistoricalMilestone",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
-                ('occurrence', models.PositiveSmallIntegerField(default=1)),
-                ('due_date', models.DateField()),
-                ('window_start', models.DateField()),
-                ('window_end', models.DateField()),
-                ('completed_on', models.DateField(blank=True, null=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('completed_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('step', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tracker.protocolstep')),
-                ('course', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tracker.transplantcourse')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
+                ("occurrence", models.PositiveSmallIntegerField(default=1)),
+                ("due_date", models.DateField()),
+                ("window_start", models.DateField()),
+                ("window_end", models.DateField()),
+                ("completed_on", models.DateField(blank=True, null=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "completed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "step",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="tracker.protocolstep",
+                    ),
+                ),
+                (
+                    "course",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="tracker.transplantcourse",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical milestone',
-                'verbose_name_plural': 'historical milestones',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical milestone",
+                "verbose_name_plural": "historical milestones",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='DayZeroMove',
+            name="DayZeroMove",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_date', models.DateField()),
-                ('to_date', models.DateField()),
-                ('reason', models.CharField(blank=True, max_length=200)),
-                ('moved_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('milestones_moved', models.PositiveIntegerField(default=0)),
-                ('moved_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='day_zero_moves', to='tracker.transplantcourse')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("from_date", models.DateField()),
+                ("to_date", models.DateField()),
+                ("reason", models.CharField(blank=True, max_length=200)),
+                ("moved_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("milestones_moved", models.PositiveIntegerField(default=0)),
+                (
+                    "moved_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="day_zero_moves",
+                        to="tracker.transplantcourse",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-moved_at', '-id'],
+                "ordering": ["-moved_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ChecklistItem',
+            name="ChecklistItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('text', models.CharField(max_length=200)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('checked_at', models.DateTimeField(blank=True, null=True)),
-                ('checked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('milestone', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='tracker.milestone')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("text", models.CharField(max_length=200)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("checked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "checked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "milestone",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="tracker.milestone",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['milestone', 'position', 'id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('checked_at__isnull', True), ('checked_by__isnull', True)), models.Q(('checked_at__isnull', False), ('checked_by__isnull', False)), _connector='OR'), name='checklist_tick_has_who')],
+                "ordering": ["milestone", "position", "id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("checked_at__isnull", True), ("checked_by__isnull", True)),
+                            models.Q(("checked_at__isnull", False), ("checked_by__isnull", False)),
+                            _connector="OR",
+                        ),
+                        name="checklist_tick_has_who",
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='patient',
-            constraint=models.CheckConstraint(condition=models.Q(('mrn', ''), _negated=True), name='patient_mrn_not_empty'),
+            model_name="patient",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("mrn", ""), _negated=True), name="patient_mrn_not_empty"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='protocolstep',
-            constraint=models.UniqueConstraint(fields=('protocol', 'key'), name='step_key_unique'),
+            model_name="protocolstep",
+            constraint=models.UniqueConstraint(fields=("protocol", "key"), name="step_key_unique"),
         ),
         migrations.AddConstraint(
-            model_name='protocolstep',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('day__isnull', False), ('months__isnull', True)), models.Q(('day__isnull', True), ('months__isnull', False)), _connector='OR'), name='step_anchored_on_day_or_months'),
+            model_name="protocolstep",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("day__isnull", False), ("months__isnull", True)),
+                    models.Q(("day__isnull", True), ("months__isnull", False)),
+                    _connector="OR",
+                ),
+                name="step_anchored_on_day_or_months",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='protocolstep',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('repeat_every_days__isnull', True), ('repeat_until_day__isnull', True)), models.Q(('day__isnull', False), ('repeat_every_days__gte', 1), ('repeat_until_day__gte', models.F('day')), ('repeat_until_day__isnull', False)), _connector='OR'), name='step_repeat_complete'),
+            model_name="protocolstep",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("repeat_every_days__isnull", True), ("repeat_until_day__isnull", True)
+                    ),
+                    models.Q(
+                        ("day__isnull", False),
+                        ("repeat_every_days__gte", 1),
+                        ("repeat_until_day__gte", models.F("day")),
+                        ("repeat_until_day__isnull", False),
+                    ),
+                    _connector="OR",
+                ),
+                name="step_repeat_complete",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transplantcourse',
-            constraint=models.UniqueConstraint(fields=('patient', 'sequence'), name='course_sequence_unique_per_patient'),
+            model_name="transplantcourse",
+            constraint=models.UniqueConstraint(
+                fields=("patient", "sequence"), name="course_sequence_unique_per_patient"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transplantcourse',
-            constraint=models.CheckConstraint(condition=models.Q(('sequence__gte', 1)), name='course_sequence_from_1'),
+            model_name="transplantcourse",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("sequence__gte", 1)), name="course_sequence_from_1"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='milestone',
-            constraint=models.UniqueConstraint(fields=('course', 'step', 'occurrence'), name='milestone_once_per_occurrence'),
+            model_name="milestone",
+            constraint=models.UniqueConstraint(
+                fields=("course", "step", "occurrence"), name="milestone_once_per_occurrence"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='milestone',
-            constraint=models.CheckConstraint(condition=models.Q(('window_start__lte', models.F('due_date')), ('due_date__lte', models.F('window_end'))), name='milestone_due_inside_window'),
+            model_name="milestone",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("window_start__lte", models.F("due_date")),
+                    ("due_date__lte", models.F("window_end")),
+                ),
+                name="milestone_due_inside_window",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='milestone',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('completed_by__isnull', True), ('completed_on__isnull', True)), models.Q(('completed_by__isnull', False), ('completed_on__isnull', False)), _connector='OR'), name='milestone_completion_has_who'),
+            model_name="milestone",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("completed_by__isnull", True), ("completed_on__isnull", True)),
+                    models.Q(("completed_by__isnull", False), ("completed_on__isnull", False)),
+                    _connector="OR",
+                ),
+                name="milestone_completion_has_who",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dayzeromove',
-            constraint=models.CheckConstraint(condition=models.Q(('from_date', models.F('to_date')), _negated=True), name='day_zero_move_changes_date'),
+            model_name="dayzeromove",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("from_date", models.F("to_date")), _negated=True),
+                name="day_zero_move_changes_date",
+            ),
         ),
     ]

@@ -4,31 +4,56 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tracker', '0001_initial'),
+        ("tracker", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='checklistitem',
-            options={'ordering': ['milestone', 'position', 'id'], 'permissions': [('tick_checklistitem', 'Can tick any checklist item')]},
+            name="checklistitem",
+            options={
+                "ordering": ["milestone", "position", "id"],
+                "permissions": [("tick_checklistitem", "Can tick any checklist item")],
+            },
         ),
         migrations.AlterModelOptions(
-            name='milestone',
-            options={'ordering': ['due_date', 'step__position', 'occurrence'], 'permissions': [('complete_milestone', 'Can complete and reopen milestones')]},
+            name="milestone",
+            options={
+                "ordering": ["due_date", "step__position", "occurrence"],
+                "permissions": [("complete_milestone", "Can complete and reopen milestones")],
+            },
         ),
         migrations.AlterModelOptions(
-            name='patient',
-            options={'ordering': ['family_name', 'given_name', 'mrn'], 'permissions': [('invite_patient', 'Can invite a patient to the portal'), ('manage_calendar_feed', "Can revoke or renew a patient's calendar feed")]},
+            name="patient",
+            options={
+                "ordering": ["family_name", "given_name", "mrn"],
+                "permissions": [
+                    ("invite_patient", "Can invite a patient to the portal"),
+                    ("manage_calendar_feed", "Can revoke or renew a patient's calendar feed"),
+                ],
+            },
         ),
         migrations.AlterModelOptions(
-            name='transplantcourse',
-            options={'ordering': ['patient', 'sequence'], 'permissions': [('move_day_zero', 'Can move Day Zero'), ('confirm_day_zero', 'Can confirm the infusion on Day Zero'), ('view_course_history', 'Can see the change history of a course')]},
+            name="transplantcourse",
+            options={
+                "ordering": ["patient", "sequence"],
+                "permissions": [
+                    ("move_day_zero", "Can move Day Zero"),
+                    ("confirm_day_zero", "Can confirm the infusion on Day Zero"),
+                    ("view_course_history", "Can see the change history of a course"),
+                ],
+            },
         ),
         migrations.AddField(
-            model_name='patient',
-            name='feed_token',
-            field=models.CharField(blank=True, editable=False, help_text='Secret in the calendar subscription address; empty when revoked.', max_length=64, null=True, unique=True),
+            model_name="patient",
+            name="feed_token",
+            field=models.CharField(
+                blank=True,
+                editable=False,
+                help_text="Secret in the calendar subscription address; empty when revoked.",
+                max_length=64,
+                null=True,
+                unique=True,
+            ),
         ),
     ]

@@ -5,37 +5,56 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tracker', '0003_role_groups'),
+        ("tracker", "0003_role_groups"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalprotocolstep',
-            name='is_day_100_evaluation',
-            field=models.BooleanField(default=False, help_text='The Day-100 evaluation the follow-up list tracks (one per protocol).', verbose_name='Day-100 evaluation'),
+            model_name="historicalprotocolstep",
+            name="is_day_100_evaluation",
+            field=models.BooleanField(
+                default=False,
+                help_text="The Day-100 evaluation the follow-up list tracks (one per protocol).",
+                verbose_name="Day-100 evaluation",
+            ),
         ),
         migrations.AddField(
-            model_name='protocolstep',
-            name='is_day_100_evaluation',
-            field=models.BooleanField(default=False, help_text='The Day-100 evaluation the follow-up list tracks (one per protocol).', verbose_name='Day-100 evaluation'),
+            model_name="protocolstep",
+            name="is_day_100_evaluation",
+            field=models.BooleanField(
+                default=False,
+                help_text="The Day-100 evaluation the follow-up list tracks (one per protocol).",
+                verbose_name="Day-100 evaluation",
+            ),
         ),
         migrations.AddIndex(
-            model_name='milestone',
-            index=models.Index(fields=['course', 'due_date'], name='milestone_course_due'),
+            model_name="milestone",
+            index=models.Index(fields=["course", "due_date"], name="milestone_course_due"),
         ),
         migrations.AddIndex(
-            model_name='milestone',
-            index=models.Index(condition=models.Q(('completed_on__isnull', True)), fields=['course', 'window_end', 'due_date'], name='milestone_pending_by_course'),
+            model_name="milestone",
+            index=models.Index(
+                condition=models.Q(("completed_on__isnull", True)),
+                fields=["course", "window_end", "due_date"],
+                name="milestone_pending_by_course",
+            ),
         ),
         migrations.AddIndex(
-            model_name='milestone',
-            index=models.Index(condition=models.Q(('completed_on__isnull', True)), fields=['due_date'], name='milestone_pending_by_date'),
+            model_name="milestone",
+            index=models.Index(
+                condition=models.Q(("completed_on__isnull", True)),
+                fields=["due_date"],
+                name="milestone_pending_by_date",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='protocolstep',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_day_100_evaluation', True)), fields=('protocol',), name='one_day_100_evaluation_per_protocol'),
+            model_name="protocolstep",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_day_100_evaluation", True)),
+                fields=("protocol",),
+                name="one_day_100_evaluation_per_protocol",
+            ),
         ),
     ]

@@ -9,124 +9,269 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tracker', '0004_day_100_evaluation_and_indexes'),
+        ("tracker", "0004_day_100_evaluation_and_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BloodCount',
+            name="BloodCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('drawn_on', models.DateField(verbose_name='Date')),
-                ('anc', models.DecimalField(blank=True, decimal_places=2, max_digits=6, null=True, verbose_name='ANC (× 10⁹/L)')),
-                ('platelets', models.DecimalField(blank=True, decimal_places=1, max_digits=6, null=True, verbose_name='Platelets (× 10⁹/L)')),
-                ('platelet_transfusion', models.BooleanField(default=False, help_text='A platelet transfusion that day.', verbose_name='Platelets transfused')),
-                ('entered_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("drawn_on", models.DateField(verbose_name="Date")),
+                (
+                    "anc",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=6,
+                        null=True,
+                        verbose_name="ANC (× 10⁹/L)",
+                    ),
+                ),
+                (
+                    "platelets",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        max_digits=6,
+                        null=True,
+                        verbose_name="Platelets (× 10⁹/L)",
+                    ),
+                ),
+                (
+                    "platelet_transfusion",
+                    models.BooleanField(
+                        default=False,
+                        help_text="A platelet transfusion that day.",
+                        verbose_name="Platelets transfused",
+                    ),
+                ),
+                ("entered_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['drawn_on', 'id'],
+                "ordering": ["drawn_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalBloodCount',
+            name="HistoricalBloodCount",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
-                ('drawn_on', models.DateField(verbose_name='Date')),
-                ('anc', models.DecimalField(blank=True, decimal_places=2, max_digits=6, null=True, verbose_name='ANC (× 10⁹/L)')),
-                ('platelets', models.DecimalField(blank=True, decimal_places=1, max_digits=6, null=True, verbose_name='Platelets (× 10⁹/L)')),
-                ('platelet_transfusion', models.BooleanField(default=False, help_text='A platelet transfusion that day.', verbose_name='Platelets transfused')),
-                ('entered_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
+                ("drawn_on", models.DateField(verbose_name="Date")),
+                (
+                    "anc",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=6,
+                        null=True,
+                        verbose_name="ANC (× 10⁹/L)",
+                    ),
+                ),
+                (
+                    "platelets",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        max_digits=6,
+                        null=True,
+                        verbose_name="Platelets (× 10⁹/L)",
+                    ),
+                ),
+                (
+                    "platelet_transfusion",
+                    models.BooleanField(
+                        default=False,
+                        help_text="A platelet transfusion that day.",
+                        verbose_name="Platelets transfused",
+                    ),
+                ),
+                ("entered_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical blood count',
-                'verbose_name_plural': 'historical blood counts',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical blood count",
+                "verbose_name_plural": "historical blood counts",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddField(
-            model_name='historicalmilestone',
-            name='computed',
-            field=models.BooleanField(default=False, help_text='Completed from the blood counts, not by hand.'),
+            model_name="historicalmilestone",
+            name="computed",
+            field=models.BooleanField(
+                default=False, help_text="Completed from the blood counts, not by hand."
+            ),
         ),
         migrations.AddField(
-            model_name='historicalprotocol',
-            name='graft_failure_day',
-            field=models.PositiveSmallIntegerField(blank=True, help_text='Alert for primary graft failure when neutrophils have not engrafted by this day (CIBMTR: Day +30 for marrow or blood stem cells, Day +42 for cord blood). Empty for procedures without engraftment.', null=True),
+            model_name="historicalprotocol",
+            name="graft_failure_day",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                help_text="Alert for primary graft failure when neutrophils have not engrafted by this day (CIBMTR: Day +30 for marrow or blood stem cells, Day +42 for cord blood). Empty for procedures without engraftment.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalprotocolstep',
-            name='engraftment',
-            field=models.CharField(blank=True, choices=[('neutrophil', 'Neutrophil engraftment'), ('platelet', 'Platelet engraftment (≥ 20)')], help_text='Completed automatically with the engraftment date the blood counts show.', max_length=20),
+            model_name="historicalprotocolstep",
+            name="engraftment",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("neutrophil", "Neutrophil engraftment"),
+                    ("platelet", "Platelet engraftment (≥ 20)"),
+                ],
+                help_text="Completed automatically with the engraftment date the blood counts show.",
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='milestone',
-            name='computed',
-            field=models.BooleanField(default=False, help_text='Completed from the blood counts, not by hand.'),
+            model_name="milestone",
+            name="computed",
+            field=models.BooleanField(
+                default=False, help_text="Completed from the blood counts, not by hand."
+            ),
         ),
         migrations.AddField(
-            model_name='protocol',
-            name='graft_failure_day',
-            field=models.PositiveSmallIntegerField(blank=True, help_text='Alert for primary graft failure when neutrophils have not engrafted by this day (CIBMTR: Day +30 for marrow or blood stem cells, Day +42 for cord blood). Empty for procedures without engraftment.', null=True),
+            model_name="protocol",
+            name="graft_failure_day",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                help_text="Alert for primary graft failure when neutrophils have not engrafted by this day (CIBMTR: Day +30 for marrow or blood stem cells, Day +42 for cord blood). Empty for procedures without engraftment.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='protocolstep',
-            name='engraftment',
-            field=models.CharField(blank=True, choices=[('neutrophil', 'Neutrophil engraftment'), ('platelet', 'Platelet engraftment (≥ 20)')], help_text='Completed automatically with the engraftment date the blood counts show.', max_length=20),
+            model_name="protocolstep",
+            name="engraftment",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("neutrophil", "Neutrophil engraftment"),
+                    ("platelet", "Platelet engraftment (≥ 20)"),
+                ],
+                help_text="Completed automatically with the engraftment date the blood counts show.",
+                max_length=20,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='protocolstep',
-            constraint=models.UniqueConstraint(condition=models.Q(('engraftment', ''), _negated=True), fields=('protocol', 'engraftment'), name='one_engraftment_step_of_each_kind_per_protocol'),
+            model_name="protocolstep",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("engraftment", ""), _negated=True),
+                fields=("protocol", "engraftment"),
+                name="one_engraftment_step_of_each_kind_per_protocol",
+            ),
         ),
         migrations.AddField(
-            model_name='bloodcount',
-            name='course',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='blood_counts', to='tracker.transplantcourse'),
+            model_name="bloodcount",
+            name="course",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="blood_counts",
+                to="tracker.transplantcourse",
+            ),
         ),
         migrations.AddField(
-            model_name='bloodcount',
-            name='entered_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="bloodcount",
+            name="entered_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalbloodcount',
-            name='course',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tracker.transplantcourse'),
+            model_name="historicalbloodcount",
+            name="course",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="tracker.transplantcourse",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalbloodcount',
-            name='entered_by',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalbloodcount",
+            name="entered_by",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalbloodcount',
-            name='history_user',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalbloodcount",
+            name="history_user",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddIndex(
-            model_name='bloodcount',
-            index=models.Index(fields=['course', 'drawn_on'], name='count_course_date'),
+            model_name="bloodcount",
+            index=models.Index(fields=["course", "drawn_on"], name="count_course_date"),
         ),
         migrations.AddConstraint(
-            model_name='bloodcount',
-            constraint=models.CheckConstraint(condition=models.Q(('anc__isnull', False), ('platelets__isnull', False), ('platelet_transfusion', True), _connector='OR'), name='count_has_a_value'),
+            model_name="bloodcount",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("anc__isnull", False),
+                    ("platelets__isnull", False),
+                    ("platelet_transfusion", True),
+                    _connector="OR",
+                ),
+                name="count_has_a_value",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bloodcount',
-            constraint=models.CheckConstraint(condition=models.Q(('anc__isnull', True), models.Q(('anc__gte', 0), ('anc__lte', 100)), _connector='OR'), name='count_anc_in_range'),
+            model_name="bloodcount",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("anc__isnull", True),
+                    models.Q(("anc__gte", 0), ("anc__lte", 100)),
+                    _connector="OR",
+                ),
+                name="count_anc_in_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bloodcount',
-            constraint=models.CheckConstraint(condition=models.Q(('platelets__isnull', True), models.Q(('platelets__gte', 0), ('platelets__lte', 2000)), _connector='OR'), name='count_platelets_in_range'),
+            model_name="bloodcount",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("platelets__isnull", True),
+                    models.Q(("platelets__gte", 0), ("platelets__lte", 2000)),
+                    _connector="OR",
+                ),
+                name="count_platelets_in_range",
+            ),
         ),
     ]

@@ -20,26 +20,38 @@ def fill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tracker', '0006_blood_count_permissions'),
+        ("tracker", "0006_blood_count_permissions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='transplantcourse',
-            name='day_100_milestone',
-            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tracker.milestone'),
+            model_name="transplantcourse",
+            name="day_100_milestone",
+            field=models.ForeignKey(
+                blank=True,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="tracker.milestone",
+            ),
         ),
         migrations.AddField(
-            model_name='transplantcourse',
-            name='starts_on',
-            field=models.DateField(blank=True, editable=False, help_text='The first date of the plan.', null=True),
+            model_name="transplantcourse",
+            name="starts_on",
+            field=models.DateField(
+                blank=True, editable=False, help_text="The first date of the plan.", null=True
+            ),
         ),
         migrations.AddIndex(
-            model_name='milestone',
-            index=models.Index(condition=models.Q(('completed_on__isnull', True)), fields=['course', 'due_date', 'window_end'], name='milestone_pending_course_due'),
+            model_name="milestone",
+            index=models.Index(
+                condition=models.Q(("completed_on__isnull", True)),
+                fields=["course", "due_date", "window_end"],
+                name="milestone_pending_course_due",
+            ),
         ),
         migrations.RunPython(fill, migrations.RunPython.noop),
     ]

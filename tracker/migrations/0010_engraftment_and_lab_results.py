@@ -9,101 +9,262 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tracker', '0009_events_from_history'),
+        ("tracker", "0009_events_from_history"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='bloodcount',
-            name='anc_manual',
-            field=models.BooleanField(default=False, help_text='CIBMTR: an automated ANC of exactly 0.5 counts only once confirmed manually.', verbose_name='ANC from a manual differential'),
+            model_name="bloodcount",
+            name="anc_manual",
+            field=models.BooleanField(
+                default=False,
+                help_text="CIBMTR: an automated ANC of exactly 0.5 counts only once confirmed manually.",
+                verbose_name="ANC from a manual differential",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalbloodcount',
-            name='anc_manual',
-            field=models.BooleanField(default=False, help_text='CIBMTR: an automated ANC of exactly 0.5 counts only once confirmed manually.', verbose_name='ANC from a manual differential'),
+            model_name="historicalbloodcount",
+            name="anc_manual",
+            field=models.BooleanField(
+                default=False,
+                help_text="CIBMTR: an automated ANC of exactly 0.5 counts only once confirmed manually.",
+                verbose_name="ANC from a manual differential",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalprotocol',
-            name='tracks_engraftment',
-            field=models.BooleanField(default=False, help_text='Courses on this protocol track neutrophil and platelet engraftment from blood counts (transplants; not same-day procedures).'),
+            model_name="historicalprotocol",
+            name="tracks_engraftment",
+            field=models.BooleanField(
+                default=False,
+                help_text="Courses on this protocol track neutrophil and platelet engraftment from blood counts (transplants; not same-day procedures).",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalprotocolstep',
-            name='done_by_counts',
-            field=models.BooleanField(default=False, help_text="Daily blood counts: an occurrence is done when that day's counts are entered.", verbose_name='Done when counts are entered'),
+            model_name="historicalprotocolstep",
+            name="done_by_counts",
+            field=models.BooleanField(
+                default=False,
+                help_text="Daily blood counts: an occurrence is done when that day's counts are entered.",
+                verbose_name="Done when counts are entered",
+            ),
         ),
         migrations.AddField(
-            model_name='protocol',
-            name='tracks_engraftment',
-            field=models.BooleanField(default=False, help_text='Courses on this protocol track neutrophil and platelet engraftment from blood counts (transplants; not same-day procedures).'),
+            model_name="protocol",
+            name="tracks_engraftment",
+            field=models.BooleanField(
+                default=False,
+                help_text="Courses on this protocol track neutrophil and platelet engraftment from blood counts (transplants; not same-day procedures).",
+            ),
         ),
         migrations.AddField(
-            model_name='protocolstep',
-            name='done_by_counts',
-            field=models.BooleanField(default=False, help_text="Daily blood counts: an occurrence is done when that day's counts are entered.", verbose_name='Done when counts are entered'),
+            model_name="protocolstep",
+            name="done_by_counts",
+            field=models.BooleanField(
+                default=False,
+                help_text="Daily blood counts: an occurrence is done when that day's counts are entered.",
+                verbose_name="Done when counts are entered",
+            ),
         ),
         migrations.AlterField(
-            model_name='courseevent',
-            name='kind',
-            field=models.CharField(choices=[('course_started', 'Course started'), ('day_zero_moved', 'Day Zero moved'), ('day_zero_confirmed', 'Infusion confirmed'), ('milestone_done', 'Milestone done'), ('milestone_reopened', 'Milestone reopened'), ('milestone_computed', 'Engraftment computed'), ('item_ticked', 'Checklist item ticked'), ('item_unticked', 'Checklist item unticked'), ('count_added', 'Blood count added'), ('count_corrected', 'Blood count corrected'), ('count_deleted', 'Blood count deleted'), ('result_added', 'Lab result added'), ('result_deleted', 'Lab result deleted'), ('portal_invited', 'Portal invitation'), ('feed_renewed', 'Calendar address renewed'), ('feed_revoked', 'Calendar subscription turned off')], max_length=30),
+            model_name="courseevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("course_started", "Course started"),
+                    ("day_zero_moved", "Day Zero moved"),
+                    ("day_zero_confirmed", "Infusion confirmed"),
+                    ("milestone_done", "Milestone done"),
+                    ("milestone_reopened", "Milestone reopened"),
+                    ("milestone_computed", "Engraftment computed"),
+                    ("item_ticked", "Checklist item ticked"),
+                    ("item_unticked", "Checklist item unticked"),
+                    ("count_added", "Blood count added"),
+                    ("count_corrected", "Blood count corrected"),
+                    ("count_deleted", "Blood count deleted"),
+                    ("result_added", "Lab result added"),
+                    ("result_deleted", "Lab result deleted"),
+                    ("portal_invited", "Portal invitation"),
+                    ("feed_renewed", "Calendar address renewed"),
+                    ("feed_revoked", "Calendar subscription turned off"),
+                ],
+                max_length=30,
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalprotocol',
-            name='graft_failure_day',
-            field=models.PositiveSmallIntegerField(blank=True, help_text="The centre's own primary graft failure day for this protocol. Empty: by the course's graft source (Day +30 for marrow or blood stem cells, Day +42 for cord blood; ASTCT 2024).", null=True),
+            model_name="historicalprotocol",
+            name="graft_failure_day",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                help_text="The centre's own primary graft failure day for this protocol. Empty: by the course's graft source (Day +30 for marrow or blood stem cells, Day +42 for cord blood; ASTCT 2024).",
+                null=True,
+            ),
         ),
         migrations.AlterField(
-            model_name='protocol',
-            name='graft_failure_day',
-            field=models.PositiveSmallIntegerField(blank=True, help_text="The centre's own primary graft failure day for this protocol. Empty: by the course's graft source (Day +30 for marrow or blood stem cells, Day +42 for cord blood; ASTCT 2024).", null=True),
+            model_name="protocol",
+            name="graft_failure_day",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                help_text="The centre's own primary graft failure day for this protocol. Empty: by the course's graft source (Day +30 for marrow or blood stem cells, Day +42 for cord blood; ASTCT 2024).",
+                null=True,
+            ),
         ),
         migrations.CreateModel(
-            name='HistoricalLabResult',
+            name="HistoricalLabResult",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
-                ('drawn_on', models.DateField(verbose_name='Date')),
-                ('analyte', models.CharField(choices=[('chimerism_myeloid', 'Donor chimerism, myeloid (% donor)'), ('chimerism_lymphoid', 'Donor chimerism, lymphoid (% donor)'), ('cmv_pcr', 'CMV PCR (IU/mL)'), ('cd4', 'CD4 count (cells/µL)'), ('igg', 'IgG (g/L)')], max_length=30, verbose_name='Test')),
-                ('value', models.DecimalField(blank=True, decimal_places=2, max_digits=13, null=True)),
-                ('undetected', models.BooleanField(default=False, verbose_name='Not detected')),
-                ('entered_at', models.DateTimeField(default=tracker.clock.now)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('course', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tracker.transplantcourse')),
-                ('entered_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
+                ("drawn_on", models.DateField(verbose_name="Date")),
+                (
+                    "analyte",
+                    models.CharField(
+                        choices=[
+                            ("chimerism_myeloid", "Donor chimerism, myeloid (% donor)"),
+                            ("chimerism_lymphoid", "Donor chimerism, lymphoid (% donor)"),
+                            ("cmv_pcr", "CMV PCR (IU/mL)"),
+                            ("cd4", "CD4 count (cells/µL)"),
+                            ("igg", "IgG (g/L)"),
+                        ],
+                        max_length=30,
+                        verbose_name="Test",
+                    ),
+                ),
+                (
+                    "value",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=13, null=True),
+                ),
+                ("undetected", models.BooleanField(default=False, verbose_name="Not detected")),
+                ("entered_at", models.DateTimeField(default=tracker.clock.now)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "course",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="tracker.transplantcourse",
+                    ),
+                ),
+                (
+                    "entered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical lab result',
-                'verbose_name_plural': 'historical lab results',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical lab result",
+                "verbose_name_plural": "historical lab results",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='LabResult',
+            name="LabResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('drawn_on', models.DateField(verbose_name='Date')),
-                ('analyte', models.CharField(choices=[('chimerism_myeloid', 'Donor chimerism, myeloid (% donor)'), ('chimerism_lymphoid', 'Donor chimerism, lymphoid (% donor)'), ('cmv_pcr', 'CMV PCR (IU/mL)'), ('cd4', 'CD4 count (cells/µL)'), ('igg', 'IgG (g/L)')], max_length=30, verbose_name='Test')),
-                ('value', models.DecimalField(blank=True, decimal_places=2, max_digits=13, null=True)),
-                ('undetected', models.BooleanField(default=False, verbose_name='Not detected')),
-                ('entered_at', models.DateTimeField(default=tracker.clock.now)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lab_results', to='tracker.transplantcourse')),
-                ('entered_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("drawn_on", models.DateField(verbose_name="Date")),
+                (
+                    "analyte",
+                    models.CharField(
+                        choices=[
+                            ("chimerism_myeloid", "Donor chimerism, myeloid (% donor)"),
+                            ("chimerism_lymphoid", "Donor chimerism, lymphoid (% donor)"),
+                            ("cmv_pcr", "CMV PCR (IU/mL)"),
+                            ("cd4", "CD4 count (cells/µL)"),
+                            ("igg", "IgG (g/L)"),
+                        ],
+                        max_length=30,
+                        verbose_name="Test",
+                    ),
+                ),
+                (
+                    "value",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=13, null=True),
+                ),
+                ("undetected", models.BooleanField(default=False, verbose_name="Not detected")),
+                ("entered_at", models.DateTimeField(default=tracker.clock.now)),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lab_results",
+                        to="tracker.transplantcourse",
+                    ),
+                ),
+                (
+                    "entered_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['drawn_on', 'id'],
-                'indexes': [models.Index(fields=['course', 'analyte', 'drawn_on'], name='lab_course_test')],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('undetected', False), ('value__isnull', False)), models.Q(('analyte', 'cmv_pcr'), ('undetected', True), ('value__isnull', True)), _connector='OR'), name='lab_result_has_a_value', violation_error_message='Enter a value (a CMV PCR may be “not detected”).'), models.CheckConstraint(condition=models.Q(('value__isnull', True), ('value__gte', 0), _connector='OR'), name='lab_result_not_negative', violation_error_message='A result cannot be negative.')],
+                "ordering": ["drawn_on", "id"],
+                "indexes": [
+                    models.Index(fields=["course", "analyte", "drawn_on"], name="lab_course_test")
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("undetected", False), ("value__isnull", False)),
+                            models.Q(
+                                ("analyte", "cmv_pcr"),
+                                ("undetected", True),
+                                ("value__isnull", True),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="lab_result_has_a_value",
+                        violation_error_message="Enter a value (a CMV PCR may be “not detected”).",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("value__isnull", True), ("value__gte", 0), _connector="OR"
+                        ),
+                        name="lab_result_not_negative",
+                        violation_error_message="A result cannot be negative.",
+                    ),
+                ],
             },
         ),
     ]

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tracker', '0011_engraftment_data'),
+        ("tracker", "0011_engraftment_data"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='protocol',
-            name='revision',
-            field=models.PositiveIntegerField(default=1, editable=False, help_text='Counts the edits of this protocol and its steps (the admin and load_protocols count them): course pages kept in the cache are drawn again after one.'),
+            model_name="protocol",
+            name="revision",
+            field=models.PositiveIntegerField(
+                default=1,
+                editable=False,
+                help_text="Counts the edits of this protocol and its steps (the admin and load_protocols count them): course pages kept in the cache are drawn again after one.",
+            ),
         ),
     ]

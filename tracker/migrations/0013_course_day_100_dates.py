@@ -24,36 +24,38 @@ def fill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tracker', '0012_protocol_revision'),
+        ("tracker", "0012_protocol_revision"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='transplantcourse',
-            name='day_100_done_on',
+            model_name="transplantcourse",
+            name="day_100_done_on",
             field=models.DateField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='transplantcourse',
-            name='day_100_due',
+            model_name="transplantcourse",
+            name="day_100_due",
             field=models.DateField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='transplantcourse',
-            name='day_100_window_end',
+            model_name="transplantcourse",
+            name="day_100_window_end",
             field=models.DateField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='transplantcourse',
-            name='day_100_window_start',
+            model_name="transplantcourse",
+            name="day_100_window_start",
             field=models.DateField(blank=True, editable=False, null=True),
         ),
         migrations.AddIndex(
-            model_name='transplantcourse',
-            index=models.Index(fields=['day_zero', 'starts_on', 'day_100_due', 'day_100_done_on'], name='course_follow_up_scope'),
+            model_name="transplantcourse",
+            index=models.Index(
+                fields=["day_zero", "starts_on", "day_100_due", "day_100_done_on"],
+                name="course_follow_up_scope",
+            ),
         ),
         migrations.RunPython(fill, migrations.RunPython.noop),
     ]

@@ -9,222 +9,670 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tracker', '0013_course_day_100_dates'),
+        ("tracker", "0013_course_day_100_dates"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='transplantcourse',
-            options={'ordering': ['patient', 'sequence'], 'permissions': [('move_day_zero', 'Can move Day Zero'), ('confirm_day_zero', 'Can confirm the infusion on Day Zero'), ('view_course_history', 'Can see the change history of a course'), ('stage_gvhd', 'Can record and stage GVHD')]},
+            name="transplantcourse",
+            options={
+                "ordering": ["patient", "sequence"],
+                "permissions": [
+                    ("move_day_zero", "Can move Day Zero"),
+                    ("confirm_day_zero", "Can confirm the infusion on Day Zero"),
+                    ("view_course_history", "Can see the change history of a course"),
+                    ("stage_gvhd", "Can record and stage GVHD"),
+                ],
+            },
         ),
         migrations.AddField(
-            model_name='transplantcourse',
-            name='gvhd_acute_grade',
+            model_name="transplantcourse",
+            name="gvhd_acute_grade",
             field=models.PositiveSmallIntegerField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='transplantcourse',
-            name='gvhd_acute_peak',
+            model_name="transplantcourse",
+            name="gvhd_acute_peak",
             field=models.PositiveSmallIntegerField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='transplantcourse',
-            name='gvhd_chronic',
+            model_name="transplantcourse",
+            name="gvhd_chronic",
             field=models.CharField(blank=True, editable=False, max_length=10),
         ),
         migrations.AddField(
-            model_name='transplantcourse',
-            name='gvhd_chronic_resolved_on',
+            model_name="transplantcourse",
+            name="gvhd_chronic_resolved_on",
             field=models.DateField(blank=True, editable=False, null=True),
         ),
         migrations.AlterField(
-            model_name='courseevent',
-            name='kind',
-            field=models.CharField(choices=[('course_started', 'Course started'), ('day_zero_moved', 'Day Zero moved'), ('day_zero_confirmed', 'Infusion confirmed'), ('milestone_done', 'Milestone done'), ('milestone_reopened', 'Milestone reopened'), ('milestone_computed', 'Engraftment computed'), ('item_ticked', 'Checklist item ticked'), ('item_unticked', 'Checklist item unticked'), ('count_added', 'Blood count added'), ('count_corrected', 'Blood count corrected'), ('count_deleted', 'Blood count deleted'), ('result_added', 'Lab result added'), ('result_deleted', 'Lab result deleted'), ('acute_gvhd_added', 'Acute GVHD assessed'), ('acute_gvhd_corrected', 'Acute GVHD assessment corrected'), ('acute_gvhd_deleted', 'Acute GVHD assessment deleted'), ('chronic_gvhd_diagnosed', 'Chronic GVHD diagnosed'), ('chronic_gvhd_assessed', 'Chronic GVHD scored'), ('chronic_gvhd_score_deleted', 'Chronic GVHD scoring deleted'), ('chronic_gvhd_resolved', 'Chronic GVHD resolved'), ('chronic_gvhd_reopened', 'Chronic GVHD resolution undone'), ('portal_invited', 'Portal invitation'), ('feed_renewed', 'Calendar address renewed'), ('feed_revoked', 'Calendar subscription turned off')], max_length=30),
+            model_name="courseevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("course_started", "Course started"),
+                    ("day_zero_moved", "Day Zero moved"),
+                    ("day_zero_confirmed", "Infusion confirmed"),
+                    ("milestone_done", "Milestone done"),
+                    ("milestone_reopened", "Milestone reopened"),
+                    ("milestone_computed", "Engraftment computed"),
+                    ("item_ticked", "Checklist item ticked"),
+                    ("item_unticked", "Checklist item unticked"),
+                    ("count_added", "Blood count added"),
+                    ("count_corrected", "Blood count corrected"),
+                    ("count_deleted", "Blood count deleted"),
+                    ("result_added", "Lab result added"),
+                    ("result_deleted", "Lab result deleted"),
+                    ("acute_gvhd_added", "Acute GVHD assessed"),
+                    ("acute_gvhd_corrected", "Acute GVHD assessment corrected"),
+                    ("acute_gvhd_deleted", "Acute GVHD assessment deleted"),
+                    ("chronic_gvhd_diagnosed", "Chronic GVHD diagnosed"),
+                    ("chronic_gvhd_assessed", "Chronic GVHD scored"),
+                    ("chronic_gvhd_score_deleted", "Chronic GVHD scoring deleted"),
+                    ("chronic_gvhd_resolved", "Chronic GVHD resolved"),
+                    ("chronic_gvhd_reopened", "Chronic GVHD resolution undone"),
+                    ("portal_invited", "Portal invitation"),
+                    ("feed_renewed", "Calendar address renewed"),
+                    ("feed_revoked", "Calendar subscription turned off"),
+                ],
+                max_length=30,
+            ),
         ),
         migrations.CreateModel(
-            name='ChronicGvhd',
+            name="ChronicGvhd",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('diagnosed_on', models.DateField(verbose_name='Diagnosed on')),
-                ('resolved_on', models.DateField(blank=True, null=True, verbose_name='Resolved on')),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='chronic_gvhd', to='tracker.transplantcourse')),
-                ('diagnosed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("diagnosed_on", models.DateField(verbose_name="Diagnosed on")),
+                (
+                    "resolved_on",
+                    models.DateField(blank=True, null=True, verbose_name="Resolved on"),
+                ),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="chronic_gvhd",
+                        to="tracker.transplantcourse",
+                    ),
+                ),
+                (
+                    "diagnosed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "resolved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['diagnosed_on', 'id'],
+                "ordering": ["diagnosed_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ChronicGvhdAssessment',
+            name="ChronicGvhdAssessment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('assessed_on', models.DateField(verbose_name='Date')),
-                ('skin', models.PositiveSmallIntegerField(default=0, verbose_name='Skin')),
-                ('mouth', models.PositiveSmallIntegerField(default=0, verbose_name='Mouth')),
-                ('eyes', models.PositiveSmallIntegerField(default=0, verbose_name='Eyes')),
-                ('gi_tract', models.PositiveSmallIntegerField(default=0, verbose_name='GI tract')),
-                ('liver', models.PositiveSmallIntegerField(default=0, verbose_name='Liver')),
-                ('lungs', models.PositiveSmallIntegerField(default=0, verbose_name='Lungs')),
-                ('joints_fascia', models.PositiveSmallIntegerField(default=0, verbose_name='Joints and fascia')),
-                ('genital_tract', models.PositiveSmallIntegerField(default=0, verbose_name='Genital tract')),
-                ('severity', models.CharField(choices=[('none', 'None'), ('mild', 'Mild'), ('moderate', 'Moderate'), ('severe', 'Severe')], editable=False, max_length=10)),
-                ('note', models.CharField(blank=True, max_length=300)),
-                ('entered_at', models.DateTimeField(default=tracker.clock.now)),
-                ('assessed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('episode', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assessments', to='tracker.chronicgvhd')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("assessed_on", models.DateField(verbose_name="Date")),
+                ("skin", models.PositiveSmallIntegerField(default=0, verbose_name="Skin")),
+                ("mouth", models.PositiveSmallIntegerField(default=0, verbose_name="Mouth")),
+                ("eyes", models.PositiveSmallIntegerField(default=0, verbose_name="Eyes")),
+                ("gi_tract", models.PositiveSmallIntegerField(default=0, verbose_name="GI tract")),
+                ("liver", models.PositiveSmallIntegerField(default=0, verbose_name="Liver")),
+                ("lungs", models.PositiveSmallIntegerField(default=0, verbose_name="Lungs")),
+                (
+                    "joints_fascia",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="Joints and fascia"),
+                ),
+                (
+                    "genital_tract",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="Genital tract"),
+                ),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[
+                            ("none", "None"),
+                            ("mild", "Mild"),
+                            ("moderate", "Moderate"),
+                            ("severe", "Severe"),
+                        ],
+                        editable=False,
+                        max_length=10,
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=300)),
+                ("entered_at", models.DateTimeField(default=tracker.clock.now)),
+                (
+                    "assessed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "episode",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assessments",
+                        to="tracker.chronicgvhd",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['assessed_on', 'id'],
+                "ordering": ["assessed_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalAcuteGvhdAssessment',
+            name="HistoricalAcuteGvhdAssessment",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
-                ('assessed_on', models.DateField(verbose_name='Date')),
-                ('bsa_percent', models.DecimalField(decimal_places=1, default=0, max_digits=4, verbose_name='Rash (% body surface)')),
-                ('bullae_desquamation', models.BooleanField(default=False, verbose_name='Bullae and desquamation')),
-                ('bilirubin', models.DecimalField(decimal_places=2, max_digits=6, verbose_name='Bilirubin')),
-                ('bilirubin_unit', models.CharField(choices=[('mg/dL', 'mg/dL'), ('µmol/L', 'µmol/L')], default='mg/dL', max_length=10, verbose_name='Unit')),
-                ('persistent_nausea', models.BooleanField(default=False, verbose_name='Persistent nausea, vomiting or anorexia')),
-                ('stool_ml_per_day', models.PositiveIntegerField(blank=True, null=True, verbose_name='Stool (mL a day, 3-day average)')),
-                ('stool_mixed_with_urine', models.BooleanField(default=False, verbose_name='Stool mixed with urine')),
-                ('stool_episodes_per_day', models.DecimalField(blank=True, decimal_places=1, max_digits=4, null=True, verbose_name='Stool episodes a day')),
-                ('severe_pain_or_ileus', models.BooleanField(default=False, verbose_name='Severe abdominal pain or ileus')),
-                ('grossly_bloody_stool', models.BooleanField(default=False, verbose_name='Grossly bloody stool')),
-                ('note', models.CharField(blank=True, max_length=300)),
-                ('skin_stage', models.PositiveSmallIntegerField(editable=False)),
-                ('liver_stage', models.PositiveSmallIntegerField(editable=False)),
-                ('upper_gi_stage', models.PositiveSmallIntegerField(editable=False)),
-                ('lower_gi_stage', models.PositiveSmallIntegerField(editable=False)),
-                ('grade', models.PositiveSmallIntegerField(editable=False)),
-                ('entered_at', models.DateTimeField(default=tracker.clock.now)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('assessed_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('course', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tracker.transplantcourse')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
+                ("assessed_on", models.DateField(verbose_name="Date")),
+                (
+                    "bsa_percent",
+                    models.DecimalField(
+                        decimal_places=1,
+                        default=0,
+                        max_digits=4,
+                        verbose_name="Rash (% body surface)",
+                    ),
+                ),
+                (
+                    "bullae_desquamation",
+                    models.BooleanField(default=False, verbose_name="Bullae and desquamation"),
+                ),
+                (
+                    "bilirubin",
+                    models.DecimalField(decimal_places=2, max_digits=6, verbose_name="Bilirubin"),
+                ),
+                (
+                    "bilirubin_unit",
+                    models.CharField(
+                        choices=[("mg/dL", "mg/dL"), ("µmol/L", "µmol/L")],
+                        default="mg/dL",
+                        max_length=10,
+                        verbose_name="Unit",
+                    ),
+                ),
+                (
+                    "persistent_nausea",
+                    models.BooleanField(
+                        default=False, verbose_name="Persistent nausea, vomiting or anorexia"
+                    ),
+                ),
+                (
+                    "stool_ml_per_day",
+                    models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="Stool (mL a day, 3-day average)"
+                    ),
+                ),
+                (
+                    "stool_mixed_with_urine",
+                    models.BooleanField(default=False, verbose_name="Stool mixed with urine"),
+                ),
+                (
+                    "stool_episodes_per_day",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        max_digits=4,
+                        null=True,
+                        verbose_name="Stool episodes a day",
+                    ),
+                ),
+                (
+                    "severe_pain_or_ileus",
+                    models.BooleanField(
+                        default=False, verbose_name="Severe abdominal pain or ileus"
+                    ),
+                ),
+                (
+                    "grossly_bloody_stool",
+                    models.BooleanField(default=False, verbose_name="Grossly bloody stool"),
+                ),
+                ("note", models.CharField(blank=True, max_length=300)),
+                ("skin_stage", models.PositiveSmallIntegerField(editable=False)),
+                ("liver_stage", models.PositiveSmallIntegerField(editable=False)),
+                ("upper_gi_stage", models.PositiveSmallIntegerField(editable=False)),
+                ("lower_gi_stage", models.PositiveSmallIntegerField(editable=False)),
+                ("grade", models.PositiveSmallIntegerField(editable=False)),
+                ("entered_at", models.DateTimeField(default=tracker.clock.now)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "assessed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "course",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="tracker.transplantcourse",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical acute gvhd assessment',
-                'verbose_name_plural': 'historical acute gvhd assessments',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical acute gvhd assessment",
+                "verbose_name_plural": "historical acute gvhd assessments",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalChronicGvhd',
+            name="HistoricalChronicGvhd",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
-                ('diagnosed_on', models.DateField(verbose_name='Diagnosed on')),
-                ('resolved_on', models.DateField(blank=True, null=True, verbose_name='Resolved on')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('course', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tracker.transplantcourse')),
-                ('diagnosed_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('resolved_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
+                ("diagnosed_on", models.DateField(verbose_name="Diagnosed on")),
+                (
+                    "resolved_on",
+                    models.DateField(blank=True, null=True, verbose_name="Resolved on"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "course",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="tracker.transplantcourse",
+                    ),
+                ),
+                (
+                    "diagnosed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "resolved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical chronic gvhd',
-                'verbose_name_plural': 'historical chronic gvhds',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical chronic gvhd",
+                "verbose_name_plural": "historical chronic gvhds",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalChronicGvhdAssessment',
+            name="HistoricalChronicGvhdAssessment",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
-                ('assessed_on', models.DateField(verbose_name='Date')),
-                ('skin', models.PositiveSmallIntegerField(default=0, verbose_name='Skin')),
-                ('mouth', models.PositiveSmallIntegerField(default=0, verbose_name='Mouth')),
-                ('eyes', models.PositiveSmallIntegerField(default=0, verbose_name='Eyes')),
-                ('gi_tract', models.PositiveSmallIntegerField(default=0, verbose_name='GI tract')),
-                ('liver', models.PositiveSmallIntegerField(default=0, verbose_name='Liver')),
-                ('lungs', models.PositiveSmallIntegerField(default=0, verbose_name='Lungs')),
-                ('joints_fascia', models.PositiveSmallIntegerField(default=0, verbose_name='Joints and fascia')),
-                ('genital_tract', models.PositiveSmallIntegerField(default=0, verbose_name='Genital tract')),
-                ('severity', models.CharField(choices=[('none', 'None'), ('mild', 'Mild'), ('moderate', 'Moderate'), ('severe', 'Severe')], editable=False, max_length=10)),
-                ('note', models.CharField(blank=True, max_length=300)),
-                ('entered_at', models.DateTimeField(default=tracker.clock.now)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('assessed_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('episode', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tracker.chronicgvhd')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
+                ("assessed_on", models.DateField(verbose_name="Date")),
+                ("skin", models.PositiveSmallIntegerField(default=0, verbose_name="Skin")),
+                ("mouth", models.PositiveSmallIntegerField(default=0, verbose_name="Mouth")),
+                ("eyes", models.PositiveSmallIntegerField(default=0, verbose_name="Eyes")),
+                ("gi_tract", models.PositiveSmallIntegerField(default=0, verbose_name="GI tract")),
+                ("liver", models.PositiveSmallIntegerField(default=0, verbose_name="Liver")),
+                ("lungs", models.PositiveSmallIntegerField(default=0, verbose_name="Lungs")),
+                (
+                    "joints_fascia",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="Joints and fascia"),
+                ),
+                (
+                    "genital_tract",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="Genital tract"),
+                ),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[
+                            ("none", "None"),
+                            ("mild", "Mild"),
+                            ("moderate", "Moderate"),
+                            ("severe", "Severe"),
+                        ],
+                        editable=False,
+                        max_length=10,
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=300)),
+                ("entered_at", models.DateTimeField(default=tracker.clock.now)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "assessed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "episode",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="tracker.chronicgvhd",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical chronic gvhd assessment',
-                'verbose_name_plural': 'historical chronic gvhd assessments',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical chronic gvhd assessment",
+                "verbose_name_plural": "historical chronic gvhd assessments",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='AcuteGvhdAssessment',
+            name="AcuteGvhdAssessment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('assessed_on', models.DateField(verbose_name='Date')),
-                ('bsa_percent', models.DecimalField(decimal_places=1, default=0, max_digits=4, verbose_name='Rash (% body surface)')),
-                ('bullae_desquamation', models.BooleanField(default=False, verbose_name='Bullae and desquamation')),
-                ('bilirubin', models.DecimalField(decimal_places=2, max_digits=6, verbose_name='Bilirubin')),
-                ('bilirubin_unit', models.CharField(choices=[('mg/dL', 'mg/dL'), ('µmol/L', 'µmol/L')], default='mg/dL', max_length=10, verbose_name='Unit')),
-                ('persistent_nausea', models.BooleanField(default=False, verbose_name='Persistent nausea, vomiting or anorexia')),
-                ('stool_ml_per_day', models.PositiveIntegerField(blank=True, null=True, verbose_name='Stool (mL a day, 3-day average)')),
-                ('stool_mixed_with_urine', models.BooleanField(default=False, verbose_name='Stool mixed with urine')),
-                ('stool_episodes_per_day', models.DecimalField(blank=True, decimal_places=1, max_digits=4, null=True, verbose_name='Stool episodes a day')),
-                ('severe_pain_or_ileus', models.BooleanField(default=False, verbose_name='Severe abdominal pain or ileus')),
-                ('grossly_bloody_stool', models.BooleanField(default=False, verbose_name='Grossly bloody stool')),
-                ('note', models.CharField(blank=True, max_length=300)),
-                ('skin_stage', models.PositiveSmallIntegerField(editable=False)),
-                ('liver_stage', models.PositiveSmallIntegerField(editable=False)),
-                ('upper_gi_stage', models.PositiveSmallIntegerField(editable=False)),
-                ('lower_gi_stage', models.PositiveSmallIntegerField(editable=False)),
-                ('grade', models.PositiveSmallIntegerField(editable=False)),
-                ('entered_at', models.DateTimeField(default=tracker.clock.now)),
-                ('assessed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='acute_gvhd', to='tracker.transplantcourse')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("assessed_on", models.DateField(verbose_name="Date")),
+                (
+                    "bsa_percent",
+                    models.DecimalField(
+                        decimal_places=1,
+                        default=0,
+                        max_digits=4,
+                        verbose_name="Rash (% body surface)",
+                    ),
+                ),
+                (
+                    "bullae_desquamation",
+                    models.BooleanField(default=False, verbose_name="Bullae and desquamation"),
+                ),
+                (
+                    "bilirubin",
+                    models.DecimalField(decimal_places=2, max_digits=6, verbose_name="Bilirubin"),
+                ),
+                (
+                    "bilirubin_unit",
+                    models.CharField(
+                        choices=[("mg/dL", "mg/dL"), ("µmol/L", "µmol/L")],
+                        default="mg/dL",
+                        max_length=10,
+                        verbose_name="Unit",
+                    ),
+                ),
+                (
+                    "persistent_nausea",
+                    models.BooleanField(
+                        default=False, verbose_name="Persistent nausea, vomiting or anorexia"
+                    ),
+                ),
+                (
+                    "stool_ml_per_day",
+                    models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="Stool (mL a day, 3-day average)"
+                    ),
+                ),
+                (
+                    "stool_mixed_with_urine",
+                    models.BooleanField(default=False, verbose_name="Stool mixed with urine"),
+                ),
+                (
+                    "stool_episodes_per_day",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        max_digits=4,
+                        null=True,
+                        verbose_name="Stool episodes a day",
+                    ),
+                ),
+                (
+                    "severe_pain_or_ileus",
+                    models.BooleanField(
+                        default=False, verbose_name="Severe abdominal pain or ileus"
+                    ),
+                ),
+                (
+                    "grossly_bloody_stool",
+                    models.BooleanField(default=False, verbose_name="Grossly bloody stool"),
+                ),
+                ("note", models.CharField(blank=True, max_length=300)),
+                ("skin_stage", models.PositiveSmallIntegerField(editable=False)),
+                ("liver_stage", models.PositiveSmallIntegerField(editable=False)),
+                ("upper_gi_stage", models.PositiveSmallIntegerField(editable=False)),
+                ("lower_gi_stage", models.PositiveSmallIntegerField(editable=False)),
+                ("grade", models.PositiveSmallIntegerField(editable=False)),
+                ("entered_at", models.DateTimeField(default=tracker.clock.now)),
+                (
+                    "assessed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="acute_gvhd",
+                        to="tracker.transplantcourse",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['assessed_on', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('course', 'assessed_on'), name='acute_gvhd_one_per_day', violation_error_message='There is already an assessment on this date: correct that one instead.'), models.CheckConstraint(condition=models.Q(('bsa_percent__gte', 0), ('bsa_percent__lte', 100)), name='acute_gvhd_bsa_in_range', violation_error_message='The rash covers 0 to 100 %% of the body surface.'), models.CheckConstraint(condition=models.Q(('bilirubin__gte', 0)), name='acute_gvhd_bilirubin_not_negative', violation_error_message='Bilirubin cannot be negative.'), models.CheckConstraint(condition=models.Q(('stool_episodes_per_day__isnull', True), ('stool_episodes_per_day__gte', 0), _connector='OR'), name='acute_gvhd_episodes_not_negative', violation_error_message='The number of episodes cannot be negative.'), models.CheckConstraint(condition=models.Q(('stool_ml_per_day__isnull', False), ('stool_episodes_per_day__isnull', False), ('severe_pain_or_ileus', True), ('grossly_bloody_stool', True), _connector='OR'), name='acute_gvhd_lower_gi_measured', violation_error_message='Enter the stool volume or the number of episodes a day (0 if none).'), models.CheckConstraint(condition=models.Q(('grade__lte', 4), ('liver_stage__lte', 4), ('lower_gi_stage__lte', 4), ('skin_stage__lte', 4), ('upper_gi_stage__lte', 1)), name='acute_gvhd_stages_in_range', violation_error_message="A stage is out of its organ's range.")],
+                "ordering": ["assessed_on", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("course", "assessed_on"),
+                        name="acute_gvhd_one_per_day",
+                        violation_error_message="There is already an assessment on this date: correct that one instead.",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("bsa_percent__gte", 0), ("bsa_percent__lte", 100)),
+                        name="acute_gvhd_bsa_in_range",
+                        violation_error_message="The rash covers 0 to 100 %% of the body surface.",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("bilirubin__gte", 0)),
+                        name="acute_gvhd_bilirubin_not_negative",
+                        violation_error_message="Bilirubin cannot be negative.",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("stool_episodes_per_day__isnull", True),
+                            ("stool_episodes_per_day__gte", 0),
+                            _connector="OR",
+                        ),
+                        name="acute_gvhd_episodes_not_negative",
+                        violation_error_message="The number of episodes cannot be negative.",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("stool_ml_per_day__isnull", False),
+                            ("stool_episodes_per_day__isnull", False),
+                            ("severe_pain_or_ileus", True),
+                            ("grossly_bloody_stool", True),
+                            _connector="OR",
+                        ),
+                        name="acute_gvhd_lower_gi_measured",
+                        violation_error_message="Enter the stool volume or the number of episodes a day (0 if none).",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("grade__lte", 4),
+                            ("liver_stage__lte", 4),
+                            ("lower_gi_stage__lte", 4),
+                            ("skin_stage__lte", 4),
+                            ("upper_gi_stage__lte", 1),
+                        ),
+                        name="acute_gvhd_stages_in_range",
+                        violation_error_message="A stage is out of its organ's range.",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='chronicgvhd',
-            constraint=models.CheckConstraint(condition=models.Q(('resolved_on__isnull', True), ('resolved_on__gt', models.F('diagnosed_on')), _connector='OR'), name='chronic_gvhd_resolved_after_diagnosis', violation_error_message='Chronic GVHD resolves after the day it was diagnosed.'),
+            model_name="chronicgvhd",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("resolved_on__isnull", True),
+                    ("resolved_on__gt", models.F("diagnosed_on")),
+                    _connector="OR",
+                ),
+                name="chronic_gvhd_resolved_after_diagnosis",
+                violation_error_message="Chronic GVHD resolves after the day it was diagnosed.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='chronicgvhd',
-            constraint=models.UniqueConstraint(condition=models.Q(('resolved_on__isnull', True)), fields=('course',), name='chronic_gvhd_one_active_per_course', violation_error_message='This course already has active chronic GVHD: reassess it instead.'),
+            model_name="chronicgvhd",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("resolved_on__isnull", True)),
+                fields=("course",),
+                name="chronic_gvhd_one_active_per_course",
+                violation_error_message="This course already has active chronic GVHD: reassess it instead.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='chronicgvhdassessment',
-            constraint=models.UniqueConstraint(fields=('episode', 'assessed_on'), name='chronic_gvhd_one_score_per_day', violation_error_message='There is already a scoring on this date: delete it and score again.'),
+            model_name="chronicgvhdassessment",
+            constraint=models.UniqueConstraint(
+                fields=("episode", "assessed_on"),
+                name="chronic_gvhd_one_score_per_day",
+                violation_error_message="There is already a scoring on this date: delete it and score again.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='chronicgvhdassessment',
-            constraint=models.CheckConstraint(condition=models.Q(('eyes__lte', 3), ('genital_tract__lte', 3), ('gi_tract__lte', 3), ('joints_fascia__lte', 3), ('liver__lte', 3), ('lungs__lte', 3), ('mouth__lte', 3), ('skin__lte', 3)), name='chronic_gvhd_scores_0_to_3', violation_error_message='Each organ is scored 0, 1, 2 or 3.'),
+            model_name="chronicgvhdassessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("eyes__lte", 3),
+                    ("genital_tract__lte", 3),
+                    ("gi_tract__lte", 3),
+                    ("joints_fascia__lte", 3),
+                    ("liver__lte", 3),
+                    ("lungs__lte", 3),
+                    ("mouth__lte", 3),
+                    ("skin__lte", 3),
+                ),
+                name="chronic_gvhd_scores_0_to_3",
+                violation_error_message="Each organ is scored 0, 1, 2 or 3.",
+            ),
         ),
     ]

@@ -9,152 +9,468 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tracker', '0015_gvhd_permissions'),
+        ("tracker", "0015_gvhd_permissions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='transplantcourse',
-            options={'ordering': ['patient', 'sequence'], 'permissions': [('move_day_zero', 'Can move Day Zero'), ('confirm_day_zero', 'Can confirm the infusion on Day Zero'), ('view_course_history', 'Can see the change history of a course'), ('stage_gvhd', 'Can record and stage GVHD'), ('record_immune_recovery', 'Can record vaccinations, immunosuppression and immunoglobulin')]},
+            name="transplantcourse",
+            options={
+                "ordering": ["patient", "sequence"],
+                "permissions": [
+                    ("move_day_zero", "Can move Day Zero"),
+                    ("confirm_day_zero", "Can confirm the infusion on Day Zero"),
+                    ("view_course_history", "Can see the change history of a course"),
+                    ("stage_gvhd", "Can record and stage GVHD"),
+                    (
+                        "record_immune_recovery",
+                        "Can record vaccinations, immunosuppression and immunoglobulin",
+                    ),
+                ],
+            },
         ),
         migrations.AlterField(
-            model_name='courseevent',
-            name='kind',
-            field=models.CharField(choices=[('course_started', 'Course started'), ('day_zero_moved', 'Day Zero moved'), ('day_zero_confirmed', 'Infusion confirmed'), ('milestone_done', 'Milestone done'), ('milestone_reopened', 'Milestone reopened'), ('milestone_computed', 'Engraftment computed'), ('item_ticked', 'Checklist item ticked'), ('item_unticked', 'Checklist item unticked'), ('count_added', 'Blood count added'), ('count_corrected', 'Blood count corrected'), ('count_deleted', 'Blood count deleted'), ('result_added', 'Lab result added'), ('result_deleted', 'Lab result deleted'), ('acute_gvhd_added', 'Acute GVHD assessed'), ('acute_gvhd_corrected', 'Acute GVHD assessment corrected'), ('acute_gvhd_deleted', 'Acute GVHD assessment deleted'), ('chronic_gvhd_diagnosed', 'Chronic GVHD diagnosed'), ('chronic_gvhd_assessed', 'Chronic GVHD scored'), ('chronic_gvhd_score_deleted', 'Chronic GVHD scoring deleted'), ('chronic_gvhd_resolved', 'Chronic GVHD resolved'), ('chronic_gvhd_reopened', 'Chronic GVHD resolution undone'), ('vaccination_added', 'Vaccination recorded'), ('vaccination_deleted', 'Vaccination deleted'), ('immunosuppression_started', 'Immunosuppression recorded'), ('immunosuppression_stopped', 'Immunosuppression stopped'), ('immunosuppression_deleted', 'Immunosuppression deleted'), ('ivig_added', 'IVIG dose recorded'), ('ivig_deleted', 'IVIG dose deleted'), ('portal_invited', 'Portal invitation'), ('feed_renewed', 'Calendar address renewed'), ('feed_revoked', 'Calendar subscription turned off')], max_length=30),
+            model_name="courseevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("course_started", "Course started"),
+                    ("day_zero_moved", "Day Zero moved"),
+                    ("day_zero_confirmed", "Infusion confirmed"),
+                    ("milestone_done", "Milestone done"),
+                    ("milestone_reopened", "Milestone reopened"),
+                    ("milestone_computed", "Engraftment computed"),
+                    ("item_ticked", "Checklist item ticked"),
+                    ("item_unticked", "Checklist item unticked"),
+                    ("count_added", "Blood count added"),
+                    ("count_corrected", "Blood count corrected"),
+                    ("count_deleted", "Blood count deleted"),
+                    ("result_added", "Lab result added"),
+                    ("result_deleted", "Lab result deleted"),
+                    ("acute_gvhd_added", "Acute GVHD assessed"),
+                    ("acute_gvhd_corrected", "Acute GVHD assessment corrected"),
+                    ("acute_gvhd_deleted", "Acute GVHD assessment deleted"),
+                    ("chronic_gvhd_diagnosed", "Chronic GVHD diagnosed"),
+                    ("chronic_gvhd_assessed", "Chronic GVHD scored"),
+                    ("chronic_gvhd_score_deleted", "Chronic GVHD scoring deleted"),
+                    ("chronic_gvhd_resolved", "Chronic GVHD resolved"),
+                    ("chronic_gvhd_reopened", "Chronic GVHD resolution undone"),
+                    ("vaccination_added", "Vaccination recorded"),
+                    ("vaccination_deleted", "Vaccination deleted"),
+                    ("immunosuppression_started", "Immunosuppression recorded"),
+                    ("immunosuppression_stopped", "Immunosuppression stopped"),
+                    ("immunosuppression_deleted", "Immunosuppression deleted"),
+                    ("ivig_added", "IVIG dose recorded"),
+                    ("ivig_deleted", "IVIG dose deleted"),
+                    ("portal_invited", "Portal invitation"),
+                    ("feed_renewed", "Calendar address renewed"),
+                    ("feed_revoked", "Calendar subscription turned off"),
+                ],
+                max_length=30,
+            ),
         ),
         migrations.CreateModel(
-            name='HistoricalImmunosuppression',
+            name="HistoricalImmunosuppression",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
-                ('drug', models.CharField(max_length=80)),
-                ('started_on', models.DateField(verbose_name='Started on')),
-                ('stopped_on', models.DateField(blank=True, null=True, verbose_name='Stopped on')),
-                ('maintenance', models.BooleanField(default=False, verbose_name='Maintenance therapy (e.g. lenalidomide)')),
-                ('counts', models.BooleanField(default=True, help_text='For the live-vaccine gates (the centre decides for maintenance drugs).', verbose_name='Counts as immunosuppression')),
-                ('entered_at', models.DateTimeField(default=tracker.clock.now)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('course', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tracker.transplantcourse')),
-                ('entered_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
+                ("drug", models.CharField(max_length=80)),
+                ("started_on", models.DateField(verbose_name="Started on")),
+                ("stopped_on", models.DateField(blank=True, null=True, verbose_name="Stopped on")),
+                (
+                    "maintenance",
+                    models.BooleanField(
+                        default=False, verbose_name="Maintenance therapy (e.g. lenalidomide)"
+                    ),
+                ),
+                (
+                    "counts",
+                    models.BooleanField(
+                        default=True,
+                        help_text="For the live-vaccine gates (the centre decides for maintenance drugs).",
+                        verbose_name="Counts as immunosuppression",
+                    ),
+                ),
+                ("entered_at", models.DateTimeField(default=tracker.clock.now)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "course",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="tracker.transplantcourse",
+                    ),
+                ),
+                (
+                    "entered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical immunosuppression',
-                'verbose_name_plural': 'historical immunosuppressions',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical immunosuppression",
+                "verbose_name_plural": "historical immunosuppressions",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalIvigDose',
+            name="HistoricalIvigDose",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
-                ('given_on', models.DateField(verbose_name='Given on')),
-                ('entered_at', models.DateTimeField(default=tracker.clock.now)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('course', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tracker.transplantcourse')),
-                ('entered_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
+                ("given_on", models.DateField(verbose_name="Given on")),
+                ("entered_at", models.DateTimeField(default=tracker.clock.now)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "course",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="tracker.transplantcourse",
+                    ),
+                ),
+                (
+                    "entered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical ivig dose',
-                'verbose_name_plural': 'historical ivig doses',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical ivig dose",
+                "verbose_name_plural": "historical ivig doses",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalVaccination',
+            name="HistoricalVaccination",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
-                ('vaccine', models.CharField(choices=[('pcv', 'Pneumococcal conjugate (PCV)'), ('ppsv23', 'Pneumococcal polysaccharide (PPSV23)'), ('influenza', 'Inactivated influenza'), ('tdap', 'Tetanus, diphtheria, pertussis (Tdap/DTaP)'), ('hib', 'Haemophilus influenzae type b (Hib)'), ('ipv', 'Inactivated polio (IPV)'), ('hepb', 'Hepatitis B'), ('menacwy', 'Meningococcal conjugate (MenACWY)'), ('rzv', 'Recombinant zoster'), ('mmr', 'MMR (live)'), ('varicella', 'Varicella (live)')], max_length=20)),
-                ('dose', models.PositiveSmallIntegerField(verbose_name='Dose number')),
-                ('given_on', models.DateField(verbose_name='Given on')),
-                ('product', models.CharField(blank=True, max_length=80, verbose_name='Product (optional)')),
-                ('batch', models.CharField(blank=True, max_length=40, verbose_name='Batch (optional)')),
-                ('gates_overridden', models.CharField(blank=True, max_length=300)),
-                ('entered_at', models.DateTimeField(default=tracker.clock.now)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('course', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tracker.transplantcourse')),
-                ('entered_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
+                (
+                    "vaccine",
+                    models.CharField(
+                        choices=[
+                            ("pcv", "Pneumococcal conjugate (PCV)"),
+                            ("ppsv23", "Pneumococcal polysaccharide (PPSV23)"),
+                            ("influenza", "Inactivated influenza"),
+                            ("tdap", "Tetanus, diphtheria, pertussis (Tdap/DTaP)"),
+                            ("hib", "Haemophilus influenzae type b (Hib)"),
+                            ("ipv", "Inactivated polio (IPV)"),
+                            ("hepb", "Hepatitis B"),
+                            ("menacwy", "Meningococcal conjugate (MenACWY)"),
+                            ("rzv", "Recombinant zoster"),
+                            ("mmr", "MMR (live)"),
+                            ("varicella", "Varicella (live)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("dose", models.PositiveSmallIntegerField(verbose_name="Dose number")),
+                ("given_on", models.DateField(verbose_name="Given on")),
+                (
+                    "product",
+                    models.CharField(blank=True, max_length=80, verbose_name="Product (optional)"),
+                ),
+                (
+                    "batch",
+                    models.CharField(blank=True, max_length=40, verbose_name="Batch (optional)"),
+                ),
+                ("gates_overridden", models.CharField(blank=True, max_length=300)),
+                ("entered_at", models.DateTimeField(default=tracker.clock.now)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "course",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="tracker.transplantcourse",
+                    ),
+                ),
+                (
+                    "entered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical vaccination',
-                'verbose_name_plural': 'historical vaccinations',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical vaccination",
+                "verbose_name_plural": "historical vaccinations",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Immunosuppression',
+            name="Immunosuppression",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('drug', models.CharField(max_length=80)),
-                ('started_on', models.DateField(verbose_name='Started on')),
-                ('stopped_on', models.DateField(blank=True, null=True, verbose_name='Stopped on')),
-                ('maintenance', models.BooleanField(default=False, verbose_name='Maintenance therapy (e.g. lenalidomide)')),
-                ('counts', models.BooleanField(default=True, help_text='For the live-vaccine gates (the centre decides for maintenance drugs).', verbose_name='Counts as immunosuppression')),
-                ('entered_at', models.DateTimeField(default=tracker.clock.now)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='immunosuppression', to='tracker.transplantcourse')),
-                ('entered_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("drug", models.CharField(max_length=80)),
+                ("started_on", models.DateField(verbose_name="Started on")),
+                ("stopped_on", models.DateField(blank=True, null=True, verbose_name="Stopped on")),
+                (
+                    "maintenance",
+                    models.BooleanField(
+                        default=False, verbose_name="Maintenance therapy (e.g. lenalidomide)"
+                    ),
+                ),
+                (
+                    "counts",
+                    models.BooleanField(
+                        default=True,
+                        help_text="For the live-vaccine gates (the centre decides for maintenance drugs).",
+                        verbose_name="Counts as immunosuppression",
+                    ),
+                ),
+                ("entered_at", models.DateTimeField(default=tracker.clock.now)),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="immunosuppression",
+                        to="tracker.transplantcourse",
+                    ),
+                ),
+                (
+                    "entered_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['started_on', 'id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('stopped_on__isnull', True), ('stopped_on__gte', models.F('started_on')), _connector='OR'), name='immunosuppression_stops_after_it_starts', violation_error_message='A drug stops on or after the day it started.')],
+                "ordering": ["started_on", "id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("stopped_on__isnull", True),
+                            ("stopped_on__gte", models.F("started_on")),
+                            _connector="OR",
+                        ),
+                        name="immunosuppression_stops_after_it_starts",
+                        violation_error_message="A drug stops on or after the day it started.",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='IvigDose',
+            name="IvigDose",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('given_on', models.DateField(verbose_name='Given on')),
-                ('entered_at', models.DateTimeField(default=tracker.clock.now)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ivig_doses', to='tracker.transplantcourse')),
-                ('entered_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("given_on", models.DateField(verbose_name="Given on")),
+                ("entered_at", models.DateTimeField(default=tracker.clock.now)),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ivig_doses",
+                        to="tracker.transplantcourse",
+                    ),
+                ),
+                (
+                    "entered_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['given_on', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('course', 'given_on'), name='ivig_once_a_day', violation_error_message='An IVIG dose on this date is already recorded.')],
+                "ordering": ["given_on", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("course", "given_on"),
+                        name="ivig_once_a_day",
+                        violation_error_message="An IVIG dose on this date is already recorded.",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Vaccination',
+            name="Vaccination",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('vaccine', models.CharField(choices=[('pcv', 'Pneumococcal conjugate (PCV)'), ('ppsv23', 'Pneumococcal polysaccharide (PPSV23)'), ('influenza', 'Inactivated influenza'), ('tdap', 'Tetanus, diphtheria, pertussis (Tdap/DTaP)'), ('hib', 'Haemophilus influenzae type b (Hib)'), ('ipv', 'Inactivated polio (IPV)'), ('hepb', 'Hepatitis B'), ('menacwy', 'Meningococcal conjugate (MenACWY)'), ('rzv', 'Recombinant zoster'), ('mmr', 'MMR (live)'), ('varicella', 'Varicella (live)')], max_length=20)),
-                ('dose', models.PositiveSmallIntegerField(verbose_name='Dose number')),
-                ('given_on', models.DateField(verbose_name='Given on')),
-                ('product', models.CharField(blank=True, max_length=80, verbose_name='Product (optional)')),
-                ('batch', models.CharField(blank=True, max_length=40, verbose_name='Batch (optional)')),
-                ('gates_overridden', models.CharField(blank=True, max_length=300)),
-                ('entered_at', models.DateTimeField(default=tracker.clock.now)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='vaccinations', to='tracker.transplantcourse')),
-                ('entered_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "vaccine",
+                    models.CharField(
+                        choices=[
+                            ("pcv", "Pneumococcal conjugate (PCV)"),
+                            ("ppsv23", "Pneumococcal polysaccharide (PPSV23)"),
+                            ("influenza", "Inactivated influenza"),
+                            ("tdap", "Tetanus, diphtheria, pertussis (Tdap/DTaP)"),
+                            ("hib", "Haemophilus influenzae type b (Hib)"),
+                            ("ipv", "Inactivated polio (IPV)"),
+                            ("hepb", "Hepatitis B"),
+                            ("menacwy", "Meningococcal conjugate (MenACWY)"),
+                            ("rzv", "Recombinant zoster"),
+                            ("mmr", "MMR (live)"),
+                            ("varicella", "Varicella (live)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("dose", models.PositiveSmallIntegerField(verbose_name="Dose number")),
+                ("given_on", models.DateField(verbose_name="Given on")),
+                (
+                    "product",
+                    models.CharField(blank=True, max_length=80, verbose_name="Product (optional)"),
+                ),
+                (
+                    "batch",
+                    models.CharField(blank=True, max_length=40, verbose_name="Batch (optional)"),
+                ),
+                ("gates_overridden", models.CharField(blank=True, max_length=300)),
+                ("entered_at", models.DateTimeField(default=tracker.clock.now)),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="vaccinations",
+                        to="tracker.transplantcourse",
+                    ),
+                ),
+                (
+                    "entered_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['given_on', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('course', 'vaccine', 'dose'), name='vaccination_dose_once', violation_error_message='This dose of this vaccine is already recorded: delete it to record it again.'), models.CheckConstraint(condition=models.Q(('dose__gte', 1), ('dose__lte', 20)), name='vaccination_dose_1_to_20', violation_error_message='A dose number is 1 to 20.')],
+                "ordering": ["given_on", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("course", "vaccine", "dose"),
+                        name="vaccination_dose_once",
+                        violation_error_message="This dose of this vaccine is already recorded: delete it to record it again.",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("dose__gte", 1), ("dose__lte", 20)),
+                        name="vaccination_dose_1_to_20",
+                        violation_error_message="A dose number is 1 to 20.",
+                    ),
+                ],
             },
         ),
     ]

@@ -5,44 +5,108 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tracker', '0017_immune_recovery_permissions'),
+        ("tracker", "0017_immune_recovery_permissions"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalprotocolstep',
-            name='dose',
-            field=models.PositiveSmallIntegerField(blank=True, help_text='The dose of the vaccine this step gives (1 for the first).', null=True),
+            model_name="historicalprotocolstep",
+            name="dose",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                help_text="The dose of the vaccine this step gives (1 for the first).",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalprotocolstep',
-            name='vaccine',
-            field=models.CharField(blank=True, choices=[('pcv', 'Pneumococcal conjugate (PCV)'), ('ppsv23', 'Pneumococcal polysaccharide (PPSV23)'), ('influenza', 'Inactivated influenza'), ('tdap', 'Tetanus, diphtheria, pertussis (Tdap/DTaP)'), ('hib', 'Haemophilus influenzae type b (Hib)'), ('ipv', 'Inactivated polio (IPV)'), ('hepb', 'Hepatitis B'), ('menacwy', 'Meningococcal conjugate (MenACWY)'), ('rzv', 'Recombinant zoster'), ('mmr', 'MMR (live)'), ('varicella', 'Varicella (live)')], help_text='The vaccine this step gives (one per step): recording the dose completes it; a live vaccine waits for the live-vaccine gates.', max_length=20),
+            model_name="historicalprotocolstep",
+            name="vaccine",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("pcv", "Pneumococcal conjugate (PCV)"),
+                    ("ppsv23", "Pneumococcal polysaccharide (PPSV23)"),
+                    ("influenza", "Inactivated influenza"),
+                    ("tdap", "Tetanus, diphtheria, pertussis (Tdap/DTaP)"),
+                    ("hib", "Haemophilus influenzae type b (Hib)"),
+                    ("ipv", "Inactivated polio (IPV)"),
+                    ("hepb", "Hepatitis B"),
+                    ("menacwy", "Meningococcal conjugate (MenACWY)"),
+                    ("rzv", "Recombinant zoster"),
+                    ("mmr", "MMR (live)"),
+                    ("varicella", "Varicella (live)"),
+                ],
+                help_text="The vaccine this step gives (one per step): recording the dose completes it; a live vaccine waits for the live-vaccine gates.",
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalvaccination',
-            name='milestone',
-            field=models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tracker.milestone'),
+            model_name="historicalvaccination",
+            name="milestone",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="tracker.milestone",
+            ),
         ),
         migrations.AddField(
-            model_name='protocolstep',
-            name='dose',
-            field=models.PositiveSmallIntegerField(blank=True, help_text='The dose of the vaccine this step gives (1 for the first).', null=True),
+            model_name="protocolstep",
+            name="dose",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                help_text="The dose of the vaccine this step gives (1 for the first).",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='protocolstep',
-            name='vaccine',
-            field=models.CharField(blank=True, choices=[('pcv', 'Pneumococcal conjugate (PCV)'), ('ppsv23', 'Pneumococcal polysaccharide (PPSV23)'), ('influenza', 'Inactivated influenza'), ('tdap', 'Tetanus, diphtheria, pertussis (Tdap/DTaP)'), ('hib', 'Haemophilus influenzae type b (Hib)'), ('ipv', 'Inactivated polio (IPV)'), ('hepb', 'Hepatitis B'), ('menacwy', 'Meningococcal conjugate (MenACWY)'), ('rzv', 'Recombinant zoster'), ('mmr', 'MMR (live)'), ('varicella', 'Varicella (live)')], help_text='The vaccine this step gives (one per step): recording the dose completes it; a live vaccine waits for the live-vaccine gates.', max_length=20),
+            model_name="protocolstep",
+            name="vaccine",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("pcv", "Pneumococcal conjugate (PCV)"),
+                    ("ppsv23", "Pneumococcal polysaccharide (PPSV23)"),
+                    ("influenza", "Inactivated influenza"),
+                    ("tdap", "Tetanus, diphtheria, pertussis (Tdap/DTaP)"),
+                    ("hib", "Haemophilus influenzae type b (Hib)"),
+                    ("ipv", "Inactivated polio (IPV)"),
+                    ("hepb", "Hepatitis B"),
+                    ("menacwy", "Meningococcal conjugate (MenACWY)"),
+                    ("rzv", "Recombinant zoster"),
+                    ("mmr", "MMR (live)"),
+                    ("varicella", "Varicella (live)"),
+                ],
+                help_text="The vaccine this step gives (one per step): recording the dose completes it; a live vaccine waits for the live-vaccine gates.",
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='vaccination',
-            name='milestone',
-            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tracker.milestone'),
+            model_name="vaccination",
+            name="milestone",
+            field=models.ForeignKey(
+                blank=True,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="tracker.milestone",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='protocolstep',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('dose__isnull', True), ('vaccine', '')), models.Q(models.Q(('vaccine', ''), _negated=True), ('dose__gte', 1)), _connector='OR'), name='step_vaccine_with_its_dose', violation_error_message='A vaccine step needs its dose number (1 for the first).'),
+            model_name="protocolstep",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("dose__isnull", True), ("vaccine", "")),
+                    models.Q(models.Q(("vaccine", ""), _negated=True), ("dose__gte", 1)),
+                    _connector="OR",
+                ),
+                name="step_vaccine_with_its_dose",
+                violation_error_message="A vaccine step needs its dose number (1 for the first).",
+            ),
         ),
     ]

@@ -23,7 +23,7 @@ def course_of(mrn: str) -> TransplantCourse:
 def test_the_demo_runs_twice_without_change(demo):
     courses = TransplantCourse.objects.count()
     call_command("demo", stdout=open("/dev/null", "w"))  # noqa: SIM115, PTH123
-    assert TransplantCourse.objects.count() == courses == 6
+    assert TransplantCourse.objects.count() == courses == 8
 
 
 def test_gvhd_in_the_demo(demo):
@@ -42,7 +42,7 @@ def test_gvhd_in_the_demo(demo):
     assert episode.latest is not None
     assert str(episode.latest.severity) == "mild"
     assert course.gvhd_chronic == "mild"
-    for mrn in ("DEMO-0002", "DEMO-0005", "DEMO-0006"):
+    for mrn in ("DEMO-0002", "DEMO-0005", "DEMO-0006", "DEMO-0008"):
         course = course_of(mrn)
         assert not course.has_gvhd
         assert not course.acute_gvhd.exists()
@@ -54,6 +54,14 @@ def test_immune_recovery_in_the_demo(demo, today):
     assert course.vaccinations.count() == 4
     verdict = live_vaccine_gates(course.patient, today)
     assert verdict.blocked_by == ["months_since_hct", "active_chronic_gvhd", "immunosuppression"]
+    blocked = course_of("DEMO-0007")
+    verdict = live_vaccine_gates(blocked.patient, today)
+    assert verdict.blocked_by == ["active_chronic_gvhd", "immunosuppression"]
+    mmr = blocked.milestones.get(step__key="mmr")
+    assert mmr.completed_on is None
+    eligible = course_of("DEMO-0008")
+    assert live_vaccine_gates(eligible.patient, today).eligible
+    assert eligible.milestones.get(step__key="mmr").completed_on is None
     jo = course_of("DEMO-0003")
     assert jo.ivig_doses.count() == 1
     assert jo.immunosuppression.filter(stopped_on__isnull=True).count() == 1

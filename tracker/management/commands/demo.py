@@ -35,7 +35,12 @@ PATIENTS: list[tuple[str, str, str, tuple[int, int, int], str, Callable[[date], 
         "bmac-injection",
         lambda t: t - timedelta(20),
     ),
+    ("DEMO-0007", "Noor", "Haddad", (1969, 8, 3), "allo-mac-bu-cy", lambda t: add_months(t, -30)),
+    ("DEMO-0008", "Tomás", "Ferreira", (1962, 2, 14), "auto-beam", lambda t: add_months(t, -28)),
 ]
+
+# Tomás Ferreira, 28 months after an autologous transplant and off every immunosuppressant,
+# may have his live vaccines; Noor Haddad may not (chronic GVHD, prednisolone).
 
 # The demo patient with a portal login: Sam Okafor, at about Day +12.
 PORTAL_PATIENT_MRN = "DEMO-0002"
@@ -142,6 +147,11 @@ CHRONIC_GVHD: dict[str, list[tuple[int, dict[str, int]]]] = {
         (150, {"mouth": 1, "eyes": 1}),
         (200, {"mouth": 1}),
     ],
+    # Noor Haddad, 30 months on: moderate chronic GVHD holds back MMR and varicella.
+    "DEMO-0007": [
+        (210, {"skin": 2, "mouth": 1}),
+        (600, {"skin": 1, "mouth": 1, "eyes": 1}),
+    ],
 }
 
 # Invented immune recovery: drugs (name, first day, last day or None while ongoing), IVIG
@@ -150,6 +160,7 @@ CHRONIC_GVHD: dict[str, list[tuple[int, dict[str, int]]]] = {
 DRUGS: dict[str, list[tuple[str, int, int | None]]] = {
     "DEMO-0003": [("Ciclosporin", -1, None), ("Methotrexate", 1, 12)],
     "DEMO-0004": [("Ciclosporin", -3, None), ("Mycophenolate mofetil", -3, 35)],
+    "DEMO-0007": [("Ciclosporin", -1, 180), ("Prednisolone", 210, None)],
 }
 IVIG: dict[str, list[int]] = {"DEMO-0003": [91]}
 VACCINATIONS: dict[str, list[tuple[str, int, int]]] = {
@@ -245,6 +256,8 @@ class Command(BaseCommand):
                 continue
             if mrn in COUNTS and milestone.step.engraftment:
                 continue  # the counts decide these
+            if milestone.step.is_live_vaccine:
+                continue  # waits for its gates: recorded as a vaccination when given
             services.complete_milestone(
                 milestone=milestone, on=milestone.due_date, by=coordinator, today=today
             )

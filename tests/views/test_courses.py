@@ -20,7 +20,7 @@ from tracker.rules import schedule
 pytestmark = pytest.mark.django_db
 
 HX = {"HX-Request": "true"}
-QUERIES_ON_TIMELINE = 22  # with the idle-session touch (once a minute)
+QUERIES_ON_TIMELINE = 24  # with the idle-session touch (once a minute)
 QUERIES_ON_CACHED_TIMELINE = 6
 
 
@@ -190,7 +190,8 @@ class TestCourseDetail:
             services.complete_milestone(milestone=milestone, on=today, by=coordinator, today=today)
             services.tick_item(item=milestone.items.first(), checked=True, by=coordinator)
         assert course.milestones.count() == repeats
-        # session, user, user and group permissions, course, its last event; then the parts:
+        # session, user, user and group permissions, course, its last event, the patient's
+        # drugs and chronic GVHD (irradiated blood, in the header); then the parts:
         # blood counts, lab results, acute GVHD, chronic GVHD, immune recovery (vaccinations,
         # the patient's drugs, IVIG, transplants and chronic GVHD), Day Zero moves, the
         # phases' summary, the open phases' milestones and their checklist items

@@ -460,3 +460,71 @@ class TestDosesFollowTheDosesGiven:
         services.move_day_zero(course=course, day_zero=date(2026, 1, 20), by=coordinator)
         second = course.milestones.get(step__key="pcv-dose-2")
         assert second.due_date == date(2026, 7, 11)  # not 20 May, 3 weeks after dose 1
+
+
+class TestIrradiatedBlood:
+    def test_after_fludarabine_it_is_lifelong(self, staff_client, patient, coordinator, today):
+        course = start_course(
+            patient=patient,
+            protocol=small_protocol(purine_analogue=True),
+            day_zero=date(2026, 10, 1),
+            by=coordinator,
+        )
+        page = staff_client.get(course.get_absolute_url()).text
+        assert "Irradiated blood components:</strong> lifelong." in page
+        assert "a purine analogue such as fludarabine" in page
+
+    def test_allogeneic_while_on_immunosuppression(
+        self, staff_client, client, patient, coordinator, today
+    ):
+        course = start_course(
+            patient=patient, protocol=small_protocol(), day_zero=date(2026, 10, 1), by=coordinator
+        )
+        services.record_immunosuppression(
+            course=course, drug="Ciclosporin", started_on=date(2026, 9, 30), by=coordinator
+        )
+        page = staff_client.get(course.get_absolute_url()).text
+        assert "at least to 1 Apr 2027 (6 months after the transplant)" in page
+        assert "for as long as on immunosuppression" in page
+        client.force_login(patient.user)
+        for url in (reverse("my_page"), reverse("my_calendar")):
+            text = client.get(url).text
+            assert (
+                "it must be irradiated blood (treated so it is safe for you) for as long as your "
+                "transplant team tells you, and at least until 1 April 2027." in text
+            )
+            assert "GVHD" not in text
+            assert "immunosuppression" not in text
+
+    def test_autologous_ends_3_months_after(
+        self, staff_client, client, patient, coordinator, today
+    ):
+        course = start_course(
+            patient=patient,
+            protocol=small_protocol(kind=Kind.AUTOLOGOUS, donor_type="self"),
+            day_zero=date(2026, 10, 1),
+            by=coordinator,
+        )
+        page = staff_client.get(course.get_absolute_url()).text
+        assert "to 3 months after the transplant: 1 Jan 2027" in page
+        client.force_login(patient.user)
+        assert "until 1 January 2027" in client.get(reverse("my_page")).text
+
+    def test_over_it_is_not_shown_to_the_patient(self, client, patient, coordinator, today):
+        start_course(
+            patient=patient,
+            protocol=small_protocol(kind=Kind.AUTOLOGOUS, donor_type="self"),
+            day_zero=date(2025, 1, 1),
+            by=coordinator,
+        )
+        client.force_login(patient.user)
+        assert "irradiated blood" not in client.get(reverse("my_page")).text
+
+    def test_a_procedure_needs_none(self, staff_client, patient, coordinator, today):
+        procedure = start_course(
+            patient=patient,
+            protocol=small_protocol(kind=Kind.PROCEDURE, donor_type="self"),
+            day_zero=date(2026, 10, 1),
+            by=coordinator,
+        )
+        assert "Irradiated blood" not in staff_client.get(procedure.get_absolute_url()).text

@@ -43,6 +43,16 @@ class Protocol(models.Model):
         help_text="Courses on this protocol track neutrophil and platelet engraftment from "
         "blood counts (transplants; not same-day procedures).",
     )
+    purine_analogue = models.BooleanField(
+        "Conditioning with a purine analogue",
+        default=False,
+        help_text="E.g. fludarabine: irradiated blood components for life (BSH 2020).",
+    )
+    tbi = models.BooleanField(
+        "Total body irradiation",
+        default=False,
+        help_text="Autologous: irradiated blood components 6 months after, not 3 (BSH 2020).",
+    )
     graft_failure_day = models.PositiveSmallIntegerField(
         null=True,
         blank=True,

@@ -132,3 +132,26 @@ def gate_line(verdict: immunity.GateVerdict) -> str:
         else "the date it opens is not known yet"
     )
     return f"Blocked: {' '.join(verdict.reasons.values())} It {when}."
+
+
+def irradiation(course: TransplantCourse) -> immunity.Irradiation | None:
+    """Irradiated blood components for the course (BSH 2020), from its protocol and the
+    patient's immunosuppression and chronic GVHD; None for a procedure. Two queries."""
+    if not course.is_transplant:
+        return None
+    return immunity.irradiated_blood(
+        kind=course.kind,
+        day_zero=course.day_zero,
+        conditioning_start=course.start_date,
+        tbi=course.protocol.tbi,
+        purine_analogue=course.protocol.purine_analogue,
+        immunosuppression_periods=immunosuppression_periods(course.patient),
+        chronic_gvhd_periods=chronic_gvhd_periods(course.patient),
+    )
+
+
+def blood_words(course: TransplantCourse, today: date) -> str:
+    """What the patient reads about irradiated blood on their page and printout ("" when
+    none is needed, or no more)."""
+    needed = irradiation(course)
+    return immunity.irradiation_in_plain_words(needed, today) if needed else ""

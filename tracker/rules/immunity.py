@@ -382,6 +382,7 @@ class Irradiation:
     lifelong: bool
     reason: str
     conditions: list[str] = field(default_factory=list)  # what keeps it going (open periods)
+    at_least_until: date | None = None  # while `conditions` last: not before this date
 
 
 AUTOLOGOUS_BEFORE_HARVEST_DAYS = 14
@@ -414,12 +415,18 @@ def irradiated_blood(
     if kind == "autologous":
         months = AUTOLOGOUS_TBI_MONTHS if tbi else AUTOLOGOUS_MONTHS
         until = add_months(day_zero, months)
+        since = (
+            "14 days before the stem cell harvest"
+            if harvest_date is not None
+            else "the start of treatment; from 14 days before the stem cell harvest when it "
+            "comes first"
+        )
         return Irradiation(
             start,
             until,
             False,
-            f"From {shown(start)} (before the stem cell harvest) to {months} months after the "
-            f"transplant{' with total body irradiation' if tbi else ''}: {shown(until)}.",
+            f"From {shown(start)} ({since}) to {months} months after the transplant"
+            f"{' with total body irradiation' if tbi else ''}: {shown(until)}.",
         )
     until = add_months(day_zero, ALLOGENEIC_MONTHS)
     open_conditions = []
@@ -435,6 +442,7 @@ def irradiated_blood(
             f"From {shown(start)}, at least to {shown(until)} (6 months after the transplant) "
             f"and for as long as {' and '.join(open_conditions)}.",
             open_conditions,
+            until,
         )
     ends = [end for _, end in [*immunosuppression_periods, *chronic_gvhd_periods] if end]
     until = max([until, *ends])
@@ -533,3 +541,24 @@ def _interval_words(interval: Interval) -> str:
     if interval.days % 7 == 0 and not interval.months:
         return f"{interval.days // 7} weeks"
     return f"{interval.days} days"
+
+
+def irradiation_in_plain_words(irradiation: Irradiation, today: date) -> str:
+    """What a patient reads about irradiated blood ("" once it is over). No diagnosis in it:
+    it is printed and shown on a phone."""
+    if irradiation.until is not None and irradiation.until < today:
+        return ""
+    if irradiation.lifelong:
+        how_long = "for the rest of your life"
+    elif irradiation.until is None:
+        at_least = irradiation.at_least_until
+        how_long = "for as long as your transplant team tells you" + (
+            f", and at least until {at_least:%-d %B %Y}" if at_least else ""
+        )
+    else:
+        how_long = f"until {irradiation.until:%-d %B %Y}"
+    since = f"from {irradiation.start:%-d %B %Y} " if irradiation.start > today else ""
+    return (
+        "If you need a blood or platelet transfusion, it must be irradiated blood (treated so "
+        f"it is safe for you) {since}{how_long}. Tell any hospital that treats you."
+    )

@@ -24,7 +24,7 @@ from tracker.access import get_course_for, get_patient_for, own_courses, require
 from tracker.exports.calendar import feed_calendar
 from tracker.http import AuthenticatedRequest, Request, bad_request
 from tracker.models import Patient, TransplantCourse
-from tracker.queries.immunity import hold_back_live_vaccines
+from tracker.queries.immunity import blood_words, hold_back_live_vaccines
 from tracker.queries.portal import feed_patient, patient_milestones
 from tracker.rules import schedule
 from tracker.services.patients import FeedAction
@@ -136,6 +136,7 @@ def _print_response(
         "courses": courses,  # the patient's others, to switch between; empty for the care team
         "phases": phases,
         "printed_on": clock.today(),
+        "blood_words": blood_words(course, clock.today()) if course is not None else "",
         "back_url": back_url,
     }
     return TemplateResponse(request, "calendars/print.html", context)

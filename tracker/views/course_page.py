@@ -43,7 +43,7 @@ from tracker.http import AuthenticatedRequest, Request
 from tracker.models import LabResult, Milestone, TransplantCourse
 from tracker.queries import gvhd
 from tracker.queries.engraftment import engraftment_status
-from tracker.queries.immunity import immune_recovery
+from tracker.queries.immunity import immune_recovery, irradiation
 from tracker.queries.results import chimerism_summary, result_charts, result_rows
 from tracker.queries.timeline import MilestoneRow, rows_of, timeline_rows
 from tracker.rules import chart, schedule
@@ -411,6 +411,7 @@ def course_page(
             "parts": course_parts(request, course, **parts_options, **extra),
             "today_label": course.day_label_on(today),
             "gvhd_status": gvhd.status_words(course) if can.see_gvhd else "",
+            "irradiation": irradiation(course) if can.see_immunity else None,
             "band": schedule.phase_band(course.day_zero, today, first_day=course.first_day),
         }
 

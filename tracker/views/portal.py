@@ -16,7 +16,7 @@ from tracker import clock
 from tracker.access import own_courses
 from tracker.http import AuthenticatedRequest
 from tracker.models import CourseEvent, Kind, Patient, TransplantCourse
-from tracker.queries.immunity import hold_back_live_vaccines
+from tracker.queries.immunity import blood_words, hold_back_live_vaccines
 from tracker.rules import schedule
 from tracker.rules.plain_language import phase_explanation
 from tracker.views import fragments
@@ -75,7 +75,12 @@ def my_page(request: AuthenticatedRequest) -> HttpResponse:
             {"plan": lambda: _plan(course, today)},
             raw=True,
         )["plan"]
-        drawn = {**context, "plan": plan, "csrf_token": fragments.CSRF_PLACEHOLDER}
+        drawn = {
+            **context,
+            "plan": plan,
+            "blood_words": blood_words(course, today),
+            "csrf_token": fragments.CSRF_PLACEHOLDER,
+        }
         return render_to_string("me/page.html", drawn, request=request)
 
     page = fragments.cached_page(request, key, draw)
@@ -84,6 +89,7 @@ def my_page(request: AuthenticatedRequest) -> HttpResponse:
     plan = fragments.cached_parts(
         request, {"plan": f"{course_key}:plan"}, {"plan": lambda: _plan(course, today)}
     )["plan"]
+    context["blood_words"] = blood_words(course, today)
     return TemplateResponse(request, "me/page.html", {**context, "plan": plan})
 
 

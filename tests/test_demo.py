@@ -51,7 +51,9 @@ def test_gvhd_in_the_demo(demo):
 def test_immune_recovery_in_the_demo(demo, today):
     """The allogeneic demo patients stay on immunosuppression: the gates say so."""
     course = course_of("DEMO-0004")
-    assert course.vaccinations.count() == 4
+    given = list(course.vaccinations.all())
+    assert given
+    assert all(vaccination.milestone_id for vaccination in given)
     verdict = live_vaccine_gates(course.patient, today)
     assert verdict.blocked_by == ["months_since_hct", "active_chronic_gvhd", "immunosuppression"]
     blocked = course_of("DEMO-0007")

@@ -867,10 +867,11 @@ class VaccinationForm(forms.Form):
     product = forms.CharField(label="Product (optional)", max_length=80, required=False)
     batch = forms.CharField(label="Batch (optional)", max_length=40, required=False)
     gates_overridden = forms.CharField(
-        label="Live vaccine given although the gates did not pass: why (optional)",
+        label="Given sooner than the rules allow: why",
         max_length=300,
         required=False,
-        help_text="Only for MMR or varicella given before the live-vaccine gates passed.",
+        help_text="Only when asked: a live vaccine before its gates pass, or a dose sooner than "
+        "its minimum interval after the previous one.",
     )
 
     def __init__(self, *args: Any, course: TransplantCourse, **kwargs: Any) -> None:

@@ -107,7 +107,7 @@ class TestVaccinations:
         )
         mmr = {"vaccine": "mmr", "dose": "1", "given_on": "2026-11-20"}
         response = post(staff_client, "vaccination_add", long_ago, mmr, HX)
-        assert "gates did not pass on that date" in response.text
+        assert "gates did not pass on 20 Nov 2026" in response.text
         assert "On immunosuppression" in response.text
         assert not Vaccination.objects.exists()
         post(
@@ -528,3 +528,68 @@ class TestIrradiatedBlood:
             by=coordinator,
         )
         assert "Irradiated blood" not in staff_client.get(procedure.get_absolute_url()).text
+
+
+class TestAfterTheReview:
+    def test_a_dose_sooner_than_its_minimum_interval_needs_the_reason(
+        self, staff_client, long_ago, coordinator
+    ):
+        services.record_vaccination(
+            course=long_ago, vaccine="pcv", dose=1, given_on=date(2024, 9, 3), by=coordinator
+        )
+        second = {"vaccine": "pcv", "dose": "2", "given_on": "2024-09-20"}
+        response = post(staff_client, "vaccination_add", long_ago, second, HX)
+        assert "dose 2 is due from 1 Oct 2024 (the minimum interval)" in response.text
+        assert Vaccination.objects.count() == 1
+        post(staff_client, "vaccination_add", long_ago, {**second, "gates_overridden": "Travel"})
+        assert Vaccination.objects.get(dose=2).gates_overridden == "Travel"
+
+    def test_a_reason_where_no_rule_was_broken_is_not_kept(self, staff_client, long_ago):
+        post(
+            staff_client,
+            "vaccination_add",
+            long_ago,
+            {
+                "vaccine": "influenza",
+                "dose": "1",
+                "given_on": "2025-10-01",
+                "gates_overridden": "x",
+            },
+        )
+        assert Vaccination.objects.get().gates_overridden == ""
+
+    def test_a_second_live_dose_waits_for_the_first_on_the_patients_page(
+        self, client, patient, coordinator, today
+    ):
+        protocol = small_protocol()
+        for dose, months in ((1, 24), (2, 25)):
+            StepFactory(
+                protocol=protocol,
+                key=f"var-{dose}",
+                title=f"Varicella, dose {dose}",
+                day=None,
+                months=months,
+                vaccine="varicella",
+                dose=dose,
+                checklist="",
+                patient_text="Today you may get the chickenpox vaccine.",
+            )
+        start_course(patient=patient, protocol=protocol, day_zero=date(2024, 1, 10), by=coordinator)
+        client.force_login(patient.user)
+        text = client.get(reverse("my_calendar")).text
+        # Gates pass (34 months, nothing recorded): dose 1 as planned, dose 2 waits for it.
+        assert text.count("Today you may get the chickenpox vaccine.") == 1
+        assert "We will plan this dose once you have had the one before it." in text
+
+    def test_staff_read_what_the_patient_reads_of_a_blocked_live_vaccine(
+        self, staff_client, patient, coordinator, live_protocol, today
+    ):
+        course = start_course(
+            patient=patient, protocol=live_protocol, day_zero=date(2025, 1, 10), by=coordinator
+        )
+        mmr = course.milestones.get(step__key="mmr-step")
+        page = staff_client.get(f"{course.get_absolute_url()}?open={mmr.phase.value}").text
+        assert "Blocked: Under 24 months since the transplant" in page
+        assert "It could open on 10 Jan 2027." in page
+        assert "We will check whether this vaccine is safe for you" in page
+        assert "Today you may get the MMR vaccine." not in page

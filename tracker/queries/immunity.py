@@ -106,11 +106,15 @@ def held_back_words(vaccine: str, verdict: immunity.GateVerdict) -> tuple[str, s
     )
 
 
+WAITS_FOR_PREVIOUS = "We will plan this dose once you have had the one before it."
+
+
 def hold_back_live_vaccines(milestones: list[Milestone], today: date) -> None:
-    """Mark the live-vaccine milestones not done whose patient's gates fail today, so the
-    patient's page, calendar and printout say "we will check" instead of "today you may get"
-    (`Milestone.patient_title`, `patient_words`). One verdict per patient, and only when
-    there is a live vaccine to hold back."""
+    """Mark the live-vaccine milestones not done that the patient must not read as something
+    to get: while the patient's gates fail today, or (a second dose) while the dose before it
+    is not given. Their page, calendar and printout then say "we will check" instead
+    (`Milestone.patient_title`, `patient_words`). One verdict per patient, and only when there
+    is a live vaccine to hold back."""
     live = [m for m in milestones if m.step.vaccine in LIVE_VACCINES and m.completed_on is None]
     verdicts: dict[int, immunity.GateVerdict] = {}
     for milestone in live:
@@ -120,6 +124,21 @@ def hold_back_live_vaccines(milestones: list[Milestone], today: date) -> None:
         verdict = verdicts[patient_id]
         if not verdict.eligible:
             milestone.held_back = held_back_words(milestone.step.vaccine, verdict)
+        elif _previous_not_given(milestone, milestones):
+            title, _ = held_back_words(milestone.step.vaccine, verdict)
+            milestone.held_back = (title, WAITS_FOR_PREVIOUS)
+
+
+def _previous_not_given(milestone: Milestone, milestones: list[Milestone]) -> bool:
+    """A later dose whose dose before it (on the same course) is not done yet."""
+    dose = milestone.step.dose or 1
+    return dose > 1 and any(
+        other.course_id == milestone.course_id
+        and other.step.vaccine == milestone.step.vaccine
+        and other.step.dose == dose - 1
+        and other.completed_on is None
+        for other in milestones
+    )
 
 
 def gate_line(verdict: immunity.GateVerdict) -> str:
@@ -127,11 +146,11 @@ def gate_line(verdict: immunity.GateVerdict) -> str:
     if verdict.eligible:
         return ""
     when = (
-        f"could open on {verdict.eligible_from:%-d %b %Y}"
+        f"It could open on {verdict.eligible_from:%-d %b %Y}."
         if verdict.eligible_from
-        else "the date it opens is not known yet"
+        else "The date it opens is not known yet."
     )
-    return f"Blocked: {' '.join(verdict.reasons.values())} It {when}."
+    return f"Blocked: {' '.join(verdict.reasons.values())} {when}"
 
 
 def irradiation(course: TransplantCourse) -> immunity.Irradiation | None:

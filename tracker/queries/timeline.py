@@ -19,7 +19,7 @@ from django.utils.timezone import localtime
 from tracker.models import ChecklistItem, Milestone, TransplantCourse
 from tracker.models.choices import LIVE_VACCINES
 from tracker.models.milestones import title_of
-from tracker.queries.immunity import gate_line, live_vaccine_gates
+from tracker.queries.immunity import gate_line, held_back_words, live_vaccine_gates
 from tracker.rules import schedule
 
 
@@ -154,15 +154,25 @@ def timeline_rows(
                 )
             )
     phase_of_day = schedule.phases_from(course.day_zero)
-    gate = _live_vaccine_gate(course, rows, today)
-    return [_row(course.day_zero, phase_of_day, row, items[row["pk"]], today, gate) for row in rows]
+    gate, held_words = _live_vaccine_gate(course, rows, today)
+    return [
+        _row(course.day_zero, phase_of_day, row, items[row["pk"]], today, gate, held_words)
+        for row in rows
+    ]
 
 
-def _live_vaccine_gate(course: TransplantCourse, rows: list[dict[str, Any]], today: date) -> str:
-    """The gate line of the live vaccines among these rows (read only when one is not done)."""
-    if not any(r["step__vaccine"] in LIVE_VACCINES and r["completed_on"] is None for r in rows):
-        return ""
-    return gate_line(live_vaccine_gates(course.patient, today))
+def _live_vaccine_gate(
+    course: TransplantCourse, rows: list[dict[str, Any]], today: date
+) -> tuple[str, str]:
+    """The gate line of the live vaccines among these rows, and what the patient reads of
+    them meanwhile (read only when one is not done): ("", "") when the gates pass."""
+    live = [r for r in rows if r["step__vaccine"] in LIVE_VACCINES and r["completed_on"] is None]
+    if not live:
+        return "", ""
+    verdict = live_vaccine_gates(course.patient, today)
+    if verdict.eligible:
+        return "", ""
+    return gate_line(verdict), held_back_words(live[0]["step__vaccine"], verdict)[1]
 
 
 def _row(
@@ -172,8 +182,10 @@ def _row(
     items: list[ItemRow],
     today: date,
     gate: str,
+    held_words: str,
 ) -> MilestoneRow:
     title = title_of(m["step__title"], m["step__repeat_every_days"], m["occurrence"])
+    held = m["step__vaccine"] in LIVE_VACCINES and m["completed_on"] is None and bool(gate)
     return MilestoneRow(
         code=str(m["code"]),
         title=title,
@@ -189,7 +201,8 @@ def _row(
         window_start=m["window_start"],
         window_end=m["window_end"],
         window_label=schedule.window_label(m["window_start"], m["window_end"], day_zero),
-        patient_text=m["step__patient_text"],
+        # While a live vaccine waits for its gates, the patient reads "we will check".
+        patient_text=held_words if held else m["step__patient_text"],
         completed_on=m["completed_on"],
         completed_by=person_name(
             m["completed_by__first_name"],
@@ -198,7 +211,7 @@ def _row(
         ),
         computed=m["computed"],
         items=items,
-        gate=gate if m["step__vaccine"] in LIVE_VACCINES and m["completed_on"] is None else "",
+        gate=gate if held else "",
     )
 
 

@@ -39,6 +39,34 @@ def _saved(row: models.Model, by: User) -> None:
     row.save()
 
 
+def _too_soon(course: TransplantCourse, vaccine: str, dose: int, given_on: date) -> str:
+    """Why the rules say this dose is too soon on that date, or ""."""
+    if vaccine in immunity.LIVE_VACCINES:
+        gates = live_vaccine_gates(course.patient, given_on)
+        if not gates.eligible:
+            reasons = " ".join(gates.reasons.values())
+            return f"The live-vaccine gates did not pass on {immunity.shown(given_on)}: {reasons}"
+    if (vaccine, dose) not in immunity.MIN_INTERVALS:
+        return ""
+    previous = course.vaccinations.filter(vaccine=vaccine, dose=dose - 1).first()
+    if previous is None:
+        return ""
+    born = course.patient.date_of_birth
+    age = (
+        previous.given_on.year
+        - born.year
+        - ((previous.given_on.month, previous.given_on.day) < (born.month, born.day))
+    )
+    interval = immunity.dose_interval(vaccine, dose, age_years=age)
+    earliest = interval.after(previous.given_on)
+    if given_on < earliest:
+        return (
+            f"Dose {dose - 1} was given on {immunity.shown(previous.given_on)}: dose {dose} is "
+            f"due from {immunity.shown(earliest)} (the minimum interval)."
+        )
+    return ""
+
+
 def _vaccination_data(vaccination: Vaccination) -> dict[str, Any]:
     return {
         "vaccination": str(vaccination.code),
@@ -64,8 +92,10 @@ def record_vaccination(
     batch: str = "",
     gates_overridden: str = "",
 ) -> Vaccination:
-    """A dose given. A dose before the previous one of the same vaccine is refused; a live
-    vaccine given while the gates did not pass needs the reason (`gates_overridden`)."""
+    """A dose given. A dose before the previous one of the same vaccine is refused. A dose
+    the rules say is too soon (a live vaccine while its gates fail; sooner than the minimum
+    interval after the previous dose) needs the reason it was given anyway, kept with it;
+    a reason given where no rule was broken is not kept."""
     course = _locked(course)
     earlier = course.vaccinations.filter(vaccine=vaccine, dose__lt=dose, given_on__gt=given_on)
     later = course.vaccinations.filter(vaccine=vaccine, dose__gt=dose, given_on__lt=given_on)
@@ -73,16 +103,14 @@ def record_vaccination(
         raise ValidationError(
             {"given_on": "The doses of a vaccine come in order: check the dose number and date."}
         )
-    if vaccine in immunity.LIVE_VACCINES and not gates_overridden.strip():
-        gates = live_vaccine_gates(course.patient, given_on)
-        if not gates.eligible:
-            raise ValidationError(
-                {
-                    "gates_overridden": "The live-vaccine gates did not pass on that date ("
-                    + " ".join(gates.reasons.values())
-                    + ") Give the reason it was given anyway."
-                }
-            )
+    too_soon = _too_soon(course, vaccine, dose, given_on)
+    reason = gates_overridden.strip()
+    if too_soon and not reason:
+        raise ValidationError(
+            {"gates_overridden": f"{too_soon} Give the reason it was given anyway."}
+        )
+    if not too_soon:
+        reason = ""
     vaccination = Vaccination(
         course=course,
         vaccine=vaccine,
@@ -90,7 +118,7 @@ def record_vaccination(
         given_on=given_on,
         product=product,
         batch=batch,
-        gates_overridden=gates_overridden.strip(),
+        gates_overridden=reason,
         entered_by=by,
     )
     vaccination.milestone = (

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from tracker.models import ChecklistItem, EventKind, Milestone
 from tracker.models.events import record
-from tracker.queries.immunity import gate_line, live_vaccine_gates
+from tracker.queries.immunity import live_vaccine_gates
 from tracker.services.courses import keep_day_100_done, lock_course
 
 
@@ -31,10 +31,12 @@ def complete_milestone(*, milestone: Milestone, on: date, by: User, today: date)
     if milestone.step.is_live_vaccine:
         verdict = live_vaccine_gates(course.patient, on)
         if not verdict.eligible:
+            reasons = " ".join(verdict.reasons.values())
             raise ValidationError(
                 {
-                    "completed_on": f"{gate_line(verdict)} If it was given anyway, record the "
-                    "dose under Immune recovery with the reason."
+                    "completed_on": f"The live-vaccine gates did not pass on {on:%-d %b %Y}: "
+                    f"{reasons} If it was given anyway, record the dose under Immune recovery "
+                    "with the reason."
                 }
             )
     was_done_on = milestone.completed_on

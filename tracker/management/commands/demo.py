@@ -154,18 +154,15 @@ CHRONIC_GVHD: dict[str, list[tuple[int, dict[str, int]]]] = {
     ],
 }
 
-# Invented immune recovery: drugs (name, first day, last day or None while ongoing), IVIG
-# days, vaccinations (vaccine, dose, day). Jo Lindqvist and Priya Nair stay on
-# immunosuppression, so the live-vaccine gates show what holds them back.
+# Invented immune recovery: drugs (name, first day, last day or None while ongoing) and IVIG
+# days. Vaccines of the plan already due are recorded as given on their day. Jo Lindqvist and
+# Priya Nair stay on immunosuppression, so the live-vaccine gates show what holds them back.
 DRUGS: dict[str, list[tuple[str, int, int | None]]] = {
     "DEMO-0003": [("Ciclosporin", -1, None), ("Methotrexate", 1, 12)],
     "DEMO-0004": [("Ciclosporin", -3, None), ("Mycophenolate mofetil", -3, 35)],
     "DEMO-0007": [("Ciclosporin", -1, 180), ("Prednisolone", 210, None)],
 }
 IVIG: dict[str, list[int]] = {"DEMO-0003": [91]}
-VACCINATIONS: dict[str, list[tuple[str, int, int]]] = {
-    "DEMO-0004": [("pcv", 1, 92), ("pcv", 2, 122), ("pcv", 3, 153), ("influenza", 1, 184)],
-}
 
 # Leave every n-th past milestone undone, so the demo shows overdue work.
 LEAVE_UNDONE_EVERY = 9
@@ -258,6 +255,16 @@ class Command(BaseCommand):
                 continue  # the counts decide these
             if milestone.step.is_live_vaccine:
                 continue  # waits for its gates: recorded as a vaccination when given
+            if milestone.step.vaccine and milestone.step.dose:
+                # A dose given: recorded as such, which completes its milestone.
+                services.record_vaccination(
+                    course=course,
+                    vaccine=milestone.step.vaccine,
+                    dose=milestone.step.dose,
+                    given_on=milestone.due_date,
+                    by=coordinator,
+                )
+                continue
             services.complete_milestone(
                 milestone=milestone, on=milestone.due_date, by=coordinator, today=today
             )
@@ -309,11 +316,6 @@ class Command(BaseCommand):
         for n in IVIG.get(mrn, []):
             if day(n) <= today:
                 services.record_ivig(course=course, given_on=day(n), by=coordinator)
-        for vaccine, dose, n in VACCINATIONS.get(mrn, []):
-            if day(n) <= today:
-                services.record_vaccination(
-                    course=course, vaccine=vaccine, dose=dose, given_on=day(n), by=coordinator
-                )
 
     def _gvhd(self, course: TransplantCourse, coordinator: User, today: date) -> None:
         mrn = course.patient.mrn

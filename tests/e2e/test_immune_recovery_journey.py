@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.test_coordinator_journey import log_in
-from tests.factories import PatientFactory, small_protocol, start_course, user_in
+from tests.factories import PatientFactory, StepFactory, small_protocol, start_course, user_in
 from tracker import clock, roles, services
 from tracker.rules.schedule import add_months
 
@@ -52,3 +52,46 @@ def test_a_nurse_records_immunosuppression_stopping_and_sees_the_mmr_gate_open(p
         f"{stopped.day} {stopped:%b %Y}"
     )
     expect(page.locator("section#immunity")).to_have_count(1)
+
+
+def test_a_late_first_dose_moves_the_next_one_on_the_timeline_in_place(page: Page):
+    coordinator = user_in(roles.COORDINATOR, username="casey")
+    user_in(roles.CLINIC_STAFF, username="robin")
+    today = clock.today()
+    protocol = small_protocol(name="Allogeneic (test)")
+    for dose in (1, 2, 3):
+        StepFactory(
+            protocol=protocol,
+            key=f"pcv-dose-{dose}",
+            title=f"PCV, dose {dose}",
+            day=None,
+            months=2 + dose,
+            vaccine="pcv",
+            dose=dose,
+            checklist="",
+            window_after=28,
+        )
+    course = start_course(
+        patient=PatientFactory(given_name="Rosalind", family_name="Franklin"),
+        protocol=protocol,
+        day_zero=add_months(today, -4) - timedelta(days=3),
+        by=coordinator,
+    )
+    second = course.milestones.get(step__key="pcv-dose-2")
+    log_in(page, "robin")
+    page.goto(course.get_absolute_url())
+    row = page.locator(f"#milestone-{second.code}")
+    expect(row).to_contain_text(f"{second.due_date:%a} {second.due_date.day}")
+
+    page.locator("#immunity").get_by_text("Record a vaccination").click()
+    form = page.locator("#immunity form.count-form").first
+    form.get_by_label("Vaccine").select_option("pcv")
+    form.get_by_label("Dose number").fill("1")
+    form.get_by_label("Given on").fill(today.isoformat())
+    form.get_by_role("button", name="Record the dose").click()
+    moved = today + timedelta(days=28)
+    expect(page.locator(f"#milestone-{second.code}")).to_contain_text(
+        f"{moved:%a} {moved.day} {moved:%b %Y}"
+    )
+    vaccinations = page.get_by_role("table", name="Vaccinations given")
+    expect(vaccinations).to_contain_text("Pneumococcal conjugate (PCV)")

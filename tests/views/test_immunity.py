@@ -593,3 +593,25 @@ class TestAfterTheReview:
         assert "It could open on 10 Jan 2027." in page
         assert "We will check whether this vaccine is safe for you" in page
         assert "Today you may get the MMR vaccine." not in page
+
+
+def test_a_dose_recorded_in_place_redraws_its_milestones_out_of_band(
+    staff_client, patient, coordinator, pcv_protocol, today
+):
+    course = start_course(
+        patient=patient, protocol=pcv_protocol, day_zero=date(2026, 1, 15), by=coordinator
+    )
+    response = post(
+        staff_client,
+        "vaccination_add",
+        course,
+        {"vaccine": "pcv", "dose": "1", "given_on": "2026-06-13"},
+        HX,
+    )
+    second = course.milestones.get(step__key="pcv-dose-2")
+    first = course.milestones.get(step__key="pcv-dose-1")
+    assert f'<li id="milestone-{second.code}" class="milestone' in response.text
+    assert re.search(rf'id="milestone-{second.code}"[^>]*hx-swap-oob="true"', response.text)
+    assert "Sat 11 Jul 2026" in response.text  # dose 2's new date
+    assert re.search(rf'id="milestone-{first.code}" class="milestone status-done', response.text)
+    assert 'id="summary-immune_recovery" hx-swap-oob="true"' in response.text

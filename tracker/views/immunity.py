@@ -17,7 +17,7 @@ from django.forms import Form
 from django.http import HttpResponse
 from django.views.decorators.http import require_POST
 
-from tracker import services
+from tracker import clock, services
 from tracker.access import get_immunity_course_for, get_immunity_record_for, require
 from tracker.forms import (
     ImmunosuppressionForm,
@@ -28,7 +28,12 @@ from tracker.forms import (
 )
 from tracker.http import AuthenticatedRequest
 from tracker.models import Immunosuppression, IvigDose, TransplantCourse, Vaccination
-from tracker.views.course_page import immunity_context, section_response
+from tracker.views.course_page import (
+    immunity_context,
+    milestone_rows,
+    section_response,
+    summaries_of,
+)
 
 PERMISSION = "record_immune_recovery"
 
@@ -36,11 +41,26 @@ PERMISSION = "record_immune_recovery"
 def _response(
     request: AuthenticatedRequest, course: TransplantCourse, **forms: Any
 ) -> HttpResponse:
+    """The section; after a change, the course's vaccine milestones and their phases'
+    summary lines out of band too (a dose completes or re-plans them; a drug, an IVIG dose
+    or a stop opens or shuts a live vaccine's gates)."""
+
+    def context() -> dict[str, Any]:
+        drawn = immunity_context(course, **forms)
+        if forms:
+            return drawn
+        today = clock.today()
+        vaccines = course.milestones.exclude(step__vaccine="")
+        rows = milestone_rows(course, vaccines, today)
+        phases = {row.phase for row in rows}
+        summaries = [s for s in summaries_of(course, today) if s.phase in phases] if rows else []
+        return {**drawn, "changed_milestones": rows, "changed_summaries": summaries}
+
     return section_response(
         request,
         course,
         fragment="courses/immunity.html#immunity",
-        context=lambda: immunity_context(course, **forms),
+        context=context,
         forms=forms,
     )
 

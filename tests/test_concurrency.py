@@ -23,7 +23,7 @@ from tests.factories import (
     user_in,
 )
 from tracker import clock, roles
-from tracker.models import BloodCount, ChecklistItem, Milestone
+from tracker.models import BloodCount, ChecklistItem, CourseEvent, Milestone
 from tracker.rules.engraftment import neutrophil_engraftment
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -237,3 +237,60 @@ def test_gvhd_writers_on_one_course(ward):
     assert course.chronic_gvhd.count() == 1
     # The latest by date (Day 6: rash 5 %) is grade I; the worst (Day 4: 60 %) grade II.
     assert (course.gvhd_acute_grade, course.gvhd_acute_peak, course.gvhd_chronic) == (1, 2, "mild")
+
+
+def test_immune_recovery_writers_on_one_course(ward):
+    """Two nurses record the same vaccine dose at the same moment while a third records
+    immunosuppression and a coordinator moves Day Zero: one dose is kept (the other nurse is
+    told why), every record is a course event, and the doses' milestones stay consistent."""
+    coordinator, nurses, course = ward
+    given_on = course.day_zero + timedelta(days=5)
+
+    def vaccinate(user):
+        return client_for(user).post(
+            reverse("vaccination_add", args=[course.code]),
+            {"vaccine": "pcv", "dose": "1", "given_on": given_on.isoformat()},
+            headers={"HX-Request": "true"},
+        )
+
+    def drug(user):
+        return (
+            client_for(user)
+            .post(
+                reverse("drug_add", args=[course.code]),
+                {"drug": "Ciclosporin", "started_on": course.day_zero.isoformat(), "counts": "on"},
+            )
+            .status_code
+        )
+
+    def move(user):
+        return (
+            client_for(user)
+            .post(
+                reverse("day_zero_move", args=[course.code]),
+                {
+                    "day_zero": (course.day_zero - timedelta(days=1)).isoformat(),
+                    "from_day_zero": course.day_zero.isoformat(),
+                    "reason": "Test",
+                    "confirm": "1",
+                },
+            )
+            .status_code
+        )
+
+    first, second, drugged, moved = run_together(
+        lambda: vaccinate(nurses[0]),
+        lambda: vaccinate(nurses[1]),
+        lambda: drug(nurses[2]),
+        lambda: move(coordinator),
+    )
+    assert (first.status_code, second.status_code, drugged) == (200, 200, 302)
+    assert moved == 302
+    course.refresh_from_db()
+    assert course.day_zero == given_on - timedelta(days=6)
+    assert sum("already recorded" in answer.text for answer in (first, second)) == 1
+    assert course.vaccinations.count() == 1
+    assert course.immunosuppression.count() == 1
+    kinds = Counter(CourseEvent.objects.filter(course=course).values_list("kind", flat=True))
+    assert kinds["vaccination_added"] == 1
+    assert kinds["immunosuppression_started"] == 1

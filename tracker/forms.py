@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import pluralize
 
 from tracker import clock
 from tracker.models import (
@@ -556,11 +557,12 @@ def show_errors(form: forms.Form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
-def checked_gvhd_date(day: date, *, course: TransplantCourse, what: str) -> date:
-    """A GVHD date: from Day 0 (GVHD comes from the donor's cells) up to today."""
+def checked_past(day: date, *, what: str, course: TransplantCourse | None = None) -> date:
+    """A date that has happened: not in the future; with `course`, not before Day 0 (GVHD
+    comes from the donor's cells; revaccination follows the transplant)."""
     if day > clock.today():
         raise ValidationError(f"{what} cannot be in the future.")
-    if day < course.day_zero:
+    if course is not None and day < course.day_zero:
         raise ValidationError(
             f"{what} cannot be before Day 0 (the infusion, {course.day_zero:%-d %b %Y})."
         )
@@ -684,7 +686,7 @@ class AcuteGvhdForm(AcuteGvhdModelForm):
         ]
 
     def clean_assessed_on(self) -> date:
-        day = checked_gvhd_date(
+        day = checked_past(
             self.cleaned_data["assessed_on"], course=self.course, what="The assessment"
         )
         others = self.course.acute_gvhd.filter(assessed_on=day).exclude(pk=self.instance.pk)
@@ -780,7 +782,7 @@ class ChronicGvhdForm(forms.Form):
 
     def clean_assessed_on(self) -> date:
         what = "The diagnosis" if self.diagnosis else "The scoring"
-        return checked_gvhd_date(self.cleaned_data["assessed_on"], course=self.course, what=what)
+        return checked_past(self.cleaned_data["assessed_on"], course=self.course, what=what)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -811,20 +813,9 @@ class ChronicGvhdResolveForm(forms.Form):
         self.course = course
 
     def clean_resolved_on(self) -> date:
-        return checked_gvhd_date(
+        return checked_past(
             self.cleaned_data["resolved_on"], course=self.course, what="The resolution"
         )
-
-
-def checked_past(day: date, *, what: str, course: TransplantCourse | None = None) -> date:
-    """A date that has happened: not in the future (and from Day 0 with `course`)."""
-    if day > clock.today():
-        raise ValidationError(f"{what} cannot be in the future.")
-    if course is not None and day < course.day_zero:
-        raise ValidationError(
-            f"{what} cannot be before Day 0 (the transplant, {course.day_zero:%-d %b %Y})."
-        )
-    return day
 
 
 # The most doses of each vaccine the plan gives (influenza: one a year).
@@ -900,10 +891,6 @@ class VaccinationForm(forms.Form):
             elif self.course.vaccinations.filter(vaccine=vaccine, dose=dose).exists():
                 self.add_error("dose", "This dose is already recorded: delete it to record again.")
         return cleaned
-
-
-def pluralize(count: int) -> str:
-    return "" if count == 1 else "s"
 
 
 class ImmunosuppressionForm(forms.Form):

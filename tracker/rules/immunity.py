@@ -490,7 +490,7 @@ def chain_doses(doses: Sequence[PlannedDose], *, born: date | None = None) -> li
         reasons = []
         when = own
         if previous is not None and (planned.vaccine, planned.dose) in MIN_INTERVALS:
-            age = _age(born, previous[0])
+            age = age_on(born, previous[0])
             if planned.vaccine == "varicella" and age is None:
                 interval = CHILD_VARICELLA_INTERVAL  # age unknown: the longer interval
             else:
@@ -529,7 +529,8 @@ def _when(
     return None
 
 
-def _age(born: date | None, on: date) -> int | None:
+def age_on(born: date | None, on: date) -> int | None:
+    """Age in whole years on a date (None when the birth date is not known)."""
     if born is None:
         return None
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))

@@ -21,9 +21,9 @@ from tracker.models import (
 )
 from tracker.models.events import record
 from tracker.queries.immunity import live_vaccine_gates
-from tracker.rules import immunity
-from tracker.rules.schedule import add_months, date_of_day
-from tracker.services.courses import keep_day_100_done, lock_course, save_dates
+from tracker.rules import immunity, schedule
+from tracker.services.courses import lock_course, save_dates
+from tracker.services.milestones import mark_done, mark_reopened
 
 
 def _locked(course: TransplantCourse) -> TransplantCourse:
@@ -51,12 +51,7 @@ def _too_soon(course: TransplantCourse, vaccine: str, dose: int, given_on: date)
     previous = course.vaccinations.filter(vaccine=vaccine, dose=dose - 1).first()
     if previous is None:
         return ""
-    born = course.patient.date_of_birth
-    age = (
-        previous.given_on.year
-        - born.year
-        - ((previous.given_on.month, previous.given_on.day) < (born.month, born.day))
-    )
+    age = immunity.age_on(course.patient.date_of_birth, previous.given_on)
     interval = immunity.dose_interval(vaccine, dose, age_years=age)
     earliest = interval.after(previous.given_on)
     if given_on < earliest:
@@ -129,18 +124,13 @@ def record_vaccination(
     )
     _saved(vaccination, by)
     record(EventKind.VACCINATION_ADDED, by=by, course=course, **_vaccination_data(vaccination))
-    milestone = vaccination.milestone
-    if milestone is not None:  # the dose the plan gives: done on the day it was given
-        milestone.complete(by=by, on=given_on, today=given_on)
-        keep_day_100_done(course, milestone)
-        record(
-            EventKind.MILESTONE_DONE,
+    if vaccination.milestone is not None:  # the dose the plan gives: done the day it was given
+        mark_done(
+            course,
+            vaccination.milestone,
+            on=given_on,
             by=by,
-            course=course,
-            milestone=str(milestone.code),
-            title=milestone.title,
-            on=given_on.isoformat(),
-            was_done_on=None,
+            today=given_on,
             reason="vaccination recorded",
         )
     rechain_doses(course, by=by, why=f"{vaccination.get_vaccine_display()} dose {dose} given")
@@ -160,17 +150,7 @@ def delete_vaccination(*, vaccination: Vaccination, by: User) -> None:
     fresh.delete()
     if milestone is not None and milestone.completed_on == fresh.given_on:
         # The dose it recorded is gone: the milestone it completed is open again.
-        milestone.reopen(by=by)
-        keep_day_100_done(course, milestone)
-        record(
-            EventKind.MILESTONE_REOPENED,
-            by=by,
-            course=course,
-            milestone=str(milestone.code),
-            title=milestone.title,
-            was_done_on=fresh.given_on.isoformat(),
-            reason="vaccination deleted",
-        )
+        mark_reopened(course, milestone, by=by, reason="vaccination deleted")
     rechain_doses(course, by=by, why=f"{fresh.get_vaccine_display()} dose {fresh.dose} deleted")
 
 
@@ -278,10 +258,7 @@ def delete_ivig(*, ivig: IvigDose, by: User) -> None:
 
 def own_date(course: TransplantCourse, step: ProtocolStep) -> date:
     """A step's date from Day Zero, as the plan gives it (vaccine steps do not repeat)."""
-    if step.months is not None:
-        return add_months(course.day_zero, step.months)
-    assert step.day is not None
-    return date_of_day(course.day_zero, step.day)
+    return schedule.plan(course.day_zero, [step.rule()])[0].due_date
 
 
 def rechain_doses(

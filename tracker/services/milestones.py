@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from tracker.models import ChecklistItem, EventKind, Milestone
+from tracker.models import ChecklistItem, EventKind, Milestone, TransplantCourse
 from tracker.models.events import record
 from tracker.queries.immunity import live_vaccine_gates
 from tracker.services.courses import keep_day_100_done, lock_course
@@ -18,6 +19,58 @@ def _fresh_milestone(milestone: Milestone) -> Milestone:
     """The milestone as it is now, read under the course lock."""
     return Milestone.objects.select_related("step", "course__patient", "completed_by").get(
         pk=milestone.pk
+    )
+
+
+def _reason(reason: str) -> dict[str, Any]:
+    """What completed or reopened it, in the event's data, when not a person's click."""
+    return {"reason": reason} if reason else {}
+
+
+def mark_done(
+    course: TransplantCourse,
+    milestone: Milestone,
+    *,
+    on: date,
+    by: User,
+    today: date,
+    reason: str = "",
+) -> None:
+    """Complete a milestone under the course lock the caller holds: the course's Day-100
+    copy follows, and a course event says so (`reason`: what completed it, if not a person)."""
+    was_done_on = milestone.completed_on
+    milestone.complete(by=by, on=on, today=today)
+    keep_day_100_done(course, milestone)
+    if was_done_on != on:
+        record(
+            EventKind.MILESTONE_DONE,
+            by=by,
+            course=course,
+            milestone=str(milestone.code),
+            title=milestone.title,
+            on=on.isoformat(),
+            was_done_on=was_done_on.isoformat() if was_done_on else None,
+            **_reason(reason),
+        )
+
+
+def mark_reopened(
+    course: TransplantCourse, milestone: Milestone, *, by: User, reason: str = ""
+) -> None:
+    """Reopen a done milestone under the course lock the caller holds, with its event."""
+    was_done_on = milestone.completed_on
+    if was_done_on is None:
+        return
+    milestone.reopen(by=by)
+    keep_day_100_done(course, milestone)
+    record(
+        EventKind.MILESTONE_REOPENED,
+        by=by,
+        course=course,
+        milestone=str(milestone.code),
+        title=milestone.title,
+        was_done_on=was_done_on.isoformat(),
+        **_reason(reason),
     )
 
 
@@ -39,19 +92,7 @@ def complete_milestone(*, milestone: Milestone, on: date, by: User, today: date)
                     "with the reason."
                 }
             )
-    was_done_on = milestone.completed_on
-    milestone.complete(by=by, on=on, today=today)
-    keep_day_100_done(course, milestone)
-    if was_done_on != on:
-        record(
-            EventKind.MILESTONE_DONE,
-            by=by,
-            course=milestone.course,
-            milestone=str(milestone.code),
-            title=milestone.title,
-            on=on.isoformat(),
-            was_done_on=was_done_on.isoformat() if was_done_on else None,
-        )
+    mark_done(course, milestone, on=on, by=by, today=today)
     return milestone
 
 
@@ -62,17 +103,7 @@ def reopen_milestone(*, milestone: Milestone, by: User) -> Milestone:
     milestone = _fresh_milestone(milestone)
     if milestone.completed_on is None:
         return milestone
-    was_done_on = milestone.completed_on
-    milestone.reopen(by=by)
-    keep_day_100_done(course, milestone)
-    record(
-        EventKind.MILESTONE_REOPENED,
-        by=by,
-        course=milestone.course,
-        milestone=str(milestone.code),
-        title=milestone.title,
-        was_done_on=was_done_on.isoformat(),
-    )
+    mark_reopened(course, milestone, by=by)
     return milestone
 
 

@@ -15,7 +15,9 @@ from django.core.management import call_command
 
 from tests.factories import ProtocolFactory
 from tracker.models import Protocol, ProtocolStep
-from tracker.rules.schedule import StepRule, day_number, plan
+from tracker.models.protocols import influenza_season
+from tracker.rules.immunity import MIN_INTERVALS
+from tracker.rules.schedule import StepRule, day_number, influenza_dates, plan
 
 AUTOLOGOUS = ["auto-beam", "auto-melphalan"]
 ALLOGENEIC = ["allo-mac-bu-cy", "allo-ric-flu-mel", "cord-blood"]
@@ -155,7 +157,17 @@ def test_protocol_plans_inside_windows(library, slug):
         assert milestone.window_start <= milestone.due_date <= milestone.window_end
         assert milestone.window_start == milestone.due_date - timedelta(days=step.window_before)
         assert milestone.window_end == milestone.due_date + timedelta(days=step.window_after)
-        if step.months is not None:
+        if step.season_years:
+            season = influenza_season()
+            dates = influenza_dates(
+                day_zero=DAY_ZERO,
+                until=calendar_months_after(DAY_ZERO, 12 * step.season_years),
+                from_months=step.months,
+                season=season,
+            )
+            assert milestone.due_date == dates[milestone.occurrence - 1]
+            assert season.contains(milestone.due_date)
+        elif step.months is not None:
             assert milestone.due_date == calendar_months_after(DAY_ZERO, step.months)
         else:
             n = day_number(milestone.due_date, DAY_ZERO)
@@ -166,6 +178,8 @@ def test_protocol_plans_inside_windows(library, slug):
         count = sum(1 for m in milestones if m.key == step.key)
         if step.repeat_every_days:
             assert count == (step.repeat_until_day - step.day) // step.repeat_every_days + 1
+        elif step.season_years:
+            assert step.season_years - 1 <= count <= step.season_years, step.key
         else:
             assert count == 1, step.key
 
@@ -238,3 +252,74 @@ def test_a_changed_library_updates_in_place_with_a_history_row(tmp_path):
     edited = {step.protocol.slug for step in steps}
     for slug, revision in Protocol.objects.values_list("slug", "revision"):
         assert revision == revisions[slug] + (1 if slug in edited else 0), slug
+
+
+# --- Immune recovery in the library (CLINICAL.md section 5) ---------------------------------
+
+TRANSPLANTS = [*AUTOLOGOUS, *ALLOGENEIC]
+
+
+@pytest.mark.parametrize("slug", TRANSPLANTS)
+def test_one_vaccine_per_step_each_dose_once_in_order(library, slug):
+    doses: dict[str, list[tuple[int, int]]] = {}
+    for step in steps_of(slug):
+        text = f"{step.title} {step.key}".lower()
+        if step.vaccine:
+            assert step.dose, step.key
+            doses.setdefault(step.vaccine, []).append((step.dose, step.months or 0))
+        else:
+            assert "vaccin" not in text or "evaluation" in text or "review" in text, step.key
+    for vaccine, given in doses.items():
+        numbers = [dose for dose, _ in sorted(given)]
+        assert numbers == list(range(1, len(numbers) + 1)), (slug, vaccine)
+        for dose, _ in sorted(given)[1:]:
+            if vaccine not in ("influenza",):
+                assert (vaccine, dose) in MIN_INTERVALS, (slug, vaccine, dose)
+    for vaccine in ("pcv", "tdap", "hib", "ipv", "hepb"):
+        assert len(doses[vaccine]) >= 3, (slug, vaccine)
+    assert doses["rzv"]
+    assert doses["mmr"]
+    assert doses["varicella"]
+    assert doses["ppsv23"]
+
+
+@pytest.mark.parametrize("slug", ALLOGENEIC)
+def test_allogeneic_ppsv23_only_without_chronic_gvhd_else_a_fourth_pcv(library, slug):
+    steps = {step.key: step for step in steps_of(slug)}
+    assert steps["ppsv23"].chronic_gvhd == "without"
+    assert (steps["pcv-dose-4"].vaccine, steps["pcv-dose-4"].dose) == ("pcv", 4)
+    assert steps["pcv-dose-4"].chronic_gvhd == "with"
+    assert steps["ppsv23"].months == steps["pcv-dose-4"].months == 12
+    zoster = sorted((s for s in steps.values() if s.vaccine == "rzv"), key=lambda s: s.dose)
+    assert [s.dose for s in zoster] == [1, 2], "recombinant zoster for allogeneic courses too"
+    assert steps["letermovir-stop"].stop_rule == "letermovir"
+    assert steps["letermovir-stop"].day == 100
+
+
+@pytest.mark.parametrize("slug", TRANSPLANTS)
+def test_influenza_yearly_in_season_and_pjp_stop_by_rule(library, slug):
+    steps = {step.key: step for step in steps_of(slug)}
+    influenza = steps["influenza-vaccine"]
+    assert influenza.months == 6
+    assert influenza.season_years
+    occurrences = [m for m in plan(DAY_ZERO, [influenza.rule()])]
+    assert len(occurrences) >= influenza.season_years - 1
+    assert steps["pjp-stop"].stop_rule == "pjp"
+
+
+@pytest.mark.parametrize("slug", TRANSPLANTS)
+def test_long_term_follow_up_yearly_to_year_6_then_every_two_years(library, slug):
+    reviews = sorted(
+        (s for s in steps_of(slug) if s.key.startswith("year-")), key=lambda s: s.months or 0
+    )
+    years = [(s.months or 0) // 12 for s in reviews]
+    assert years[:4] == [3, 4, 5, 6]
+    assert all(b - a == 2 for a, b in zip(years[3:], years[4:], strict=False))
+    assert years[-1] >= 20
+    for review in reviews:
+        assert review.patient_text.startswith("Your yearly check"), review.key
+        items = " ".join(review.checklist_items).lower()
+        screenings = ("lipids", "glucose", "thyroid", "eye", "dental", "skin", "bone", "fertility")
+        for screening in (*screenings, "second cancers", "psychosocial"):
+            assert screening in items, (review.key, screening)
+        assert ("gvhd" in items) == (slug in ALLOGENEIC)

@@ -33,10 +33,18 @@ class ProtocolStepInline(StepInline):
         ("day", "months"),
         ("window_before", "window_after"),
         ("repeat_every_days", "repeat_until_day"),
+        ("vaccine", "dose", "chained_words"),
+        ("season_years", "chronic_gvhd", "stop_rule"),
         "audience",
         "patient_text",
         "checklist",
+        "retired",
     ]
+    readonly_fields = ["chained_words"]
+
+    @admin.display(description="Follows the dose before")
+    def chained_words(self, step: ProtocolStep) -> str:
+        return step.chained_words or "—"
 
 
 @admin.register(Protocol)
@@ -55,8 +63,24 @@ class ProtocolAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple-history
 
 @admin.register(ProtocolStep)
 class ProtocolStepAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple-history is untyped
-    list_display = ["title", "protocol", "day", "months", "repeat_every_days", "audience"]
-    list_filter = ["protocol", "audience"]
+    list_display = [
+        "title",
+        "protocol",
+        "day",
+        "months",
+        "repeat_every_days",
+        "vaccine",
+        "dose",
+        "audience",
+        "retired",
+    ]
+    list_filter = ["protocol", "audience", "vaccine", "retired"]
+    readonly_fields = ["chained_words"]
+
+    @admin.display(description="Follows the dose before")
+    def chained_words(self, step: ProtocolStep) -> str:
+        return step.chained_words or "—"
+
     search_fields = ["title", "key"]
 
     def save_model(self, request: HttpRequest, obj: ProtocolStep, form: Any, change: bool) -> None:

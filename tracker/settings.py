@@ -7,7 +7,7 @@ through the small helpers below, which fail loudly on a value they cannot read.
 import os
 import re
 import tempfile
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -321,6 +321,33 @@ else:
         "pages": in_memory("pages", PAGE_CACHE_ENTRIES),
         "fragments": in_memory("fragments", FRAGMENT_CACHE_ENTRIES),
     }
+
+# Immune recovery (CLINICAL.md section 5). The influenza season as "MM-DD/MM-DD" (first and
+# last day; it may wrap the new year: the northern default, September to March; a southern
+# centre sets 03-01/09-30). PJP prophylaxis stops at least 6 months after engraftment and once
+# off immunosuppression; a centre may also wait PJP_MONTHS_OFF_IMMUNOSUPPRESSION months off it
+# and for a CD4 count above PJP_CD4_THRESHOLD per µL (0: not used).
+INFLUENZA_SEASON = env_str("INFLUENZA_SEASON", "09-01/03-31")
+
+
+def season_days(value: str) -> None:
+    """Fail loudly on a season that is not two real days of the year (29 February is not)."""
+    try:
+        if not re.fullmatch(r"\d\d-\d\d/\d\d-\d\d", value):
+            raise ValueError
+        for part in value.split("/"):
+            month, day = part.split("-")
+            date(2001, int(month), int(day))
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"INFLUENZA_SEASON={value!r}: give the first and last day as MM-DD/MM-DD, "
+            "e.g. 09-01/03-31."
+        ) from None
+
+
+season_days(INFLUENZA_SEASON)
+PJP_MONTHS_OFF_IMMUNOSUPPRESSION = env_int("PJP_MONTHS_OFF_IMMUNOSUPPRESSION", 0)
+PJP_CD4_THRESHOLD = env_int("PJP_CD4_THRESHOLD", 0)
 
 # bench/pages.py measures every page against a bare logged-in view, served only then.
 BENCHMARK_VIEWS = env_bool("BENCHMARK_VIEWS", False)

@@ -62,3 +62,29 @@ class Vaccine(models.TextChoices):
 
 
 LIVE_VACCINES = (Vaccine.MMR, Vaccine.VARICELLA)
+
+
+class ChronicGvhdCondition(models.TextChoices):
+    """A step given only with, or only without, active chronic GVHD (PPSV23 or a 4th PCV)."""
+
+    ANY = "", "Whatever the chronic GVHD"
+    WITHOUT = "without", "Only without active chronic GVHD"
+    WITH = "with", "Only with active chronic GVHD"
+
+
+class StopRule(models.TextChoices):
+    """A drug that stops by rule: the step's date follows the rule (CLINICAL.md section 5)."""
+
+    NONE = "", "None"
+    PJP = "pjp", "PJP prophylaxis (6 months after engraftment and off immunosuppression)"
+    LETERMOVIR = "letermovir", "Letermovir (Day +100, extendable to Day +200)"
+
+
+class Hold(models.TextChoices):
+    """Why a milestone not done is not counted due or overdue (kept by the immune-recovery
+    re-plan; tracker.services.immunity.replan_immune_recovery)."""
+
+    NONE = "", "None"
+    BLOCKED = "blocked", "Blocked until a clinical event"
+    BLOCKED_UNTIL = "blocked_until", "Blocked until its due date"
+    NOT_NEEDED = "not_needed", "Not needed"

@@ -100,6 +100,12 @@ class TransplantCourse(models.Model):
     gvhd_acute_peak = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     gvhd_chronic = models.CharField(max_length=10, blank=True, editable=False)
     gvhd_chronic_resolved_on = models.DateField(null=True, blank=True, editable=False)
+    letermovir_extended = models.BooleanField(
+        "Letermovir extended to Day +200",
+        default=False,
+        editable=False,
+        help_text="High CMV risk: letermovir prophylaxis to Day +200, not Day +100 (FDA 2023).",
+    )
     history = HistoricalRecords(excluded_fields=BOOKKEEPING)
 
     objects = CourseQuerySet.as_manager()

@@ -13,7 +13,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from tracker import clock
-from tracker.models.choices import Audience
+from tracker.models.choices import Audience, Hold
 from tracker.models.courses import TransplantCourse
 from tracker.models.protocols import ProtocolStep
 from tracker.rules import schedule
@@ -22,11 +22,15 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 
-def title_of(step_title: str, repeat_every_days: int | None, occurrence: int) -> str:
+def title_of(step_title: str, repeats: int | bool | None, occurrence: int) -> str:
     """A milestone's title: its step's, numbered when the step repeats ('Clinic visit (2)')."""
-    if repeat_every_days:
+    if repeats:
         return f"{step_title} ({occurrence})"
     return step_title
+
+
+# Holds under which a milestone not done is neither due nor overdue, whatever its dates.
+WAITING = (Hold.BLOCKED, Hold.NOT_NEEDED)
 
 
 class MilestoneQuerySet(models.QuerySet["Milestone"]):
@@ -38,7 +42,7 @@ class MilestoneQuerySet(models.QuerySet["Milestone"]):
         return self.filter(completed_on__isnull=True)
 
     def overdue(self, today: date) -> MilestoneQuerySet:
-        return self.pending().filter(window_end__lt=today)
+        return self.pending().filter(window_end__lt=today).exclude(hold__in=WAITING)
 
     def due_within(self, today: date, days: int) -> MilestoneQuerySet:
         """Pending milestones whose window is open at some point in the next `days` days."""
@@ -70,6 +74,11 @@ class Milestone(models.Model):
     computed = models.BooleanField(
         default=False, help_text="Completed from the blood counts, not by hand."
     )
+    # Kept by the immune-recovery re-plan (tracker.services.immunity.replan_immune_recovery):
+    # a live vaccine whose gates fail, a step not needed with the patient's chronic GVHD, a
+    # drug that may not stop yet; and why its date or hold is what it is.
+    hold = models.CharField(max_length=16, choices=Hold.choices, blank=True, editable=False)
+    plan_note = models.CharField(max_length=400, blank=True, editable=False)
     history = HistoricalRecords()
 
     objects = MilestoneQuerySet.as_manager()
@@ -120,7 +129,7 @@ class Milestone(models.Model):
 
     @property
     def title(self) -> str:
-        return title_of(self.step.title, self.step.repeat_every_days, self.occurrence)
+        return title_of(self.step.title, self.step.repeats, self.occurrence)
 
     # What the patient reads instead, while a live vaccine waits for its gates (set by
     # tracker.queries.immunity.hold_back_live_vaccines; not a column).
@@ -178,6 +187,8 @@ class Milestone(models.Model):
             window_end=self.window_end,
             completed_on=self.completed_on,
             today=today,
+            hold=self.hold,
+            due_date=self.due_date,
         )
 
     def complete(self, *, by: User, on: date, today: date) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -10,13 +11,24 @@ from simple_history.models import HistoricalRecords
 from tracker.models.choices import (
     LIVE_VACCINES,
     Audience,
+    ChronicGvhdCondition,
     DonorType,
     Engraftment,
     GraftSource,
     Kind,
+    StopRule,
     Vaccine,
 )
-from tracker.rules import schedule
+from tracker.rules import immunity, schedule
+
+
+def influenza_season() -> schedule.Season:
+    """The centre's influenza season (settings.INFLUENZA_SEASON, "MM-DD/MM-DD")."""
+    starts, ends = settings.INFLUENZA_SEASON.split("/")
+    return schedule.Season(
+        starts=tuple(int(part) for part in starts.split("-")),  # type: ignore[arg-type]
+        ends=tuple(int(part) for part in ends.split("-")),  # type: ignore[arg-type]
+    )
 
 
 class ProtocolManager(models.Manager["Protocol"]):
@@ -137,6 +149,32 @@ class ProtocolStep(models.Model):
         blank=True,
         help_text="The dose of the vaccine this step gives (1 for the first).",
     )
+    season_years = models.PositiveSmallIntegerField(
+        "Yearly in season, for years",
+        null=True,
+        blank=True,
+        help_text="Given once every influenza season (INFLUENZA_SEASON) from its months after "
+        "Day Zero, for this many years: one milestone a season. Empty: once.",
+    )
+    chronic_gvhd = models.CharField(
+        "Chronic GVHD condition",
+        max_length=10,
+        choices=ChronicGvhdCondition.choices,
+        blank=True,
+        help_text="Given only without (PPSV23) or only with (a 4th PCV) active chronic GVHD; "
+        "otherwise the milestone reads 'Not needed'.",
+    )
+    stop_rule = models.CharField(
+        max_length=12,
+        choices=StopRule.choices,
+        blank=True,
+        help_text="A drug that stops by rule: the milestone's date follows the rule and says why.",
+    )
+    retired = models.BooleanField(
+        default=False,
+        help_text="No longer planned for new courses; kept for the courses that have it "
+        "(load_protocols retires a step that left the library).",
+    )
     history = HistoricalRecords()
 
     objects = ProtocolStepManager()
@@ -166,6 +204,15 @@ class ProtocolStep(models.Model):
                 name="one_engraftment_step_of_each_kind_per_protocol",
                 violation_error_message=(
                     "This protocol already has a step for this kind of engraftment."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(season_years__isnull=True)
+                | Q(season_years__gte=1, months__isnull=False, repeat_every_days__isnull=True),
+                name="step_season_from_months",
+                violation_error_message=(
+                    "A step given yearly in season starts a number of months after Day Zero, "
+                    "for at least one year, and does not also repeat every few days."
                 ),
             ),
             models.CheckConstraint(
@@ -206,6 +253,26 @@ class ProtocolStep(models.Model):
         return self.vaccine in LIVE_VACCINES
 
     @property
+    def repeats(self) -> bool:
+        return bool(self.repeat_every_days or self.season_years)
+
+    @property
+    def chained_words(self) -> str:
+        """How this dose follows the dose before it ("" for a first dose or no vaccine)."""
+        if (
+            not self.vaccine
+            or not self.dose
+            or (self.vaccine, self.dose) not in immunity.MIN_INTERVALS
+        ):
+            return ""
+        if self.vaccine == "varicella":
+            return "At least 3 months after dose 1 (aged 1 to 12), 4 weeks from 13."
+        words = immunity.interval_words(immunity.MIN_INTERVALS[(self.vaccine, self.dose)])
+        also = immunity.from_first_interval(self.vaccine, self.dose)
+        extra = f" and {immunity.interval_words(also)} after dose 1" if also else ""
+        return f"At least {words} after dose {self.dose - 1}{extra}."
+
+    @property
     def checklist_items(self) -> list[str]:
         return [line.strip() for line in self.checklist.splitlines() if line.strip()]
 
@@ -218,6 +285,8 @@ class ProtocolStep(models.Model):
             window_after=self.window_after,
             repeat_every_days=self.repeat_every_days,
             repeat_until_day=self.repeat_until_day,
+            season=influenza_season() if self.season_years else None,
+            season_years=self.season_years,
         )
 
     def clean(self) -> None:

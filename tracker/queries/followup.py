@@ -32,7 +32,7 @@ from django.db.models.functions import Coalesce
 
 from tracker import links
 from tracker.models import Kind, Milestone, TransplantCourse
-from tracker.models.milestones import title_of
+from tracker.models.milestones import WAITING, title_of
 from tracker.queries.engraftment import EngraftmentStatus, counts_by_course, status_of
 from tracker.queries.gvhd import gvhd_words
 from tracker.rules import schedule
@@ -107,8 +107,11 @@ class GvhdFilter:
 
 
 def _pending() -> QuerySet[Milestone]:
-    """The pending milestones of the course in the outer query."""
-    return Milestone.objects.filter(course=OuterRef("pk"), completed_on__isnull=True)
+    """The pending milestones of the course in the outer query (not those blocked or not
+    needed: they are neither due nor overdue)."""
+    return Milestone.objects.filter(course=OuterRef("pk"), completed_on__isnull=True).exclude(
+        hold__in=WAITING
+    )
 
 
 def next_due_date(today: date) -> Subquery:
@@ -292,11 +295,11 @@ def _next_due_titles(courses: Iterable[Values]) -> dict[int, str]:
     if not wanted:
         return {}
     milestones = Milestone.objects.filter(pk__in=wanted).values_list(
-        "course_id", "step__title", "step__repeat_every_days", "occurrence"
+        "course_id", "step__title", "step__repeat_every_days", "step__season_years", "occurrence"
     )
     return {
-        course_id: title_of(title, repeat_every_days, occurrence)
-        for course_id, title, repeat_every_days, occurrence in milestones
+        course_id: title_of(title, every or years, occurrence)
+        for course_id, title, every, years, occurrence in milestones
     }
 
 
@@ -396,6 +399,7 @@ WEEK_FIELDS = (
     "occurrence",
     "step__title",
     "step__repeat_every_days",
+    "step__season_years",
     "course__code",
     "course__day_zero",
     "course__patient__mrn",
@@ -437,7 +441,11 @@ def week_rows(milestones: Iterable[Values]) -> list[WeekRow]:
             family_name=m["course__patient__family_name"],
             given_name=m["course__patient__given_name"],
             day_label=schedule.day_label(schedule.day_number(m["due_date"], m["course__day_zero"])),
-            title=title_of(m["step__title"], m["step__repeat_every_days"], m["occurrence"]),
+            title=title_of(
+                m["step__title"],
+                m["step__repeat_every_days"] or m["step__season_years"],
+                m["occurrence"],
+            ),
             window_label=schedule.window_label(
                 m["window_start"], m["window_end"], m["course__day_zero"]
             ),

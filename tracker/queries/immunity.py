@@ -91,12 +91,13 @@ def immune_recovery(course: TransplantCourse, today: date) -> ImmuneRecovery:
 PLAIN_VACCINE_NAMES = {"mmr": "MMR", "varicella": "chickenpox"}
 
 
-def held_back_words(vaccine: str, verdict: immunity.GateVerdict) -> tuple[str, str]:
-    """The title and plain words a patient reads of a live vaccine that must wait."""
+def held_back_words(vaccine: str, eligible_from: date | None) -> tuple[str, str]:
+    """The title and plain words a patient reads of a live vaccine that must wait (until a
+    known date, or None: until we say so)."""
     name = PLAIN_VACCINE_NAMES.get(vaccine, vaccine)
     when = (
-        f"the earliest date is {verdict.eligible_from:%-d %B %Y}."
-        if verdict.eligible_from
+        f"the earliest date is {eligible_from:%-d %B %Y}."
+        if eligible_from
         else "we will tell you when it is."
     )
     return (
@@ -123,9 +124,9 @@ def hold_back_live_vaccines(milestones: list[Milestone], today: date) -> None:
             verdicts[patient_id] = live_vaccine_gates(Patient(pk=patient_id), today)
         verdict = verdicts[patient_id]
         if not verdict.eligible:
-            milestone.held_back = held_back_words(milestone.step.vaccine, verdict)
+            milestone.held_back = held_back_words(milestone.step.vaccine, verdict.eligible_from)
         elif _previous_not_given(milestone, milestones):
-            title, _ = held_back_words(milestone.step.vaccine, verdict)
+            title, _ = held_back_words(milestone.step.vaccine, None)
             milestone.held_back = (title, WAITS_FOR_PREVIOUS)
 
 

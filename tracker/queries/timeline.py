@@ -17,9 +17,9 @@ from django.utils.dateformat import format as format_date
 from django.utils.timezone import localtime
 
 from tracker.models import ChecklistItem, Milestone, TransplantCourse
-from tracker.models.choices import LIVE_VACCINES
+from tracker.models.choices import LIVE_VACCINES, Hold
 from tracker.models.milestones import title_of
-from tracker.queries.immunity import gate_line, held_back_words, live_vaccine_gates
+from tracker.queries.immunity import WAITS_FOR_PREVIOUS, held_back_words, live_vaccine_gates
 from tracker.rules import schedule
 
 
@@ -67,7 +67,8 @@ class MilestoneRow:
     completed_by: str
     computed: bool
     items: list[ItemRow]
-    gate: str = ""  # a live vaccine while its gates fail: "Blocked: ... It could open on ..."
+    gate: str = ""  # blocked or not needed, why: "Blocked: ... It could open on ..."
+    note: str = ""  # why a milestone not done falls on its date ("At least 4 weeks after ...")
     action: str = ""  # where its form posts: complete, or reopen when done (set by the view)
     html: str = field(default="", repr=False, compare=False)  # drawn, when the view has it
 
@@ -111,8 +112,11 @@ MILESTONE_FIELDS = (
     "computed",
     "step__title",
     "step__repeat_every_days",
+    "step__season_years",
     "step__patient_text",
     "step__vaccine",
+    "hold",
+    "plan_note",
     "completed_by__first_name",
     "completed_by__last_name",
     "completed_by__username",
@@ -154,25 +158,17 @@ def timeline_rows(
                 )
             )
     phase_of_day = schedule.phases_from(course.day_zero)
-    gate, held_words = _live_vaccine_gate(course, rows, today)
-    return [
-        _row(course.day_zero, phase_of_day, row, items[row["pk"]], today, gate, held_words)
-        for row in rows
-    ]
+    held = _held_words(course, rows, today)
+    return [_row(course.day_zero, phase_of_day, row, items[row["pk"]], today, held) for row in rows]
 
 
-def _live_vaccine_gate(
-    course: TransplantCourse, rows: list[dict[str, Any]], today: date
-) -> tuple[str, str]:
-    """The gate line of the live vaccines among these rows, and what the patient reads of
-    them meanwhile (read only when one is not done): ("", "") when the gates pass."""
-    live = [r for r in rows if r["step__vaccine"] in LIVE_VACCINES and r["completed_on"] is None]
-    if not live:
-        return "", ""
+def _held_words(course: TransplantCourse, rows: list[dict[str, Any]], today: date) -> str:
+    """What the patient reads today of the live vaccines among these rows while the gates
+    fail today (as their page, calendar and printout: `hold_back_live_vaccines`), or ""."""
+    if not any(r["step__vaccine"] in LIVE_VACCINES and not r["completed_on"] for r in rows):
+        return ""
     verdict = live_vaccine_gates(course.patient, today)
-    if verdict.eligible:
-        return "", ""
-    return gate_line(verdict), held_back_words(live[0]["step__vaccine"], verdict)[1]
+    return "" if verdict.eligible else held_back_words("", verdict.eligible_from)[1]
 
 
 def _row(
@@ -181,28 +177,38 @@ def _row(
     m: dict[str, Any],
     items: list[ItemRow],
     today: date,
-    gate: str,
     held_words: str,
 ) -> MilestoneRow:
-    title = title_of(m["step__title"], m["step__repeat_every_days"], m["occurrence"])
-    held = m["step__vaccine"] in LIVE_VACCINES and m["completed_on"] is None and bool(gate)
+    title = title_of(
+        m["step__title"], m["step__repeat_every_days"] or m["step__season_years"], m["occurrence"]
+    )
+    status = schedule.status_of(
+        window_start=m["window_start"],
+        window_end=m["window_end"],
+        completed_on=m["completed_on"],
+        today=today,
+        hold=m["hold"],
+        due_date=m["due_date"],
+    )
+    waiting = status in (schedule.Status.BLOCKED, schedule.Status.NOT_NEEDED)
+    patient_text = m["step__patient_text"]
+    if m["step__vaccine"] in LIVE_VACCINES and not m["completed_on"]:
+        # While a live vaccine waits for its gates, the patient reads "we will check".
+        if held_words:
+            patient_text = held_words
+        elif status == schedule.Status.BLOCKED:
+            patient_text = WAITS_FOR_PREVIOUS
     return MilestoneRow(
         code=str(m["code"]),
         title=title,
-        status=schedule.status_of(
-            window_start=m["window_start"],
-            window_end=m["window_end"],
-            completed_on=m["completed_on"],
-            today=today,
-        ),
+        status=status,
         phase=phase_of_day(m["due_date"]),
         day_label=schedule.day_label(schedule.day_number(m["due_date"], day_zero)),
         due_date=m["due_date"],
         window_start=m["window_start"],
         window_end=m["window_end"],
         window_label=schedule.window_label(m["window_start"], m["window_end"], day_zero),
-        # While a live vaccine waits for its gates, the patient reads "we will check".
-        patient_text=held_words if held else m["step__patient_text"],
+        patient_text=patient_text,
         completed_on=m["completed_on"],
         completed_by=person_name(
             m["completed_by__first_name"],
@@ -211,8 +217,17 @@ def _row(
         ),
         computed=m["computed"],
         items=items,
-        gate=gate if held else "",
+        gate=m["plan_note"] if waiting else "",
+        note=_note(m) if not waiting and m["completed_on"] is None else "",
     )
+
+
+def _note(m: dict[str, Any]) -> str:
+    """Why a milestone not done falls on its date, once it is not waiting any more."""
+    if m["hold"] == Hold.BLOCKED_UNTIL:  # its date came: the note said "Blocked: ..."
+        opened = format_date(m["due_date"], "j M Y")
+        return f"The live-vaccine gates opened on {opened}: check them again on the day."
+    return str(m["plan_note"])
 
 
 def rows_of(

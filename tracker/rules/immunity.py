@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from tracker.rules import schedule
 from tracker.rules.schedule import add_months
 
 Period = tuple[date, date | None]
@@ -255,48 +256,9 @@ def dose_due(
 
 # --- Influenza -------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class Season:
-    """The influenza season, as (month, day) of its first and last days; it may wrap the new
-    year (the northern default, September to March)."""
-
-    starts: tuple[int, int] = (9, 1)
-    ends: tuple[int, int] = (3, 31)
-
-    def start_on_or_before(self, day: date) -> date:
-        start = date(day.year, *self.starts)
-        return start if start <= day else date(day.year - 1, *self.starts)
-
-    def end_of(self, start: date) -> date:
-        end = date(start.year, *self.ends)
-        return end if end >= start else date(start.year + 1, *self.ends)
-
-    def contains(self, day: date) -> bool:
-        start = self.start_on_or_before(day)
-        return day <= self.end_of(start)
-
-    def next_start_after(self, day: date) -> date:
-        start = date(day.year, *self.starts)
-        return start if start > day else date(day.year + 1, *self.starts)
-
-
-def influenza_dates(
-    *,
-    day_zero: date,
-    until: date,
-    from_months: int = 6,
-    season: Season = Season(),  # noqa: B008 - frozen
-) -> list[date]:
-    """One inactivated influenza vaccine a season from 6 months after Day Zero: on that day
-    when it falls in a season, else when the next season starts; then at each season's start."""
-    first = add_months(day_zero, from_months)
-    day = first if season.contains(first) else season.next_start_after(first)
-    dates = []
-    while day <= until:
-        dates.append(day)
-        day = season.next_start_after(day)
-    return dates
+# One inactivated influenza vaccine a season: the plan gives them (tracker.rules.schedule).
+Season = schedule.Season
+influenza_dates = schedule.influenza_dates
 
 
 # --- Drugs that end by rule ------------------------------------------------------------------
@@ -499,7 +461,7 @@ def chain_doses(doses: Sequence[PlannedDose], *, born: date | None = None) -> li
             if after_previous > when:
                 when = after_previous
                 reasons.append(
-                    f"{_interval_words(interval)} after dose {planned.dose - 1} "
+                    f"{interval_words(interval)} after dose {planned.dose - 1} "
                     f"{'given' if previous[1] else 'due'} on {shown(previous[0])}"
                 )
         from_first = from_first_interval(planned.vaccine, planned.dose)
@@ -508,7 +470,7 @@ def chain_doses(doses: Sequence[PlannedDose], *, born: date | None = None) -> li
             if after_first > when:
                 when = after_first
                 reasons = [
-                    f"{_interval_words(from_first)} after dose 1 "
+                    f"{interval_words(from_first)} after dose 1 "
                     f"{'given' if first[1] else 'due'} on {shown(first[0])}"
                 ]
         due[(planned.vaccine, planned.dose)] = planned.given_on or when
@@ -536,7 +498,7 @@ def age_on(born: date | None, on: date) -> int | None:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
-def _interval_words(interval: Interval) -> str:
+def interval_words(interval: Interval) -> str:
     if interval.months and not interval.days:
         return f"{interval.months} month{'s' if interval.months != 1 else ''}"
     if interval.days % 7 == 0 and not interval.months:

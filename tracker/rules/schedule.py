@@ -57,6 +57,8 @@ class Status(StrEnum):
     OVERDUE = "overdue"
     DONE = "done"
     DONE_OUT_OF_WINDOW = "done_out_of_window"
+    BLOCKED = "blocked"
+    NOT_NEEDED = "not_needed"
 
     @property
     def label(self) -> str:
@@ -69,6 +71,8 @@ STATUS_LABELS = {
     Status.OVERDUE: "Overdue",
     Status.DONE: "Done",
     Status.DONE_OUT_OF_WINDOW: "Done out of window",
+    Status.BLOCKED: "Blocked",
+    Status.NOT_NEEDED: "Not needed",
 }
 
 
@@ -131,13 +135,25 @@ def phases_from(day_zero: date) -> Callable[[date], Phase]:
 
 
 def status_of(
-    *, window_start: date, window_end: date, completed_on: date | None, today: date
+    *,
+    window_start: date,
+    window_end: date,
+    completed_on: date | None,
+    today: date,
+    hold: str = "",
+    due_date: date | None = None,
 ) -> Status:
-    """Where a milestone stands today, from its window and its completion date."""
+    """Where a milestone stands today, from its window and its completion date, and its hold
+    when not done: "blocked" (until a clinical event), "blocked_until" (until its due date),
+    "not_needed"."""
     if completed_on is not None:
         if window_start <= completed_on <= window_end:
             return Status.DONE
         return Status.DONE_OUT_OF_WINDOW
+    if hold == "not_needed":
+        return Status.NOT_NEEDED
+    if hold == "blocked" or (hold == "blocked_until" and due_date is not None and today < due_date):
+        return Status.BLOCKED
     if today < window_start:
         return Status.UPCOMING
     if today <= window_end:
@@ -146,12 +162,56 @@ def status_of(
 
 
 @dataclass(frozen=True)
+class Season:
+    """The influenza season, as (month, day) of its first and last days; it may wrap the new
+    year (the northern default, September to March)."""
+
+    starts: tuple[int, int] = (9, 1)
+    ends: tuple[int, int] = (3, 31)
+
+    def start_on_or_before(self, day: date) -> date:
+        start = date(day.year, *self.starts)
+        return start if start <= day else date(day.year - 1, *self.starts)
+
+    def end_of(self, start: date) -> date:
+        end = date(start.year, *self.ends)
+        return end if end >= start else date(start.year + 1, *self.ends)
+
+    def contains(self, day: date) -> bool:
+        start = self.start_on_or_before(day)
+        return day <= self.end_of(start)
+
+    def next_start_after(self, day: date) -> date:
+        start = date(day.year, *self.starts)
+        return start if start > day else date(day.year + 1, *self.starts)
+
+
+def influenza_dates(
+    *,
+    day_zero: date,
+    until: date,
+    from_months: int = 6,
+    season: Season = Season(),  # noqa: B008 - frozen
+) -> list[date]:
+    """One inactivated influenza vaccine a season from 6 months after Day Zero: on that day
+    when it falls in a season, else when the next season starts; then at each season's start."""
+    first = add_months(day_zero, from_months)
+    day = first if season.contains(first) else season.next_start_after(first)
+    dates = []
+    while day <= until:
+        dates.append(day)
+        day = season.next_start_after(day)
+    return dates
+
+
+@dataclass(frozen=True)
 class StepRule:
     """When a protocol step falls, relative to Day Zero.
 
     Exactly one of `day` and `months` is set. A repeat (`repeat_every_days` with
     `repeat_until_day`) is for day-anchored steps: occurrences on day, day + every, ... up to
-    and including repeat_until_day.
+    and including repeat_until_day. A seasonal step (influenza) has one occurrence a season
+    from `months` after Day Zero for `season_years` years (`influenza_dates`).
     """
 
     key: str
@@ -161,8 +221,17 @@ class StepRule:
     window_after: int = 0
     repeat_every_days: int | None = None
     repeat_until_day: int | None = None
+    season: Season | None = None  # yearly in this season, from `months`, for `season_years`
+    season_years: int | None = None
 
     def __post_init__(self) -> None:
+        if (self.season is None) != (self.season_years is None):
+            raise ValueError(f"step {self.key!r}: a seasonal step needs its season and years")
+        if self.season_years is not None and (self.months is None or self.season_years < 1):
+            raise ValueError(
+                f"step {self.key!r}: a seasonal step starts months after Day Zero, for a year "
+                "or more"
+            )
         if (self.day is None) == (self.months is None):
             raise ValueError(f"step {self.key!r}: set exactly one of day and months")
         if self.window_before < 0 or self.window_after < 0:
@@ -190,6 +259,13 @@ class PlannedMilestone:
 
 
 def _due_dates(day_zero: date, rule: StepRule) -> list[date]:
+    if rule.season is not None and rule.season_years is not None and rule.months is not None:
+        return influenza_dates(
+            day_zero=day_zero,
+            until=add_months(day_zero, 12 * rule.season_years),
+            from_months=rule.months,
+            season=rule.season,
+        )
     if rule.months is not None:
         return [add_months(day_zero, rule.months)]
     assert rule.day is not None
@@ -396,10 +472,11 @@ class PhaseSummary:
     overdue: int
     due_dates: tuple[date, ...] = field(default=(), compare=False, repr=False)  # in order
     days: str = field(default="", compare=False)  # "Day +1 to Day +30", or "Day 0"
+    waiting: int = 0  # blocked or not needed: neither due nor overdue
 
     @property
     def upcoming(self) -> int:
-        return self.total - self.done - self.due - self.overdue
+        return self.total - self.done - self.due - self.overdue - self.waiting
 
     def next_from(self, day: date) -> date | None:
         """The first due date of the phase on or after `day`, if any."""
@@ -415,18 +492,29 @@ class PhaseSummary:
 
 
 def phase_summaries(
-    milestones: Iterable[tuple[date, date, date, date | None]], *, day_zero: date, today: date
+    milestones: Iterable[
+        tuple[date, date, date, date | None] | tuple[date, date, date, date | None, str]
+    ],
+    *,
+    day_zero: date,
+    today: date,
 ) -> list[PhaseSummary]:
     """A summary per phase that has milestones, in phase order.
 
-    Each milestone is (due_date, window_start, window_end, completed_on). Done counts done
-    out of window too; due and overdue are the pending ones whose window is open or closed.
+    Each milestone is (due_date, window_start, window_end, completed_on[, hold]). Done counts
+    done out of window too; due and overdue are the pending ones whose window is open or
+    closed; waiting, those blocked or not needed (`status_of`).
     """
     by_phase: dict[Phase, list[tuple[date, Status]]] = {}
     phase_of_day = phases_from(day_zero)
-    for due_date, window_start, window_end, completed_on in milestones:
+    for due_date, window_start, window_end, completed_on, *hold in milestones:
         status = status_of(
-            window_start=window_start, window_end=window_end, completed_on=completed_on, today=today
+            window_start=window_start,
+            window_end=window_end,
+            completed_on=completed_on,
+            today=today,
+            hold=hold[0] if hold else "",
+            due_date=due_date,
         )
         by_phase.setdefault(phase_of_day(due_date), []).append((due_date, status))
     summaries = []
@@ -442,6 +530,7 @@ def phase_summaries(
                 done=statuses[Status.DONE] + statuses[Status.DONE_OUT_OF_WINDOW],
                 due=statuses[Status.DUE],
                 overdue=statuses[Status.OVERDUE],
+                waiting=statuses[Status.BLOCKED] + statuses[Status.NOT_NEEDED],
                 due_dates=tuple(dates),
                 days=window_label(dates[0], dates[-1], day_zero)
                 or day_label(day_number(dates[0], day_zero)),

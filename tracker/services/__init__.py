@@ -28,6 +28,7 @@ from tracker.services.immunity import (
     delete_immunosuppression,
     delete_ivig,
     delete_vaccination,
+    extend_letermovir,
     record_immunosuppression,
     record_ivig,
     record_vaccination,
@@ -38,6 +39,7 @@ from tracker.services.patients import change_feed, invite_patient
 from tracker.services.results import delete_result, record_results
 
 __all__ = [
+    "extend_letermovir",
     "stop_immunosuppression",
     "record_vaccination",
     "record_ivig",

@@ -22,6 +22,7 @@ from tracker.models import (
 from tracker.models.events import event, record
 from tracker.queries.engraftment import engraftment_status
 from tracker.services.courses import keep_day_100_done, lock_course
+from tracker.services.immunity import replan_immune_recovery
 
 COUNT_FIELDS = ("drawn_on", "anc", "anc_manual", "platelets", "platelet_transfusion")
 DAILY_COUNTS_REASON = "Blood counts of that day entered"
@@ -98,6 +99,9 @@ def apply_counts(*, course: TransplantCourse, by: User, today: date) -> list[Mil
                 reason=reason,
             )
             changed.append(milestone)
+    if any(m.step.engraftment == Engraftment.NEUTROPHIL for m in changed):
+        # PJP prophylaxis stops by a rule counted from neutrophil engraftment.
+        replan_immune_recovery(course, by=by, why="Neutrophil engraftment changed")
     return changed
 
 

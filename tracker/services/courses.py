@@ -8,7 +8,7 @@ from datetime import date
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from tracker import clock
 from tracker.models import (
@@ -43,8 +43,13 @@ def lock_course(course: TransplantCourse) -> TransplantCourse:
     )
 
 
-def _steps(protocol: Protocol) -> dict[str, ProtocolStep]:
-    return {step.key: step for step in protocol.steps.all()}
+def _steps(protocol: Protocol, course: TransplantCourse | None = None) -> dict[str, ProtocolStep]:
+    """The protocol's steps a new course plans; with a course, also the retired steps it
+    still has milestones of (they keep following Day Zero; no new ones are added)."""
+    kept = Q(retired=False)
+    if course is not None:
+        kept |= Q(milestones__course=course)
+    return {step.key: step for step in protocol.steps.filter(kept).distinct()}
 
 
 def _create_milestones(
@@ -170,6 +175,9 @@ def start_course(
         milestones=len(milestones),
         items=items,
     )
+    from tracker.services.immunity import replan_immune_recovery  # it imports this module
+
+    replan_immune_recovery(course, by=by, why="Course started", milestones=milestones, quiet=True)
     return course
 
 
@@ -226,7 +234,7 @@ def _replan(
 def preview_day_zero_move(*, course: TransplantCourse, day_zero: date) -> schedule.Replan:
     """What moving Day Zero would do, without changing anything (the move applies the same)."""
     milestones = course.milestones.select_related("step")
-    return _replan(course, day_zero, milestones, _steps(course.protocol))
+    return _replan(course, day_zero, milestones, _steps(course.protocol, course))
 
 
 def titled(
@@ -295,7 +303,7 @@ def move_day_zero(
     if day_zero == course.day_zero:
         raise ValidationError({"day_zero": "That is already Day Zero; choose another date."})
     milestones = {(m.step.key, m.occurrence): m for m in course.milestones.select_related("step")}
-    steps = _steps(course.protocol)
+    steps = _steps(course.protocol, course)
     result = _replan(course, day_zero, milestones.values(), steps)
     reason_text = reason or DEFAULT_MOVE_REASON
     moved = []
@@ -343,10 +351,12 @@ def move_day_zero(
     course._history_user = by
     course._change_reason = reason_text  # type: ignore[attr-defined]
     course.save(update_fields=["day_zero", "day_zero_confirmed"])
-    # Vaccine doses follow the doses given, not only Day Zero.
-    from tracker.services.immunity import rechain_doses  # a module that imports this one
+    # Vaccine doses follow the doses given, live vaccines their gates, drugs their rules.
+    from tracker.services.immunity import replan_immune_recovery  # it imports this module
 
-    rechain_doses(course, by=by, why="Day Zero moved", milestones=[*milestones.values(), *added])
+    replan_immune_recovery(
+        course, by=by, why="Day Zero moved", milestones=[*milestones.values(), *added]
+    )
     _keep_bookkeeping(course, [*milestones.values(), *added])
     return result
 

@@ -23,6 +23,7 @@ from tracker.models.courses import GVHD_BOOKKEEPING
 from tracker.models.events import record
 from tracker.rules import gvhd
 from tracker.services.courses import lock_course, save_bookkeeping
+from tracker.services.immunity import replan_immune_recovery
 
 
 def _shown(value: Any) -> Any:
@@ -216,6 +217,7 @@ def diagnose_chronic_gvhd(
         **_chronic_data(episode, scoring, severity),
     )
     keep_gvhd(course)
+    replan_immune_recovery(course, by=by, why="Chronic GVHD diagnosed")
     return episode
 
 
@@ -280,6 +282,7 @@ def resolve_chronic_gvhd(*, episode: ChronicGvhd, resolved_on: date, by: User) -
         resolved_on=resolved_on.isoformat(),
     )
     keep_gvhd(course)
+    replan_immune_recovery(course, by=by, why="Chronic GVHD resolved")
 
 
 @transaction.atomic
@@ -308,6 +311,7 @@ def reopen_chronic_gvhd(*, episode: ChronicGvhd, by: User) -> None:
         was_resolved_on=was_resolved_on.isoformat(),
     )
     keep_gvhd(course)
+    replan_immune_recovery(course, by=by, why="Chronic GVHD resolution undone")
 
 
 @transaction.atomic
@@ -338,3 +342,4 @@ def delete_chronic_scoring(*, scoring: ChronicGvhdAssessment, by: User) -> None:
         episode._history_user = by  # type: ignore[attr-defined]
         episode.delete()
     keep_gvhd(course)
+    replan_immune_recovery(course, by=by, why="Chronic GVHD scoring deleted")

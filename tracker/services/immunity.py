@@ -3,12 +3,16 @@ immunoglobulin (IVIG) doses. Each write locks the course and records a course ev
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models import Q
 
 from tracker.models import (
     EventKind,
@@ -19,10 +23,18 @@ from tracker.models import (
     TransplantCourse,
     Vaccination,
 )
+from tracker.models.choices import ChronicGvhdCondition, Engraftment, Hold, StopRule
 from tracker.models.events import record
-from tracker.queries.immunity import live_vaccine_gates
+from tracker.queries.gvhd import chronic_gvhd_periods
+from tracker.queries.immunity import (
+    gate_line,
+    immunosuppression_periods,
+    ivig_dates,
+    live_vaccine_gates,
+    transplant_day_zeros,
+)
 from tracker.rules import immunity, schedule
-from tracker.services.courses import lock_course, save_dates
+from tracker.services.courses import lock_course
 from tracker.services.milestones import mark_done, mark_reopened
 
 
@@ -116,9 +128,15 @@ def record_vaccination(
         gates_overridden=reason,
         entered_by=by,
     )
+    # The milestone of this dose: its step's dose, or its season for a yearly vaccine.
     vaccination.milestone = (
         course.milestones.select_related("step")
-        .filter(step__vaccine=vaccine, step__dose=dose, completed_on__isnull=True)
+        .filter(
+            Q(step__season_years__isnull=True, step__dose=dose)
+            | Q(step__season_years__isnull=False, occurrence=dose),
+            step__vaccine=vaccine,
+            completed_on__isnull=True,
+        )
         .order_by("due_date")
         .first()
     )
@@ -133,7 +151,9 @@ def record_vaccination(
             today=given_on,
             reason="vaccination recorded",
         )
-    rechain_doses(course, by=by, why=f"{vaccination.get_vaccine_display()} dose {dose} given")
+    replan_immune_recovery(
+        course, by=by, why=f"{vaccination.get_vaccine_display()} dose {dose} given"
+    )
     return vaccination
 
 
@@ -151,7 +171,9 @@ def delete_vaccination(*, vaccination: Vaccination, by: User) -> None:
     if milestone is not None and milestone.completed_on == fresh.given_on:
         # The dose it recorded is gone: the milestone it completed is open again.
         mark_reopened(course, milestone, by=by, reason="vaccination deleted")
-    rechain_doses(course, by=by, why=f"{fresh.get_vaccine_display()} dose {fresh.dose} deleted")
+    replan_immune_recovery(
+        course, by=by, why=f"{fresh.get_vaccine_display()} dose {fresh.dose} deleted"
+    )
 
 
 def _drug_data(entry: Immunosuppression) -> dict[str, Any]:
@@ -189,6 +211,7 @@ def record_immunosuppression(
     )
     _saved(entry, by)
     record(EventKind.IMMUNOSUPPRESSION_STARTED, by=by, course=course, **_drug_data(entry))
+    replan_immune_recovery(course, by=by, why=f"{drug} recorded")
     return entry
 
 
@@ -210,6 +233,7 @@ def stop_immunosuppression(
     fresh._history_user = by  # type: ignore[attr-defined]
     fresh.save(update_fields=["stopped_on"])
     record(EventKind.IMMUNOSUPPRESSION_STOPPED, by=by, course=course, **_drug_data(fresh))
+    replan_immune_recovery(course, by=by, why=f"{fresh.drug} stopped")
     return fresh
 
 
@@ -222,6 +246,7 @@ def delete_immunosuppression(*, entry: Immunosuppression, by: User) -> None:
     record(EventKind.IMMUNOSUPPRESSION_DELETED, by=by, course=course, **_drug_data(fresh))
     fresh._history_user = by  # type: ignore[attr-defined]
     fresh.delete()
+    replan_immune_recovery(course, by=by, why=f"{fresh.drug} deleted")
 
 
 @transaction.atomic
@@ -236,6 +261,7 @@ def record_ivig(*, course: TransplantCourse, given_on: date, by: User) -> IvigDo
         ivig=str(ivig.code),
         given_on=given_on.isoformat(),
     )
+    replan_immune_recovery(course, by=by, why="IVIG given")
     return ivig
 
 
@@ -254,26 +280,226 @@ def delete_ivig(*, ivig: IvigDose, by: User) -> None:
     )
     fresh._history_user = by  # type: ignore[attr-defined]
     fresh.delete()
+    replan_immune_recovery(course, by=by, why="IVIG dose deleted")
 
 
-def own_date(course: TransplantCourse, step: ProtocolStep) -> date:
-    """A step's date from Day Zero, as the plan gives it (vaccine steps do not repeat)."""
-    return schedule.plan(course.day_zero, [step.rule()])[0].due_date
+@transaction.atomic
+def extend_letermovir(
+    *, course: TransplantCourse, extended: bool, by: User, reason: str = ""
+) -> TransplantCourse:
+    """Letermovir to Day +200 (high CMV risk) or back to Day +100; its stop milestone
+    follows. Changing nothing records nothing."""
+    course = _locked(course)
+    if course.letermovir_extended == extended:
+        return course
+    course.letermovir_extended = extended
+    course._history_user = by
+    course.save(update_fields=["letermovir_extended"])
+    record(EventKind.LETERMOVIR_EXTENDED, by=by, course=course, extended=extended, reason=reason)
+    replan_immune_recovery(
+        course, by=by, why="Letermovir extended" if extended else "Letermovir back to Day +100"
+    )
+    return course
 
 
-def rechain_doses(
-    course: TransplantCourse, *, by: User, why: str, milestones: list[Milestone] | None = None
+def own_date(course: TransplantCourse, step: ProtocolStep, occurrence: int = 1) -> date:
+    """An occurrence's date from Day Zero, as the plan gives it."""
+    planned = schedule.plan(course.day_zero, [step.rule()])
+    return next((p.due_date for p in planned if p.occurrence == occurrence), planned[-1].due_date)
+
+
+@dataclass(frozen=True)
+class _Records:
+    """What the re-plan reads of the patient (every course) and of the course."""
+
+    day_zeros: list[date]
+    chronic_gvhd: list[immunity.Period]
+    drugs: list[immunity.Period]
+    ivig: list[date]
+    engrafted_on: date | None
+    cd4: list[tuple[date, Decimal]]
+
+    @classmethod
+    def read(cls, course: TransplantCourse) -> _Records:
+        patient = course.patient
+        engraftment = (
+            course.milestones.filter(
+                step__engraftment=Engraftment.NEUTROPHIL, completed_on__isnull=False
+            )
+            .values_list("completed_on", flat=True)
+            .first()
+        )
+        cd4 = course.lab_results.filter(analyte="cd4", value__isnull=False).values_list(
+            "drawn_on", "value"
+        )
+        return cls(
+            day_zeros=transplant_day_zeros(patient),
+            chronic_gvhd=chronic_gvhd_periods(patient),
+            drugs=immunosuppression_periods(patient),
+            ivig=ivig_dates(patient),
+            engrafted_on=engraftment,
+            cd4=[(drawn_on, value) for drawn_on, value in cd4 if value is not None],
+        )
+
+    @property
+    def settled_from(self) -> date:
+        """The last day any record changes the gates: from it on, only time does."""
+        days = [*self.day_zeros, *self.ivig]
+        for start, end in [*self.chronic_gvhd, *self.drugs]:
+            days += [start, *([end] if end else [])]
+        return max(days)
+
+    def gates(self, on: date) -> immunity.GateVerdict:
+        """The live-vaccine gates from the first day they can be known for good: on `on`, or
+        when the records say more later (a dose due last month, IVIG given since)."""
+        return immunity.live_vaccine_gates(
+            on=max(on, self.settled_from),
+            transplant_day_zeros=self.day_zeros,
+            chronic_gvhd_periods=self.chronic_gvhd,
+            immunosuppression_periods=self.drugs,
+            ivig_dates=self.ivig,
+        )
+
+    def chronic_gvhd_on(self, day: date) -> date | None:
+        """When the chronic GVHD active on that day (or, later, now) began; None if none."""
+        ends = [end for _, end in self.chronic_gvhd if end]
+        day = max([day, *(start for start, _ in self.chronic_gvhd), *ends])
+        active = [
+            start for start, end in self.chronic_gvhd if start <= day and (end is None or day < end)
+        ]
+        return max(active) if active else None
+
+
+def _pjp_config() -> immunity.PjpConfig:
+    return immunity.PjpConfig(
+        months_off_immunosuppression=settings.PJP_MONTHS_OFF_IMMUNOSUPPRESSION,
+        cd4_threshold=settings.PJP_CD4_THRESHOLD or None,
+    )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    due: date
+    hold: str
+    note: str
+
+
+def _planned(
+    course: TransplantCourse,
+    milestones: list[Milestone],
+    records: _Records,
+    given: dict[tuple[str, int], date],
+) -> list[_Plan]:
+    """Where each of these milestones (not done) stands: its date, hold and why."""
+    verdicts = {}
+    doses = []
+    for m in milestones:
+        own = own_date(course, m.step, m.occurrence)
+        if m.step.is_live_vaccine:
+            verdict = verdicts[m.pk] = records.gates(own)
+            if not verdict.eligible and verdict.eligible_from is not None:
+                own = max(own, verdict.eligible_from)  # a deferred dose 1 defers dose 2
+        doses.append(
+            immunity.PlannedDose(
+                vaccine=m.step.vaccine or f"step-{m.step_id}",
+                dose=dose_of(m),
+                own_date=own,
+                given_on=given.get((m.step.vaccine, dose_of(m))) if m.step.vaccine else None,
+            )
+        )
+    chained = immunity.chain_doses(doses, born=course.patient.date_of_birth)
+    plans = []
+    blocked_live: set[tuple[str, int]] = set()
+    for m, dose in zip(milestones, chained, strict=True):
+        step = m.step
+        due, hold, note = dose.due, Hold.NONE, dose.reason
+        if step.chronic_gvhd:
+            since = records.chronic_gvhd_on(due)
+            if step.chronic_gvhd == ChronicGvhdCondition.WITHOUT and since:
+                hold = Hold.NOT_NEEDED
+                note = f"Not needed: chronic GVHD active since {immunity.shown(since)}."
+            elif step.chronic_gvhd == ChronicGvhdCondition.WITH and not since:
+                hold = Hold.NOT_NEEDED
+                note = "Not needed: no active chronic GVHD."
+        if step.is_live_vaccine:
+            # The gates as they stand on the dose's own date (or since, by the records).
+            verdict = verdicts[m.pk]
+            previous = (step.vaccine, dose_of(m) - 1)
+            if previous in blocked_live:
+                hold = Hold.BLOCKED
+                note = f"Blocked: dose {previous[1]} is blocked. {gate_line(verdict)}".strip()
+            elif not verdict.eligible and verdict.eligible_from is None:
+                hold, note = Hold.BLOCKED, gate_line(verdict)
+            elif not verdict.eligible and verdict.eligible_from >= due:
+                due, hold, note = verdict.eligible_from, Hold.BLOCKED_UNTIL, gate_line(verdict)
+            elif not note:
+                opened = verdict.eligible_from
+                note = (
+                    f"Live vaccine: the gates pass from {immunity.shown(opened)} by what is "
+                    "recorded; check them again on the day."
+                    if opened
+                    else "Live vaccine: the gates pass by what is recorded; check them again "
+                    "on the day."
+                )
+            if hold == Hold.BLOCKED:
+                blocked_live.add((step.vaccine, dose_of(m)))
+        if step.stop_rule == StopRule.PJP:
+            stop = immunity.pjp_stop(
+                engraftment=records.engrafted_on,
+                immunosuppression_periods=records.drugs,
+                cd4_results=records.cd4,
+                config=_pjp_config(),
+            )
+            if stop.on is None:
+                hold, note = Hold.BLOCKED, f"Not yet: {stop.reason}"
+            else:
+                due, note = stop.on, stop.reason
+        elif step.stop_rule == StopRule.LETERMOVIR:
+            stop = immunity.letermovir_stop(
+                day_zero=course.day_zero, extended=course.letermovir_extended
+            )
+            due, note = stop.on or due, stop.reason
+        plans.append(_Plan(due, hold, note))
+    return plans
+
+
+def dose_of(milestone: Milestone) -> int:
+    """The dose a milestone gives: its step's, or its season's for a yearly vaccine."""
+    return milestone.occurrence if milestone.step.season_years else (milestone.step.dose or 1)
+
+
+def replan_immune_recovery(
+    course: TransplantCourse,
+    *,
+    by: User,
+    why: str,
+    milestones: list[Milestone] | None = None,
+    quiet: bool = False,
 ) -> list[Milestone]:
-    """Re-plan the course's vaccine doses not given yet so each follows the doses given
-    (under the course lock); return those that moved. Each move is a course event.
-    `milestones`: all of the course's, with their steps, when the caller holds them."""
+    """Re-plan the course's immune-recovery milestones not done (under the course lock) and
+    return those that changed; each change is a course event:
+
+    - vaccine doses follow the doses given (`immunity.chain_doses`);
+    - a live vaccine is blocked while its gates fail: until the date they open when only time
+      holds them, else until a clinical event (a dose after a blocked one waits with it);
+    - a step given only with, or without, active chronic GVHD is "not needed" otherwise;
+    - PJP prophylaxis and letermovir stop on the date their rule gives (PJP: blocked while
+      the rule waits on an event).
+
+    `milestones`: all of the course's, with their steps, when the caller holds them; `quiet`:
+    no events (the course is being planned: its start is the event)."""
+    if not course.is_transplant:
+        return []
     if milestones is None:
-        milestones = list(course.milestones.select_related("step").exclude(step__vaccine=""))
-    milestones = sorted(
-        (m for m in milestones if m.step.vaccine and m.step.dose),
+        milestones = list(
+            course.milestones.select_related("step").exclude(step__vaccine="", step__stop_rule="")
+        )
+    ours = sorted(
+        (m for m in milestones if m.step.vaccine or m.step.stop_rule),
         key=lambda m: (m.due_date, m.pk),
     )
-    if not milestones:
+    pending = [m for m in ours if m.completed_on is None]
+    if not pending:
         return []
     given = {
         (vaccine, dose): given_on
@@ -281,38 +507,39 @@ def rechain_doses(
             "vaccine", "dose", "given_on"
         )
     }
-    planned = [
-        immunity.PlannedDose(
-            vaccine=m.step.vaccine,
-            dose=m.step.dose or 1,
-            own_date=own_date(course, m.step),
-            given_on=given.get((m.step.vaccine, m.step.dose or 1)),
-        )
-        for m in milestones
-    ]
-    chained = immunity.chain_doses(planned, born=course.patient.date_of_birth)
-    moved = []
-    for milestone, dose in zip(milestones, chained, strict=True):
-        if milestone.completed_on is not None or milestone.due_date == dose.due:
+    records = _Records.read(course)
+    # Every dose of the course takes part in the chain (a dose given is where the next
+    # counts from); only those not done change.
+    plans = dict(zip([m.pk for m in ours], _planned(course, ours, records, given), strict=True))
+    changed = []
+    for milestone in pending:
+        plan = plans[milestone.pk]
+        was = (milestone.due_date, milestone.hold, milestone.plan_note)
+        if was == (plan.due, plan.hold, plan.note):
             continue
-        was = milestone.due_date
-        milestone.due_date = dose.due
-        milestone.window_start = dose.due - timedelta(days=milestone.step.window_before)
-        milestone.window_end = dose.due + timedelta(days=milestone.step.window_after)
-        moved.append(milestone)
-        record(
-            EventKind.MILESTONE_REPLANNED,
-            by=by,
-            course=course,
-            milestone=str(milestone.code),
-            title=milestone.title,
-            was_due=was.isoformat(),
-            due=dose.due.isoformat(),
-            reason=dose.reason or "Back to its date from Day Zero.",
-            why=why,
-        )
-    save_dates(moved)
-    Milestone.history.bulk_history_create(
-        moved, update=True, default_user=by, default_change_reason=why
+        milestone.due_date = plan.due
+        milestone.window_start = plan.due - timedelta(days=milestone.step.window_before)
+        milestone.window_end = plan.due + timedelta(days=milestone.step.window_after)
+        milestone.hold, milestone.plan_note = plan.hold, plan.note
+        changed.append(milestone)
+        if was[:2] != (plan.due, plan.hold) and not quiet:
+            record(
+                EventKind.MILESTONE_REPLANNED,
+                by=by,
+                course=course,
+                milestone=str(milestone.code),
+                title=milestone.title,
+                was_due=was[0].isoformat(),
+                due=plan.due.isoformat(),
+                was_hold=was[1],
+                hold=plan.hold,
+                reason=plan.note or "Back to its date from Day Zero.",
+                why=why,
+            )
+    Milestone.objects.bulk_update(
+        changed, ["due_date", "window_start", "window_end", "hold", "plan_note"]
     )
-    return moved
+    Milestone.history.bulk_history_create(
+        changed, update=True, default_user=by, default_change_reason=why
+    )
+    return changed

@@ -10,7 +10,9 @@ from simple_history.utils import bulk_create_with_history
 
 from tracker.models import CourseEvent, EventKind, LabResult, TransplantCourse
 from tracker.models.events import event, record
+from tracker.rules.lab_results import Analyte
 from tracker.services.courses import lock_course
+from tracker.services.immunity import replan_immune_recovery
 
 
 def _data(result: LabResult) -> dict[str, Any]:
@@ -36,6 +38,8 @@ def record_results(
     CourseEvent.objects.bulk_create(
         event(EventKind.RESULT_ADDED, by=by, course=course, **_data(result)) for result in results
     )
+    if any(result.analyte == Analyte.CD4 for result in results):
+        replan_immune_recovery(course, by=by, why="CD4 count recorded")  # the PJP rule
     return results
 
 
@@ -49,3 +53,5 @@ def delete_result(*, result: LabResult, by: User) -> None:
     record(EventKind.RESULT_DELETED, by=by, course=course, **_data(fresh))
     fresh._history_user = by  # type: ignore[attr-defined]
     fresh.delete()
+    if fresh.analyte == Analyte.CD4:
+        replan_immune_recovery(course, by=by, why="CD4 count deleted")  # the PJP rule

@@ -41,6 +41,7 @@ from tracker.forms import (
 )
 from tracker.http import AuthenticatedRequest, Request
 from tracker.models import LabResult, Milestone, TransplantCourse
+from tracker.models.milestones import WAITING
 from tracker.queries import gvhd
 from tracker.queries.engraftment import engraftment_status
 from tracker.queries.immunity import immune_recovery, irradiation
@@ -125,7 +126,7 @@ def timeline_parts(
             # whatever in it is still overdue.
             start, end = schedule.days_around(today, before=DAYS_BEFORE, after=DAYS_AHEAD)
             end = max(end, summary.next_from(today) or end)
-            overdue = Q(completed_on__isnull=True, window_end__lt=today)
+            overdue = Q(completed_on__isnull=True, window_end__lt=today) & ~Q(hold__in=WAITING)
             wanted |= in_phase & (Q(due_date__range=(start, end)) | overdue)
         elif current in shown:
             # The phase after the current one: its first milestones, what comes next.
@@ -274,7 +275,7 @@ def back_to(course: TransplantCourse, view: str, anchor: str) -> str:
 def summaries_of(course: TransplantCourse, today: date) -> list[schedule.PhaseSummary]:
     """Where each phase of the course stands today: one light query."""
     dates = course.milestones.order_by().values_list(
-        "due_date", "window_start", "window_end", "completed_on"
+        "due_date", "window_start", "window_end", "completed_on", "hold"
     )
     return schedule.phase_summaries(dates, day_zero=course.day_zero, today=today)
 

@@ -17,6 +17,7 @@ from tracker import clock, roles, services
 from tracker.models import BilirubinUnit, Patient, Protocol, TransplantCourse
 from tracker.rules.gvhd import NIH_ORGANS
 from tracker.rules.schedule import add_months
+from tracker.services.immunity import dose_of
 
 DEMO_PASSWORD = "transplant-demo"  # noqa: S105 (invented demo login, printed on purpose)
 
@@ -255,12 +256,15 @@ class Command(BaseCommand):
                 continue  # the counts decide these
             if milestone.step.is_live_vaccine:
                 continue  # waits for its gates: recorded as a vaccination when given
-            if milestone.step.vaccine and milestone.step.dose:
+            milestone.refresh_from_db(fields=["due_date", "hold", "completed_on"])
+            if milestone.hold or milestone.completed_on or milestone.due_date >= today:
+                continue  # blocked, not needed, or re-planned by what was recorded before
+            if milestone.step.vaccine:
                 # A dose given: recorded as such, which completes its milestone.
                 services.record_vaccination(
                     course=course,
                     vaccine=milestone.step.vaccine,
-                    dose=milestone.step.dose,
+                    dose=dose_of(milestone),
                     given_on=milestone.due_date,
                     by=coordinator,
                 )

@@ -59,10 +59,12 @@ class Command(BaseCommand):
                     protocol.count_edit()
                 done[outcome] += 1
                 protocols[protocol.slug] = protocol
+        listed: dict[Protocol, set[str]] = {}
         for row in rows:
             fields = dict(row["fields"])
             if row["model"] != "tracker.protocolstep":
                 continue
+            fields.setdefault("retired", False)
             (slug,) = fields.pop("protocol")
             protocol = protocols.get(slug) or Protocol.objects.get(slug=slug)
             step = ProtocolStep.objects.filter(
@@ -72,7 +74,22 @@ class Command(BaseCommand):
             if outcome == "changed":
                 protocol.count_edit()  # course pages kept in the cache show the new text
             done[outcome] += 1
+            listed.setdefault(protocol, set()).add(step.key)
+        retired = removed = 0
+        for protocol, keys in listed.items():
+            for step in protocol.steps.exclude(key__in=keys).filter(retired=False):
+                # A step that left the library: gone when no course has it, else retired
+                # (its milestones stay on their courses; new courses do not plan it).
+                step._change_reason = REASON  # type: ignore[attr-defined]
+                if step.milestones.exists():
+                    step.retired = True
+                    step.save(update_fields=["retired"])
+                    retired += 1
+                else:
+                    step.delete()
+                    removed += 1
+                protocol.count_edit()
         self.stdout.write(
             f"Protocol library: {done['added']} added, {done['changed']} changed, "
-            f"{done['']} unchanged."
+            f"{done['']} unchanged, {retired} retired, {removed} removed."
         )

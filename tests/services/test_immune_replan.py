@@ -12,8 +12,8 @@ from django.core.management import call_command
 from tests.factories import StepFactory, small_protocol, start_course
 from tracker import services
 from tracker.models import CourseEvent, EventKind, Milestone, ProtocolStep
-from tracker.rules.gvhd import NIH_ORGANS
 from tracker.rules import schedule
+from tracker.rules.gvhd import NIH_ORGANS
 
 pytestmark = pytest.mark.django_db
 

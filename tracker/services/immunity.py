@@ -428,10 +428,11 @@ def _planned(
             if previous in blocked_live:
                 hold = Hold.BLOCKED
                 note = f"Blocked: dose {previous[1]} is blocked. {gate_line(verdict)}".strip()
-            elif not verdict.eligible and verdict.eligible_from is None:
+            elif not verdict.eligible and (opens := verdict.eligible_from) is None:
                 hold, note = Hold.BLOCKED, gate_line(verdict)
-            elif not verdict.eligible and verdict.eligible_from >= due:
-                due, hold, note = verdict.eligible_from, Hold.BLOCKED_UNTIL, gate_line(verdict)
+            elif not verdict.eligible and opens is not None and opens >= due:
+                # The gates set its date (a later dose chained past it is not blocked).
+                due, hold, note = opens, Hold.BLOCKED_UNTIL, gate_line(verdict)
             elif not note:
                 opened = verdict.eligible_from
                 note = (

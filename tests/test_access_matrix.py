@@ -68,6 +68,9 @@ MATRIX = {
     "checklist_toggle": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, R, R)},
     "follow_up": {"GET": (LOGIN, 403, 403, 200, 200), "POST": (405,) * 5},
     "follow_up_week": {"GET": (LOGIN, 403, 403, 200, 200), "POST": (405,) * 5},
+    "recovery": {"GET": (LOGIN, 403, 403, 200, 200), "POST": (405,) * 5},
+    "recovery_csv": {"GET": (LOGIN, 403, 403, 200, 200), "POST": (405,) * 5},
+    "letermovir": {"GET": (405,) * 5, "POST": (LOGIN, 404, 404, 200, 200)},
     "follow_up_csv": {"GET": (LOGIN, 403, 403, 200, 200), "POST": (405,) * 5},
     "my_page": {"GET": (LOGIN, 200, 200, R, R), "POST": (405,) * 5},
     "my_calendar": {"GET": (LOGIN, 200, 200, R, R), "POST": (405,) * 5},
@@ -169,6 +172,7 @@ def url_for(course, patient, coordinator, today):
         "drug_delete": [drug.code],
         "ivig_add": [course.code],
         "ivig_delete": [ivig.code],
+        "letermovir": [course.code],
         "calendar_feed": [token],
         "password_reset_confirm": ["MQ", "set-password"],
     }

@@ -29,7 +29,7 @@ from tracker.models import (
     Vaccine,
     normalise_mrn,
 )
-from tracker.queries import followup
+from tracker.queries import followup, recovery
 from tracker.rules import gvhd, lab_results
 from tracker.rules import pasted_counts as counts
 from tracker.rules.schedule import Phase
@@ -278,6 +278,22 @@ class FollowUpFilterForm(forms.Form):
             include_later=data.get("later", False),
             gvhd=data.get("gvhd", ""),
             sort=data.get("sort") or followup.Sort.NEXT_DUE,
+        )
+
+
+class RecoveryFilterForm(forms.Form):
+    """The immune recovery list's filters, all in the URL so a view is bookmarkable."""
+
+    q = forms.CharField(required=False, max_length=80, label="Name or MRN")
+    kind = forms.ChoiceField(choices=recovery.KIND_CHOICES, required=False, label="Kind")
+    show = forms.ChoiceField(choices=recovery.Show.CHOICES, required=False, label="Show")
+
+    def filters(self) -> recovery.Filters:
+        """The filters asked for; a field with a bad value falls back to its default."""
+        self.is_valid()
+        data = self.cleaned_data
+        return recovery.Filters(
+            q=data.get("q", "").strip(), kind=data.get("kind", ""), show=data.get("show", "")
         )
 
 
@@ -955,6 +971,26 @@ class StopDrugForm(forms.Form):
                 f"It started on {self.entry.started_on:%-d %b %Y}: it stops on or after that."
             )
         return stopped
+
+
+class LetermovirForm(forms.Form):
+    """Letermovir to Day +200 (high CMV risk), or back to Day +100."""
+
+    extended = forms.TypedChoiceField(
+        choices=[("1", "Extend to Day +200"), ("0", "Back to Day +100")],
+        coerce=lambda value: value == "1",
+        widget=forms.HiddenInput,
+    )
+    reason = forms.CharField(
+        label="Why (optional)",
+        required=False,
+        max_length=200,
+        help_text="E.g. GVHD on steroids, mismatched or cord blood donor.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "letermovir-%s")
+        super().__init__(*args, **kwargs)
 
 
 class IvigForm(forms.Form):

@@ -70,6 +70,7 @@ urlpatterns = [
     path("immunosuppression/<uuid:code>/stop/", immunity.drug_stop, name="drug_stop"),
     path("immunosuppression/<uuid:code>/delete/", immunity.drug_delete, name="drug_delete"),
     path("courses/<uuid:code>/ivig/", immunity.ivig_add, name="ivig_add"),
+    path("courses/<uuid:code>/letermovir/", immunity.letermovir, name="letermovir"),
     path("ivig/<uuid:code>/delete/", immunity.ivig_delete, name="ivig_delete"),
     path(
         "milestones/<uuid:code>/complete/", milestones.milestone_complete, name="milestone_complete"
@@ -79,6 +80,8 @@ urlpatterns = [
     path("follow-up/", follow_up.follow_up_list, name="follow_up"),
     path("follow-up/week/", follow_up.follow_up_week, name="follow_up_week"),
     path("follow-up/export.csv", follow_up.follow_up_csv, name="follow_up_csv"),
+    path("immune-recovery/", follow_up.recovery_list, name="recovery"),
+    path("immune-recovery/export.csv", follow_up.recovery_csv, name="recovery_csv"),
     path("me/", portal.my_page, name="my_page"),
     path("me/calendar/", calendars.my_calendar, name="my_calendar"),
     path("me/feed/", calendars.my_feed, name="my_feed"),

@@ -616,3 +616,39 @@ def test_a_dose_recorded_in_place_redraws_its_milestones_out_of_band(
     assert "Sat 11 Jul 2026" in response.text  # dose 2's new date
     assert re.search(rf'id="milestone-{first.code}" class="milestone status-done', response.text)
     assert 'id="summary-immune_recovery" hx-swap-oob="true"' in response.text
+
+
+def test_letermovir_extended_in_place_moves_its_stop_out_of_band(
+    staff_client, patient, coordinator, today
+):
+    protocol = small_protocol()
+    StepFactory(
+        protocol=protocol,
+        key="letermovir-stop",
+        title="Stop letermovir",
+        day=100,
+        stop_rule="letermovir",
+        checklist="",
+    )
+    course = start_course(
+        patient=patient, protocol=protocol, day_zero=date(2026, 10, 1), by=coordinator
+    )
+    page = staff_client.get(course.get_absolute_url()).text
+    assert "Extend to Day +200 (high CMV risk)" in page
+    assert "Stops on Day +100 (9 Jan 2027)" in page
+    response = post(
+        staff_client, "letermovir", course, {"extended": "1", "reason": "Cord blood donor"}, HX
+    )
+    assert response.text.lstrip().startswith('<section id="immunity"')
+    stop = course.milestones.get(step__key="letermovir-stop")
+    assert stop.due_date == date(2027, 4, 19)
+    assert f'id="milestone-{stop.code}"' in response.text  # redrawn on the timeline
+    assert "hx-swap-oob" in response.text
+    assert "Back to Day +100" in response.text
+    history = staff_client.get(reverse("course_history", args=[course.code])).text
+    assert "Letermovir extended to Day +200: Cord blood donor" in history
+    # Without JavaScript: back to the section.
+    plain = post(staff_client, "letermovir", course, {"extended": "0"})
+    assert plain.status_code == 302
+    stop.refresh_from_db()
+    assert stop.due_date == date(2027, 1, 9)

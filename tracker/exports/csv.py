@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
+from tracker.queries import recovery
 from tracker.queries.followup import Row, all_rows
+from tracker.rules.schedule import Status
 
 if TYPE_CHECKING:
     from tracker.models import TransplantCourse
@@ -87,3 +89,67 @@ def follow_up_lines(courses: QuerySet[TransplantCourse], *, today: date) -> Iter
             chunk = []
     if chunk:
         yield "".join(chunk)
+
+
+RECOVERY_HEADER = [
+    "MRN",
+    "Family name",
+    "Given name",
+    "Kind",
+    "Protocol",
+    "Day Zero",
+    "Today",
+    "Vaccines due",
+    "Live vaccines blocked",
+    "Next vaccine",
+    "Vaccines done",
+    "Immunosuppression",
+    "Last IVIG",
+    "Drug stops",
+]
+
+
+def _entries(entries: list[recovery.Entry], *, why: bool = False) -> str:
+    return "; ".join(
+        f"{e.title} ({e.due_date.isoformat()}{', ' + e.note if why and e.note else ''})"
+        for e in entries
+    )
+
+
+def stop_words(stop: recovery.Entry) -> str:
+    """A drug stop in a cell: "Stop letermovir: due 2026-04-19", or why it is not yet."""
+    if stop.status == Status.BLOCKED:
+        return f"{stop.title}: {stop.note}"
+    return f"{stop.title}: {stop.status.label.lower()} {stop.due_date.isoformat()}"
+
+
+def recovery_line(row: recovery.Row) -> list[str]:
+    stops = "; ".join(stop_words(stop) for stop in row.stops)
+    return [
+        row.mrn,
+        row.family_name,
+        row.given_name,
+        row.kind,
+        row.protocol,
+        row.day_zero.isoformat(),
+        row.today_label,
+        _entries(row.due),
+        _entries(row.blocked, why=True),
+        _entries([row.next]) if row.next else "",
+        f"{row.vaccines_done} of {row.vaccines_planned}",
+        "; ".join(row.drugs),
+        row.last_ivig.isoformat() if row.last_ivig else "",
+        stops,
+    ]
+
+
+def recovery_lines(courses: QuerySet[TransplantCourse], *, today: date) -> Iterator[str]:
+    """The immune recovery list as CSV text, in chunks of LINES_PER_CHUNK lines."""
+    writer = csv.writer(_Echo())
+    chunk = [BOM + writer.writerow(RECOVERY_HEADER)]
+    for row in recovery.all_rows(courses, today=today):
+        chunk.append(writer.writerow([cell(value) for value in recovery_line(row)]))
+        if len(chunk) >= LINES_PER_CHUNK:
+            yield "".join(chunk)
+            chunk = []
+    yield "".join(chunk)

@@ -61,6 +61,7 @@ class ImmuneRecovery:
     drugs: list[Immunosuppression]  # still going first, then by start
     ivig: list[IvigDose]
     gates: immunity.GateVerdict
+    stops: list[Milestone]  # the milestones of drugs that stop by rule (PJP, letermovir)
 
 
 def immune_recovery(course: TransplantCourse, today: date) -> ImmuneRecovery:
@@ -84,6 +85,11 @@ def immune_recovery(course: TransplantCourse, today: date) -> ImmuneRecovery:
         ),
         ivig=[dose for dose in ivig if dose.course_id == course.pk],
         gates=gates,
+        stops=list(
+            course.milestones.exclude(step__stop_rule="")
+            .select_related("step")
+            .order_by("due_date")
+        ),
     )
 
 

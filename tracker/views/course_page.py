@@ -34,6 +34,7 @@ from tracker.forms import (
     ImmunosuppressionForm,
     IvigForm,
     LabResultForm,
+    LetermovirForm,
     PastedCountsForm,
     PastedResultsForm,
     TimelineFilterForm,
@@ -244,6 +245,7 @@ def immunity_context(course: TransplantCourse, **forms: Form | None) -> dict[str
         "vaccination_form": forms.get("vaccination_form") or VaccinationForm(course=course),
         "drug_form": forms.get("drug_form") or ImmunosuppressionForm(course=course),
         "ivig_form": forms.get("ivig_form") or IvigForm(course=course),
+        "letermovir_form": forms.get("letermovir_form") or LetermovirForm(),
         "stop_form": stop_form,
         "stopping": stop_form.entry.code if stop_form is not None else None,  # type: ignore[attr-defined]
     }

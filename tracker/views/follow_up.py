@@ -1,4 +1,5 @@
-"""The 100-day follow-up list, its CSV, and what is due this week."""
+"""The 100-day follow-up list, its CSV, and what is due this week; the immune recovery list
+and its CSV."""
 
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
 from tracker import clock
-from tracker.exports.csv import follow_up_lines
-from tracker.forms import FollowUpFilterForm
+from tracker.exports.csv import follow_up_lines, recovery_lines
+from tracker.forms import FollowUpFilterForm, RecoveryFilterForm
 from tracker.http import AuthenticatedRequest, role_required
-from tracker.queries import followup
+from tracker.queries import followup, recovery
 from tracker.views import fragments
 
 FOLLOW_UP_PER_PAGE = 50
@@ -106,3 +107,49 @@ def follow_up_week(request: AuthenticatedRequest) -> TemplateResponse:
         "query": f"day={day.day.isoformat()}",
     }
     return TemplateResponse(request, "followup/week.html", context)
+
+
+RECOVERY_PER_PAGE = 50
+
+
+@require_GET
+@login_required
+@role_required("view_transplantcourse")
+def recovery_list(request: AuthenticatedRequest) -> HttpResponse:
+    """The immune recovery list: every transplant course past Day +90."""
+    today = clock.today()
+    form = RecoveryFilterForm(request.GET)
+    filters = form.filters()
+    query = request.GET.copy()
+    query.pop("page", None)
+    courses = recovery.recovery_courses(today=today, filters=filters)
+    page = Paginator(courses.values_list("pk", flat=True), RECOVERY_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "form": form,
+        "filters": filters,
+        "page": page,
+        "rows": recovery.page_rows(list(page.object_list), today=today),
+        "today": today,
+        "query": query.urlencode(),
+    }
+    if request.htmx:
+        return TemplateResponse(request, "followup/recovery.html#rows", context)
+    return TemplateResponse(request, "followup/recovery.html", context)
+
+
+@require_GET
+@login_required
+@role_required("view_transplantcourse")
+def recovery_csv(request: AuthenticatedRequest) -> StreamingHttpResponse:
+    today = clock.today()
+    filters = RecoveryFilterForm(request.GET).filters()
+    courses = recovery.recovery_courses(today=today, filters=filters)
+    response = StreamingHttpResponse(
+        recovery_lines(courses, today=today), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="immune-recovery-{today.isoformat()}.csv"'
+    )
+    return response

@@ -22,6 +22,7 @@ from tracker.access import get_immunity_course_for, get_immunity_record_for, req
 from tracker.forms import (
     ImmunosuppressionForm,
     IvigForm,
+    LetermovirForm,
     StopDrugForm,
     VaccinationForm,
     show_errors,
@@ -50,7 +51,7 @@ def _response(
         if forms:
             return drawn
         today = clock.today()
-        vaccines = course.milestones.exclude(step__vaccine="")
+        vaccines = course.milestones.exclude(step__vaccine="", step__stop_rule="")
         rows = milestone_rows(course, vaccines, today)
         phases = {row.phase for row in rows}
         summaries = [s for s in summaries_of(course, today) if s.phase in phases] if rows else []
@@ -174,3 +175,17 @@ def ivig_delete(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
     require(request.user, PERMISSION)
     services.delete_ivig(ivig=ivig, by=request.user)
     return _response(request, ivig.course)
+
+
+@require_POST
+@login_required
+def letermovir(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
+    course = get_immunity_course_for(request.user, code)
+    require(request.user, PERMISSION)
+    form = LetermovirForm(request.POST)
+
+    def save() -> None:
+        changed = services.extend_letermovir(course=course, by=request.user, **form.cleaned_data)
+        course.letermovir_extended = changed.letermovir_extended  # the section shows it
+
+    return _save(request, course, form, "letermovir_form", save)

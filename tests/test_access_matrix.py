@@ -71,6 +71,7 @@ MATRIX = {
     "recovery": {"GET": (LOGIN, 403, 403, 200, 200), "POST": (405,) * 5},
     "recovery_csv": {"GET": (LOGIN, 403, 403, 200, 200), "POST": (405,) * 5},
     "letermovir": {"GET": (405,) * 5, "POST": (LOGIN, 404, 404, 200, 200)},
+    "irradiation": {"GET": (405,) * 5, "POST": (LOGIN, 404, 404, R, R)},
     "follow_up_csv": {"GET": (LOGIN, 403, 403, 200, 200), "POST": (405,) * 5},
     "my_page": {"GET": (LOGIN, 200, 200, R, R), "POST": (405,) * 5},
     "my_calendar": {"GET": (LOGIN, 200, 200, R, R), "POST": (405,) * 5},
@@ -173,6 +174,7 @@ def url_for(course, patient, coordinator, today):
         "ivig_add": [course.code],
         "ivig_delete": [ivig.code],
         "letermovir": [course.code],
+        "irradiation": [course.code],
         "calendar_feed": [token],
         "password_reset_confirm": ["MQ", "set-password"],
     }

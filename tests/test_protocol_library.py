@@ -317,7 +317,9 @@ def test_long_term_follow_up_yearly_to_year_6_then_every_two_years(library, slug
     assert all(b - a == 2 for a, b in zip(years[3:], years[4:], strict=False))
     assert years[-1] >= 20
     for review in reviews:
-        assert review.patient_text.startswith("Your yearly check"), review.key
+        years_after = f"{(review.months or 0) // 12} years after your transplant"
+        assert review.patient_title == f"Your yearly check, {years_after}", review.key
+        assert review.patient_text.startswith("Once a year we look"), review.key
         items = " ".join(review.checklist_items).lower()
         screenings = ("lipids", "glucose", "thyroid", "eye", "dental", "skin", "bone", "fertility")
         for screening in (*screenings, "second cancers", "psychosocial"):

@@ -36,6 +36,7 @@ class ProtocolStepInline(StepInline):
         ("vaccine", "dose", "chained_words"),
         ("season_years", "chronic_gvhd", "stop_rule"),
         "audience",
+        "patient_title",
         "patient_text",
         "checklist",
         "retired",

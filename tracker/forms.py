@@ -993,6 +993,40 @@ class LetermovirForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
+class IrradiationForm(forms.Form):
+    """What decides irradiated blood besides the protocol (the care team records it)."""
+
+    harvest_date = forms.DateField(
+        label="Stem cell harvest (optional)",
+        required=False,
+        widget=DateInput(),
+        help_text="Irradiated blood from 14 days before it.",
+    )
+    hodgkin_lymphoma = forms.BooleanField(
+        label="Hodgkin lymphoma (irradiated blood for life)", required=False
+    )
+
+    def __init__(self, *args: Any, course: TransplantCourse, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "irradiation-%s")
+        kwargs.setdefault(
+            "initial",
+            {"harvest_date": course.harvest_date, "hodgkin_lymphoma": course.hodgkin_lymphoma},
+        )
+        super().__init__(*args, **kwargs)
+        self.course = course
+        if course.kind != "autologous":
+            del self.fields["harvest_date"]
+
+    def clean_harvest_date(self) -> date | None:
+        harvest: date | None = self.cleaned_data.get("harvest_date")
+        if harvest is not None and harvest > self.course.day_zero:
+            raise ValidationError(
+                f"The harvest comes before the infusion (Day Zero, "
+                f"{self.course.day_zero:%-d %b %Y}): check the date."
+            )
+        return harvest
+
+
 class IvigForm(forms.Form):
     given_on = forms.DateField(
         label="Given on",

@@ -71,6 +71,7 @@ urlpatterns = [
     path("immunosuppression/<uuid:code>/delete/", immunity.drug_delete, name="drug_delete"),
     path("courses/<uuid:code>/ivig/", immunity.ivig_add, name="ivig_add"),
     path("courses/<uuid:code>/letermovir/", immunity.letermovir, name="letermovir"),
+    path("courses/<uuid:code>/irradiation/", immunity.irradiation, name="irradiation"),
     path("ivig/<uuid:code>/delete/", immunity.ivig_delete, name="ivig_delete"),
     path(
         "milestones/<uuid:code>/complete/", milestones.milestone_complete, name="milestone_complete"

@@ -1,6 +1,7 @@
 """Immune recovery in a real browser: stopping immunosuppression opens the live-vaccine gate
 once 12 months have passed, in place."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -95,3 +96,56 @@ def test_a_late_first_dose_moves_the_next_one_on_the_timeline_in_place(page: Pag
     )
     vaccinations = page.get_by_role("table", name="Vaccinations given")
     expect(vaccinations).to_contain_text("Pneumococcal conjugate (PCV)")
+
+
+def test_the_immune_recovery_list_shows_who_is_blocked_and_why(page: Page):
+    coordinator = user_in(roles.COORDINATOR, username="casey")
+    today = clock.today()
+    protocol = small_protocol(name="Allogeneic (test)")
+    StepFactory(
+        protocol=protocol,
+        key="mmr-dose-1",
+        title="MMR (live), dose 1",
+        day=None,
+        months=24,
+        vaccine="mmr",
+        dose=1,
+        checklist="",
+    )
+    blocked = start_course(
+        patient=PatientFactory(given_name="Rosalind", family_name="Franklin"),
+        protocol=protocol,
+        day_zero=add_months(today, -30),
+        by=coordinator,
+    )
+    drug = services.record_immunosuppression(
+        course=blocked,
+        drug="Ciclosporin",
+        started_on=blocked.day_zero - timedelta(days=1),
+        by=coordinator,
+    )
+    start_course(
+        patient=PatientFactory(given_name="Alan", family_name="Turing"),
+        protocol=protocol,
+        day_zero=add_months(today, -28),
+        by=coordinator,
+    )
+    log_in(page, "casey")
+    page.get_by_role("link", name="Immune recovery").click()
+    rows = page.locator("table.recovery tbody tr")
+    expect(rows).to_have_count(2)
+    page.get_by_label("Show").select_option("blocked")  # htmx swaps the rows in place
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Franklin")
+    expect(rows.first).to_contain_text("On immunosuppression: not until 12 months after it stops.")
+    expect(page).to_have_url(re.compile(r"show=blocked"))
+    expect(page.locator("#recovery-csv-link")).to_have_attribute(
+        "href", re.compile(r"export\.csv\?.*show=blocked")
+    )
+
+    services.stop_immunosuppression(entry=drug, stopped_on=add_months(today, -13), by=coordinator)
+    page.reload()
+    expect(page.get_by_text("No course matches these filters.")).to_be_visible()
+    page.get_by_label("Show").select_option("due")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("MMR (live), dose 1")

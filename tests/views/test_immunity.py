@@ -652,3 +652,86 @@ def test_letermovir_extended_in_place_moves_its_stop_out_of_band(
     assert plain.status_code == 302
     stop.refresh_from_db()
     assert stop.due_date == date(2027, 1, 9)
+
+
+class TestIrradiationDetails:
+    def test_a_harvest_date_moves_the_start_and_the_banner_follows(
+        self, staff_client, patient, coordinator, today
+    ):
+        protocol = small_protocol(kind="autologous")
+        course = start_course(
+            patient=patient, protocol=protocol, day_zero=date(2026, 11, 10), by=coordinator
+        )
+        page = staff_client.get(course.get_absolute_url()).text
+        assert '<div id="irradiation-banner">' in page
+        assert "from 14 days before the stem cell harvest when it comes first" in page
+        late = post(staff_client, "irradiation", course, {"harvest_date": "2026-11-11"}, HX)
+        assert late.text.lstrip().startswith('<section id="immunity"')
+        assert "The harvest comes before the infusion (Day Zero, 10 Nov 2026)" in late.text
+        assert 'aria-invalid="true"' in late.text
+        course.refresh_from_db()
+        assert course.harvest_date is None  # nothing saved
+        response = post(staff_client, "irradiation", course, {"harvest_date": "2026-10-20"}, HX)
+        assert '<div id="irradiation-banner" hx-swap-oob="true">' in response.text
+        assert "From 6 Oct 2026 (14 days before the stem cell harvest)" in response.text
+        response = post(
+            staff_client,
+            "irradiation",
+            course,
+            {"harvest_date": "2026-10-20", "hodgkin_lymphoma": "on"},
+            HX,
+        )
+        assert "Lifelong, after Hodgkin lymphoma (BSH 2020)." in response.text
+        history = staff_client.get(reverse("course_history", args=[course.code])).text
+        assert "Irradiated blood details: harvest on 20 Oct 2026; Hodgkin lymphoma" in history
+
+    def test_an_allogeneic_course_has_no_harvest_date(
+        self, staff_client, patient, coordinator, today
+    ):
+        course = start_course(patient=patient, protocol=small_protocol(), by=coordinator)
+        page = staff_client.get(course.get_absolute_url()).text
+        assert 'id="irradiation-hodgkin_lymphoma"' in page
+        assert 'id="irradiation-harvest_date"' not in page
+
+
+def test_the_patient_reads_the_steps_own_title(client, patient, coordinator, today):
+    protocol = small_protocol()
+    StepFactory(
+        protocol=protocol,
+        key="year-3",
+        title="Year 3 long-term follow-up review",
+        patient_title="Your yearly check, 3 years after your transplant",
+        day=None,
+        months=36,
+        checklist="",
+    )
+    start_course(patient=patient, protocol=protocol, day_zero=date(2024, 1, 10), by=coordinator)
+    client.force_login(patient.user)
+    for name in ("my_page", "my_calendar"):
+        text = client.get(reverse(name)).text
+        assert "Your yearly check, 3 years after your transplant" in text, name
+        assert "Year 3 long-term follow-up review" not in text, name
+
+
+def test_the_patient_never_reads_a_dose_that_is_not_needed(client, patient, coordinator, today):
+    protocol = small_protocol()
+    for key, title, extra in [
+        ("ppsv23", "PPSV23", {"vaccine": "ppsv23", "dose": 1, "chronic_gvhd": "without"}),
+        ("pcv-4", "PCV dose 4", {"vaccine": "pcv", "dose": 4, "chronic_gvhd": "with"}),
+    ]:
+        StepFactory(
+            protocol=protocol,
+            key=key,
+            title=title,
+            day=None,
+            months=12,
+            checklist="",
+            patient_text=f"Today you get {title}.",
+            **extra,
+        )
+    start_course(patient=patient, protocol=protocol, day_zero=date(2026, 1, 10), by=coordinator)
+    client.force_login(patient.user)
+    for name in ("my_page", "my_calendar"):
+        text = client.get(reverse(name)).text
+        assert "Today you get PPSV23." in text, name
+        assert "PCV dose 4" not in text, name

@@ -100,6 +100,17 @@ class TransplantCourse(models.Model):
     gvhd_acute_peak = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     gvhd_chronic = models.CharField(max_length=10, blank=True, editable=False)
     gvhd_chronic_resolved_on = models.DateField(null=True, blank=True, editable=False)
+    harvest_date = models.DateField(
+        "Stem cell harvest",
+        null=True,
+        blank=True,
+        help_text="Autologous: irradiated blood components from 14 days before it (BSH 2020).",
+    )
+    hodgkin_lymphoma = models.BooleanField(
+        "Hodgkin lymphoma",
+        default=False,
+        help_text="Irradiated blood components for life (BSH 2020).",
+    )
     letermovir_extended = models.BooleanField(
         "Letermovir extended to Day +200",
         default=False,

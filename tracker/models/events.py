@@ -50,6 +50,7 @@ class EventKind(models.TextChoices):
     IVIG_ADDED = "ivig_added", "IVIG dose recorded"
     IVIG_DELETED = "ivig_deleted", "IVIG dose deleted"
     LETERMOVIR_EXTENDED = "letermovir_extended", "Letermovir stop changed"
+    IRRADIATION_CHANGED = "irradiation_changed", "Irradiated blood details changed"
     PORTAL_INVITED = "portal_invited", "Portal invitation"
     FEED_RENEWED = "feed_renewed", "Calendar address renewed"
     FEED_REVOKED = "feed_revoked", "Calendar subscription turned off"

@@ -35,8 +35,11 @@ WAITING = (Hold.BLOCKED, Hold.NOT_NEEDED)
 
 class MilestoneQuerySet(models.QuerySet["Milestone"]):
     def for_patient(self) -> MilestoneQuerySet:
-        """What the patient may see: steps meant for them, never care-team-only steps."""
-        return self.filter(step__audience__in=[Audience.PATIENT, Audience.BOTH])
+        """What the patient may see: steps meant for them, never care-team-only steps, and
+        nothing planned that turned out not to be needed (PPSV23 with chronic GVHD)."""
+        return self.filter(step__audience__in=[Audience.PATIENT, Audience.BOTH]).exclude(
+            completed_on__isnull=True, hold=Hold.NOT_NEEDED
+        )
 
     def pending(self) -> MilestoneQuerySet:
         return self.filter(completed_on__isnull=True)
@@ -137,8 +140,13 @@ class Milestone(models.Model):
 
     @property
     def patient_title(self) -> str:
-        """The title on the patient's page, calendar and printout."""
-        return self.held_back[0] if self.held_back else self.title
+        """The title on the patient's page, calendar and printout: the step's words for the
+        patient when it has them ("Your yearly check")."""
+        if self.held_back:
+            return self.held_back[0]
+        if self.step.patient_title:
+            return title_of(self.step.patient_title, self.step.repeats, self.occurrence)
+        return self.title
 
     @property
     def patient_words(self) -> str:

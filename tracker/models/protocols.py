@@ -118,6 +118,11 @@ class ProtocolStep(models.Model):
     repeat_every_days = models.PositiveSmallIntegerField(null=True, blank=True)
     repeat_until_day = models.IntegerField(null=True, blank=True)
     audience = models.CharField(max_length=20, choices=Audience.choices, default=Audience.BOTH)
+    patient_title = models.CharField(
+        max_length=160,
+        blank=True,
+        help_text="The title the patient reads, in plain words (empty: the title).",
+    )
     patient_text = models.TextField(blank=True, help_text="Plain words for the patient.")
     checklist = models.TextField(blank=True, help_text="Checklist items, one per line.")
     position = models.PositiveSmallIntegerField(default=0, help_text="Order on the same day.")

@@ -169,6 +169,8 @@ def irradiation(course: TransplantCourse) -> immunity.Irradiation | None:
         kind=course.kind,
         day_zero=course.day_zero,
         conditioning_start=course.start_date,
+        harvest_date=course.harvest_date if course.kind == Kind.AUTOLOGOUS else None,
+        hodgkin=course.hodgkin_lymphoma,
         tbi=course.protocol.tbi,
         purine_analogue=course.protocol.purine_analogue,
         immunosuppression_periods=immunosuppression_periods(course.patient),

@@ -30,6 +30,7 @@ from tracker.services.immunity import (
     delete_vaccination,
     extend_letermovir,
     record_immunosuppression,
+    record_irradiation_details,
     record_ivig,
     record_vaccination,
     stop_immunosuppression,
@@ -39,6 +40,7 @@ from tracker.services.patients import change_feed, invite_patient
 from tracker.services.results import delete_result, record_results
 
 __all__ = [
+    "record_irradiation_details",
     "extend_letermovir",
     "stop_immunosuppression",
     "record_vaccination",

@@ -302,6 +302,34 @@ def extend_letermovir(
     return course
 
 
+@transaction.atomic
+def record_irradiation_details(
+    *,
+    course: TransplantCourse,
+    harvest_date: date | None,
+    hodgkin_lymphoma: bool,
+    by: User,
+) -> TransplantCourse:
+    """What decides irradiated blood besides the protocol: the autologous harvest date and
+    Hodgkin lymphoma. Changing nothing records nothing."""
+    course = _locked(course)
+    if course.kind != "autologous":
+        harvest_date = None
+    if (course.harvest_date, course.hodgkin_lymphoma) == (harvest_date, hodgkin_lymphoma):
+        return course
+    course.harvest_date, course.hodgkin_lymphoma = harvest_date, hodgkin_lymphoma
+    course._history_user = by  # type: ignore[attr-defined]
+    course.save(update_fields=["harvest_date", "hodgkin_lymphoma"])
+    record(
+        EventKind.IRRADIATION_CHANGED,
+        by=by,
+        course=course,
+        harvest_date=harvest_date.isoformat() if harvest_date else None,
+        hodgkin_lymphoma=hodgkin_lymphoma,
+    )
+    return course
+
+
 def own_date(course: TransplantCourse, step: ProtocolStep, occurrence: int = 1) -> date:
     """An occurrence's date from Day Zero, as the plan gives it."""
     planned = schedule.plan(course.day_zero, [step.rule()])

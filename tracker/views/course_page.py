@@ -32,6 +32,7 @@ from tracker.forms import (
     ChronicGvhdForm,
     ChronicGvhdResolveForm,
     ImmunosuppressionForm,
+    IrradiationForm,
     IvigForm,
     LabResultForm,
     LetermovirForm,
@@ -246,6 +247,7 @@ def immunity_context(course: TransplantCourse, **forms: Form | None) -> dict[str
         "drug_form": forms.get("drug_form") or ImmunosuppressionForm(course=course),
         "ivig_form": forms.get("ivig_form") or IvigForm(course=course),
         "letermovir_form": forms.get("letermovir_form") or LetermovirForm(),
+        "irradiation_form": forms.get("irradiation_form") or IrradiationForm(course=course),
         "stop_form": stop_form,
         "stopping": stop_form.entry.code if stop_form is not None else None,  # type: ignore[attr-defined]
     }

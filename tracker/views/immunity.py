@@ -21,6 +21,7 @@ from tracker import clock, services
 from tracker.access import get_immunity_course_for, get_immunity_record_for, require
 from tracker.forms import (
     ImmunosuppressionForm,
+    IrradiationForm,
     IvigForm,
     LetermovirForm,
     StopDrugForm,
@@ -29,6 +30,7 @@ from tracker.forms import (
 )
 from tracker.http import AuthenticatedRequest
 from tracker.models import Immunosuppression, IvigDose, TransplantCourse, Vaccination
+from tracker.queries.immunity import irradiation as irradiation_of
 from tracker.views.course_page import (
     immunity_context,
     milestone_rows,
@@ -55,7 +57,13 @@ def _response(
         rows = milestone_rows(course, vaccines, today)
         phases = {row.phase for row in rows}
         summaries = [s for s in summaries_of(course, today) if s.phase in phases] if rows else []
-        return {**drawn, "changed_milestones": rows, "changed_summaries": summaries}
+        return {
+            **drawn,
+            "changed_milestones": rows,
+            "changed_summaries": summaries,
+            # The banner follows drugs, chronic GVHD, the harvest date and Hodgkin lymphoma.
+            "irradiation_now": irradiation_of(course),
+        }
 
     return section_response(
         request,
@@ -189,3 +197,22 @@ def letermovir(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
         course.letermovir_extended = changed.letermovir_extended  # the section shows it
 
     return _save(request, course, form, "letermovir_form", save)
+
+
+@require_POST
+@login_required
+def irradiation(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
+    course = get_immunity_course_for(request.user, code)
+    require(request.user, PERMISSION)
+    form = IrradiationForm(request.POST, course=course)
+
+    def save() -> None:
+        saved = services.record_irradiation_details(
+            course=course,
+            harvest_date=form.cleaned_data.get("harvest_date"),
+            hodgkin_lymphoma=form.cleaned_data["hodgkin_lymphoma"],
+            by=request.user,
+        )
+        course.harvest_date, course.hodgkin_lymphoma = saved.harvest_date, saved.hodgkin_lymphoma
+
+    return _save(request, course, form, "irradiation_form", save)

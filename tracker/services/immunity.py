@@ -318,7 +318,7 @@ def record_irradiation_details(
     if (course.harvest_date, course.hodgkin_lymphoma) == (harvest_date, hodgkin_lymphoma):
         return course
     course.harvest_date, course.hodgkin_lymphoma = harvest_date, hodgkin_lymphoma
-    course._history_user = by  # type: ignore[attr-defined]
+    course._history_user = by
     course.save(update_fields=["harvest_date", "hodgkin_lymphoma"])
     record(
         EventKind.IRRADIATION_CHANGED,

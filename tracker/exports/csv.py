@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -78,12 +78,17 @@ LINES_PER_CHUNK = 200
 
 
 def follow_up_lines(courses: QuerySet[TransplantCourse], *, today: date) -> Iterator[str]:
-    """The header and one line per course, as CSV text, for a streaming response (in chunks
-    of LINES_PER_CHUNK lines)."""
+    """The follow-up list: the header and one line per course, as CSV text, for a streaming
+    response."""
+    return _streamed(CSV_HEADER, (csv_line(row) for row in all_rows(courses, today=today)))
+
+
+def _streamed(header: list[str], lines: Iterable[list[str]]) -> Iterator[str]:
+    """CSV text in chunks of LINES_PER_CHUNK lines, the header first (after a BOM)."""
     writer = csv.writer(_Echo())
-    chunk = [BOM + writer.writerow(CSV_HEADER)]
-    for row in all_rows(courses, today=today):
-        chunk.append(writer.writerow([cell(value) for value in csv_line(row)]))
+    chunk = [BOM + writer.writerow(header)]
+    for line in lines:
+        chunk.append(writer.writerow([cell(value) for value in line]))
         if len(chunk) >= LINES_PER_CHUNK:
             yield "".join(chunk)
             chunk = []
@@ -144,12 +149,6 @@ def recovery_line(row: recovery.Row) -> list[str]:
 
 
 def recovery_lines(courses: QuerySet[TransplantCourse], *, today: date) -> Iterator[str]:
-    """The immune recovery list as CSV text, in chunks of LINES_PER_CHUNK lines."""
-    writer = csv.writer(_Echo())
-    chunk = [BOM + writer.writerow(RECOVERY_HEADER)]
-    for row in recovery.all_rows(courses, today=today):
-        chunk.append(writer.writerow([cell(value) for value in recovery_line(row)]))
-        if len(chunk) >= LINES_PER_CHUNK:
-            yield "".join(chunk)
-            chunk = []
-    yield "".join(chunk)
+    """The immune recovery list as CSV text, for a streaming response."""
+    rows = recovery.all_rows(courses, today=today)
+    return _streamed(RECOVERY_HEADER, (recovery_line(row) for row in rows))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db.models import (
     Count,
@@ -133,6 +133,9 @@ def overdue_count(today: date) -> Coalesce:
     return Coalesce(Subquery(overdue, output_field=IntegerField()), Value(0))
 
 
+Courses = TypeVar("Courses", bound=QuerySet[Any])
+
+
 # What the database computes for each course on `today`, by the name a row reads it under.
 FIGURES: dict[str, Callable[[date], Subquery | Coalesce]] = {
     "next_due_date": next_due_date,
@@ -153,6 +156,17 @@ ORDERINGS: dict[str, tuple[list[str], list[str | OrderBy]]] = {
         ["-overdue_count", F("next_due_date").asc(nulls_last=True), "pk"],
     ),
 }
+
+
+def searched(courses: Courses, q: str) -> Courses:
+    """The courses whose patient's MRN or names contain every word typed."""
+    for word in q.split():
+        courses = courses.filter(
+            Q(patient__mrn__icontains=word)
+            | Q(patient__given_name__icontains=word)
+            | Q(patient__family_name__icontains=word)
+        )
+    return courses
 
 
 def follow_up_courses(*, today: date, filters: Filters) -> QuerySet[TransplantCourse]:
@@ -183,12 +197,7 @@ def follow_up_courses(*, today: date, filters: Filters) -> QuerySet[TransplantCo
             due_date__gte=today, due_date__lt=today + timedelta(days=WEEK_DAYS)
         )
         courses = courses.filter(Exists(week))
-    for word in filters.q.split():
-        courses = courses.filter(
-            Q(patient__mrn__icontains=word)
-            | Q(patient__given_name__icontains=word)
-            | Q(patient__family_name__icontains=word)
-        )
+    courses = searched(courses, filters.q)
     needed, ordering = ORDERINGS[filters.sort]
     return courses.annotate(**{name: FIGURES[name](today) for name in needed}).order_by(*ordering)
 

@@ -15,7 +15,8 @@ from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from tracker import links
 from tracker.models import Immunosuppression, IvigDose, Kind, Milestone, TransplantCourse
 from tracker.models.choices import Hold
-from tracker.models.milestones import title_of
+from tracker.queries.followup import searched
+from tracker.queries.timeline import status_and_title
 from tracker.rules import schedule
 
 FROM_DAY = 90
@@ -107,12 +108,7 @@ def recovery_courses(*, today: date, filters: Filters) -> QuerySet[TransplantCou
             course__patient=OuterRef("patient"), stopped_on__isnull=True, started_on__lte=today
         )
         courses = courses.filter(Exists(drugs))
-    for word in filters.q.split():
-        courses = courses.filter(
-            Q(patient__mrn__icontains=word)
-            | Q(patient__given_name__icontains=word)
-            | Q(patient__family_name__icontains=word)
-        )
+    courses = searched(courses, filters.q)
     return courses.order_by("patient__family_name", "patient__given_name", "day_zero", "pk")
 
 
@@ -256,19 +252,7 @@ def _row(
         last_ivig=last_ivig,
     )
     for m in milestones:
-        status = schedule.status_of(
-            window_start=m["window_start"],
-            window_end=m["window_end"],
-            completed_on=m["completed_on"],
-            today=today,
-            hold=m["hold"],
-            due_date=m["due_date"],
-        )
-        title = title_of(
-            m["step__title"],
-            m["step__repeat_every_days"] or m["step__season_years"],
-            m["occurrence"],
-        )
+        status, title = status_and_title(m, today)
         entry = Entry(title, m["completed_on"] or m["due_date"], status, m["plan_note"])
         if m["step__stop_rule"]:
             row.stops.append(entry)

@@ -179,17 +179,7 @@ def _row(
     today: date,
     held_words: str,
 ) -> MilestoneRow:
-    title = title_of(
-        m["step__title"], m["step__repeat_every_days"] or m["step__season_years"], m["occurrence"]
-    )
-    status = schedule.status_of(
-        window_start=m["window_start"],
-        window_end=m["window_end"],
-        completed_on=m["completed_on"],
-        today=today,
-        hold=m["hold"],
-        due_date=m["due_date"],
-    )
+    status, title = status_and_title(m, today)
     waiting = status in (schedule.Status.BLOCKED, schedule.Status.NOT_NEEDED)
     patient_text = m["step__patient_text"]
     if m["step__vaccine"] in LIVE_VACCINES and not m["completed_on"]:
@@ -220,6 +210,21 @@ def _row(
         gate=m["plan_note"] if waiting else "",
         note=_note(m) if not waiting and m["completed_on"] is None else "",
     )
+
+
+def status_and_title(m: dict[str, Any], today: date) -> tuple[schedule.Status, str]:
+    """A milestone read as values (its dates, completion, hold, and its step's title and
+    repeats): where it stands today, and its title."""
+    status = schedule.status_of(
+        window_start=m["window_start"],
+        window_end=m["window_end"],
+        completed_on=m["completed_on"],
+        today=today,
+        hold=m["hold"],
+        due_date=m["due_date"],
+    )
+    repeats = m["step__repeat_every_days"] or m["step__season_years"]
+    return status, title_of(m["step__title"], repeats, m["occurrence"])
 
 
 def _note(m: dict[str, Any]) -> str:

@@ -61,9 +61,19 @@ def test_immune_recovery_in_the_demo(demo, today):
     assert verdict.blocked_by == ["active_chronic_gvhd", "immunosuppression"]
     mmr = blocked.milestones.get(step__key="mmr")
     assert mmr.completed_on is None
+    assert mmr.hold == "blocked"
+    assert mmr.status_on(today) == "blocked"
+    assert not blocked.milestones.overdue(today).filter(step__vaccine__in=["mmr", "varicella"])
+    # With chronic GVHD: a 4th PCV, not PPSV23; the PJP stop waits for the prednisolone.
+    assert blocked.milestones.get(step__key="ppsv23").hold == "not_needed"
+    assert blocked.milestones.get(step__key="pcv-dose-4").hold == ""
+    assert blocked.milestones.get(step__key="pjp-stop").hold == "blocked"
     eligible = course_of("DEMO-0008")
     assert live_vaccine_gates(eligible.patient, today).eligible
-    assert eligible.milestones.get(step__key="mmr").completed_on is None
+    mmr = eligible.milestones.get(step__key="mmr")
+    assert mmr.completed_on is None
+    assert mmr.hold == ""
+    assert mmr.status_on(today) in ("due", "overdue")
     jo = course_of("DEMO-0003")
     assert jo.ivig_doses.count() == 1
     assert jo.immunosuppression.filter(stopped_on__isnull=True).count() == 1

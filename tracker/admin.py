@@ -34,7 +34,7 @@ class ProtocolStepInline(StepInline):
         ("window_before", "window_after"),
         ("repeat_every_days", "repeat_until_day"),
         ("vaccine", "dose", "chained_words"),
-        ("season_years", "chronic_gvhd", "stop_rule"),
+        ("seasons", "chronic_gvhd", "stop_rule"),
         "audience",
         "patient_title",
         "patient_text",

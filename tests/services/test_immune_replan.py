@@ -238,7 +238,7 @@ class TestInfluenza:
             title="Influenza",
             day=None,
             months=6,
-            season_years=3,
+            seasons=3,
             vaccine="influenza",
             dose=1,
             checklist="",

@@ -154,12 +154,12 @@ class ProtocolStep(models.Model):
         blank=True,
         help_text="The dose of the vaccine this step gives (1 for the first).",
     )
-    season_years = models.PositiveSmallIntegerField(
-        "Yearly in season, for years",
+    seasons = models.PositiveSmallIntegerField(
+        "Once a season, for seasons",
         null=True,
         blank=True,
-        help_text="Given once every influenza season (INFLUENZA_SEASON) from its months after "
-        "Day Zero, for this many years: one milestone a season. Empty: once.",
+        help_text="Given once in each influenza season (INFLUENZA_SEASON) from its months "
+        "after Day Zero, for this many seasons: one milestone a season. Empty: once.",
     )
     chronic_gvhd = models.CharField(
         "Chronic GVHD condition",
@@ -212,12 +212,12 @@ class ProtocolStep(models.Model):
                 ),
             ),
             models.CheckConstraint(
-                condition=Q(season_years__isnull=True)
-                | Q(season_years__gte=1, months__isnull=False, repeat_every_days__isnull=True),
+                condition=Q(seasons__isnull=True)
+                | Q(seasons__gte=1, months__isnull=False, repeat_every_days__isnull=True),
                 name="step_season_from_months",
                 violation_error_message=(
-                    "A step given yearly in season starts a number of months after Day Zero, "
-                    "for at least one year, and does not also repeat every few days."
+                    "A step given once a season starts a number of months after Day Zero, "
+                    "for at least one season, and does not also repeat every few days."
                 ),
             ),
             models.CheckConstraint(
@@ -259,7 +259,7 @@ class ProtocolStep(models.Model):
 
     @property
     def repeats(self) -> bool:
-        return bool(self.repeat_every_days or self.season_years)
+        return bool(self.repeat_every_days or self.seasons)
 
     @property
     def chained_words(self) -> str:
@@ -290,8 +290,8 @@ class ProtocolStep(models.Model):
             window_after=self.window_after,
             repeat_every_days=self.repeat_every_days,
             repeat_until_day=self.repeat_until_day,
-            season=influenza_season() if self.season_years else None,
-            season_years=self.season_years,
+            season=influenza_season() if self.seasons else None,
+            seasons=self.seasons,
         )
 
     def clean(self) -> None:

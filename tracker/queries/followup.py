@@ -304,7 +304,7 @@ def _next_due_titles(courses: Iterable[Values]) -> dict[int, str]:
     if not wanted:
         return {}
     milestones = Milestone.objects.filter(pk__in=wanted).values_list(
-        "course_id", "step__title", "step__repeat_every_days", "step__season_years", "occurrence"
+        "course_id", "step__title", "step__repeat_every_days", "step__seasons", "occurrence"
     )
     return {
         course_id: title_of(title, every or years, occurrence)
@@ -408,7 +408,7 @@ WEEK_FIELDS = (
     "occurrence",
     "step__title",
     "step__repeat_every_days",
-    "step__season_years",
+    "step__seasons",
     "course__code",
     "course__day_zero",
     "course__patient__mrn",
@@ -452,7 +452,7 @@ def week_rows(milestones: Iterable[Values]) -> list[WeekRow]:
             day_label=schedule.day_label(schedule.day_number(m["due_date"], m["course__day_zero"])),
             title=title_of(
                 m["step__title"],
-                m["step__repeat_every_days"] or m["step__season_years"],
+                m["step__repeat_every_days"] or m["step__seasons"],
                 m["occurrence"],
             ),
             window_label=schedule.window_label(

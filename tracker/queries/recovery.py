@@ -160,7 +160,7 @@ MILESTONE_FIELDS = (
     "course_id",
     "step__title",
     "step__repeat_every_days",
-    "step__season_years",
+    "step__seasons",
     "step__vaccine",
     "step__stop_rule",
     "occurrence",

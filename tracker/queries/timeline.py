@@ -112,7 +112,7 @@ MILESTONE_FIELDS = (
     "computed",
     "step__title",
     "step__repeat_every_days",
-    "step__season_years",
+    "step__seasons",
     "step__patient_text",
     "step__vaccine",
     "hold",
@@ -223,7 +223,7 @@ def status_and_title(m: dict[str, Any], today: date) -> tuple[schedule.Status, s
         hold=m["hold"],
         due_date=m["due_date"],
     )
-    repeats = m["step__repeat_every_days"] or m["step__season_years"]
+    repeats = m["step__repeat_every_days"] or m["step__seasons"]
     return status, title_of(m["step__title"], repeats, m["occurrence"])
 
 

@@ -211,7 +211,7 @@ class StepRule:
     Exactly one of `day` and `months` is set. A repeat (`repeat_every_days` with
     `repeat_until_day`) is for day-anchored steps: occurrences on day, day + every, ... up to
     and including repeat_until_day. A seasonal step (influenza) has one occurrence a season
-    from `months` after Day Zero for `season_years` years (`influenza_dates`).
+    from `months` after Day Zero, for `seasons` seasons (`influenza_dates`).
     """
 
     key: str
@@ -221,16 +221,16 @@ class StepRule:
     window_after: int = 0
     repeat_every_days: int | None = None
     repeat_until_day: int | None = None
-    season: Season | None = None  # yearly in this season, from `months`, for `season_years`
-    season_years: int | None = None
+    season: Season | None = None  # once in each of `seasons` seasons, from `months`
+    seasons: int | None = None
 
     def __post_init__(self) -> None:
-        if (self.season is None) != (self.season_years is None):
+        if (self.season is None) != (self.seasons is None):
             raise ValueError(f"step {self.key!r}: a seasonal step needs its season and years")
-        if self.season_years is not None and (self.months is None or self.season_years < 1):
+        if self.seasons is not None and (self.months is None or self.seasons < 1):
             raise ValueError(
-                f"step {self.key!r}: a seasonal step starts months after Day Zero, for a year "
-                "or more"
+                f"step {self.key!r}: a seasonal step starts months after Day Zero, for one "
+                "season or more"
             )
         if (self.day is None) == (self.months is None):
             raise ValueError(f"step {self.key!r}: set exactly one of day and months")
@@ -259,13 +259,14 @@ class PlannedMilestone:
 
 
 def _due_dates(day_zero: date, rule: StepRule) -> list[date]:
-    if rule.season is not None and rule.season_years is not None and rule.months is not None:
+    if rule.season is not None and rule.seasons is not None and rule.months is not None:
+        # A season starts at least once a year: a year more than the seasons covers them.
         return influenza_dates(
             day_zero=day_zero,
-            until=add_months(day_zero, 12 * rule.season_years),
+            until=add_months(day_zero, rule.months + 12 * (rule.seasons + 1)),
             from_months=rule.months,
             season=rule.season,
-        )
+        )[: rule.seasons]
     if rule.months is not None:
         return [add_months(day_zero, rule.months)]
     assert rule.day is not None

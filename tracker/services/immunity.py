@@ -132,8 +132,8 @@ def record_vaccination(
     vaccination.milestone = (
         course.milestones.select_related("step")
         .filter(
-            Q(step__season_years__isnull=True, step__dose=dose)
-            | Q(step__season_years__isnull=False, occurrence=dose),
+            Q(step__seasons__isnull=True, step__dose=dose)
+            | Q(step__seasons__isnull=False, occurrence=dose),
             step__vaccine=vaccine,
             completed_on__isnull=True,
         )
@@ -494,7 +494,7 @@ def _planned(
 
 def dose_of(milestone: Milestone) -> int:
     """The dose a milestone gives: its step's, or its season's for a yearly vaccine."""
-    return milestone.occurrence if milestone.step.season_years else (milestone.step.dose or 1)
+    return milestone.occurrence if milestone.step.seasons else (milestone.step.dose or 1)
 
 
 def replan_immune_recovery(

@@ -248,32 +248,6 @@ class Command(BaseCommand):
         )
         if day_zero <= today:
             services.confirm_day_zero(course=course, by=coordinator, today=today)
-        past = course.milestones.filter(due_date__lt=today).select_related("step")
-        for index, milestone in enumerate(past.prefetch_related("items"), start=1):
-            if index % LEAVE_UNDONE_EVERY == 0:
-                continue
-            if mrn in COUNTS and milestone.step.engraftment:
-                continue  # the counts decide these
-            if milestone.step.is_live_vaccine:
-                continue  # waits for its gates: recorded as a vaccination when given
-            milestone.refresh_from_db(fields=["due_date", "hold", "completed_on"])
-            if milestone.hold or milestone.completed_on or milestone.due_date >= today:
-                continue  # blocked, not needed, or re-planned by what was recorded before
-            if milestone.step.vaccine:
-                # A dose given: recorded as such, which completes its milestone.
-                services.record_vaccination(
-                    course=course,
-                    vaccine=milestone.step.vaccine,
-                    dose=dose_of(milestone),
-                    given_on=milestone.due_date,
-                    by=coordinator,
-                )
-                continue
-            services.complete_milestone(
-                milestone=milestone, on=milestone.due_date, by=coordinator, today=today
-            )
-            for item in milestone.items.all():
-                services.tick_item(item=item, checked=True, by=coordinator)
         rows = [
             {
                 "drawn_on": day_zero + timedelta(days=n),
@@ -300,6 +274,38 @@ class Command(BaseCommand):
             services.record_results(course=course, rows=results, by=coordinator)
         self._gvhd(course, coordinator, today)
         self._immune_recovery(course, coordinator, today)
+        # What the team has done so far, after what it knew then (counts, GVHD, drugs): with
+        # chronic GVHD, no PPSV23 but a 4th PCV; a live vaccine waits for its gates.
+        self._done_so_far(course, coordinator, today)
+
+    def _done_so_far(self, course: TransplantCourse, coordinator: User, today: date) -> None:
+        mrn = course.patient.mrn
+        past = course.milestones.filter(due_date__lt=today).select_related("step")
+        for index, milestone in enumerate(past.prefetch_related("items"), start=1):
+            if index % LEAVE_UNDONE_EVERY == 0:
+                continue
+            if mrn in COUNTS and milestone.step.engraftment:
+                continue  # the counts decide these
+            if milestone.step.is_live_vaccine:
+                continue  # waits for its gates: recorded as a vaccination when given
+            milestone.refresh_from_db(fields=["due_date", "hold", "completed_on"])
+            if milestone.hold or milestone.completed_on or milestone.due_date >= today:
+                continue  # blocked, not needed, or re-planned by what was recorded before
+            if milestone.step.vaccine:
+                # A dose given: recorded as such, which completes its milestone.
+                services.record_vaccination(
+                    course=course,
+                    vaccine=milestone.step.vaccine,
+                    dose=dose_of(milestone),
+                    given_on=milestone.due_date,
+                    by=coordinator,
+                )
+                continue
+            services.complete_milestone(
+                milestone=milestone, on=milestone.due_date, by=coordinator, today=today
+            )
+            for item in milestone.items.all():
+                services.tick_item(item=item, checked=True, by=coordinator)
 
     def _immune_recovery(self, course: TransplantCourse, coordinator: User, today: date) -> None:
         mrn = course.patient.mrn

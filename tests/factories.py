@@ -53,7 +53,7 @@ class PatientFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Patient
 
-    mrn = factory.Sequence(lambda n: f"MRN{n:06d}")
+    mrn = factory.Sequence(lambda n: f"F{n:06d}")  # never a fixed test MRN (MRN000100)
     given_name = "Ada"
     family_name = factory.Sequence(lambda n: f"Lovelace{n}")
     date_of_birth = date(1970, 5, 17)

@@ -60,7 +60,8 @@
       again.focus();
       return;
     }
-    var heading = within(parts, "[tabindex='-1']");
+    // A heading made focusable for this (never a hidden helper button with tabindex=-1).
+    var heading = within(parts, "h1[tabindex='-1'], h2[tabindex='-1'], h3[tabindex='-1']");
     if (heading) heading.focus();
   }
 })();

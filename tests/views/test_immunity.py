@@ -20,6 +20,7 @@ from tracker.models import (
     Kind,
     Vaccination,
 )
+from tracker.rules.gvhd import NIH_ORGANS
 
 pytestmark = pytest.mark.django_db
 
@@ -642,8 +643,9 @@ def test_letermovir_extended_in_place_moves_its_stop_out_of_band(
     assert response.text.lstrip().startswith('<section id="immunity"')
     stop = course.milestones.get(step__key="letermovir-stop")
     assert stop.due_date == date(2027, 4, 19)
-    assert f'id="milestone-{stop.code}"' in response.text  # redrawn on the timeline
-    assert "hx-swap-oob" in response.text
+    # Day +200 is in another phase: a milestone cannot move there in place, the page is
+    # drawn again.
+    assert response["HX-Refresh"] == "true"
     assert "Back to Day +100" in response.text
     history = staff_client.get(reverse("course_history", args=[course.code])).text
     assert "Letermovir extended to Day +200: Cord blood donor" in history
@@ -735,3 +737,31 @@ def test_the_patient_never_reads_a_dose_that_is_not_needed(client, patient, coor
         text = client.get(reverse(name)).text
         assert "Today you get PPSV23." in text, name
         assert "PCV dose 4" not in text, name
+
+
+def test_chronic_gvhd_resolved_redraws_the_immune_recovery_section_and_live_vaccines(
+    staff_client, patient, coordinator, live_protocol, today
+):
+    course = start_course(
+        patient=patient, protocol=live_protocol, day_zero=date(2024, 1, 10), by=coordinator
+    )
+    episode = services.diagnose_chronic_gvhd(
+        course=course,
+        diagnosed_on=date(2025, 6, 1),
+        scores={organ: int(organ == "skin") for organ in NIH_ORGANS},
+        by=coordinator,
+    )
+    mmr = course.milestones.get(step__key="mmr-step")
+    assert mmr.hold == "blocked"
+    response = staff_client.post(
+        reverse("gvhd_chronic_resolve", args=[episode.code]),
+        {"resolved_on": "2026-11-20"},
+        headers=HX,
+    )
+    assert response.text.lstrip().startswith('<section id="gvhd"')
+    assert re.search(r'<section id="immunity"[^>]* hx-swap-oob="true">', response.text)
+    mmr.refresh_from_db()
+    assert mmr.hold == ""
+    assert f'id="milestone-{mmr.code}"' in response.text
+    assert '<div id="irradiation-banner" hx-swap-oob="true">' in response.text
+    assert "HX-Refresh" not in response

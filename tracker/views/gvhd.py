@@ -30,22 +30,51 @@ from tracker.forms import AcuteGvhdForm, ChronicGvhdForm, ChronicGvhdResolveForm
 from tracker.http import AuthenticatedRequest
 from tracker.models import TransplantCourse
 from tracker.models.courses import GVHD_BOOKKEEPING
-from tracker.views.course_page import gvhd_context, part_context, section_response
+from tracker.views.course_page import (
+    gvhd_context,
+    immunity_context,
+    part_context,
+    section_response,
+)
+from tracker.views.immunity import Changes, changes_of, redrawn, refreshed
 
 
 def _gvhd_response(
-    request: AuthenticatedRequest, course: TransplantCourse, *, error: str = "", **forms: Any
+    request: AuthenticatedRequest,
+    course: TransplantCourse,
+    *,
+    error: str = "",
+    changes: Changes | None = None,
+    **forms: Any,
 ) -> HttpResponse:
+    """The section, with the header's GVHD line out of band; after a chronic GVHD change,
+    the immune recovery section and the milestones it changed too (the live-vaccine gates,
+    PPSV23 or a 4th PCV, irradiated blood)."""
     course.refresh_from_db(fields=GVHD_BOOKKEEPING)  # what the service just wrote
     if error and not request.htmx:
         messages.error(request, error)
-    return section_response(
-        request,
-        course,
-        fragment="courses/gvhd.html#gvhd",
-        context=lambda: {**gvhd_context(course, **forms), "gvhd_oob": True, "gvhd_error": error},
-        forms=forms,
+
+    def context() -> dict[str, Any]:
+        drawn = {**gvhd_context(course, **forms), "gvhd_oob": True, "gvhd_error": error}
+        if changes is None or not request.htmx:
+            return drawn
+        immunity = {**immunity_context(course), **redrawn(course, changes)}
+        return {**immunity, **drawn, "immunity_oob": True}
+
+    response = section_response(
+        request, course, fragment="courses/gvhd.html#gvhd", context=context, forms=forms
     )
+    return refreshed(request, response, changes) if changes else response
+
+
+def _changed(course: TransplantCourse, form: Any, save: Callable[[], object]) -> Changes | None:
+    """Run the service and say what it changed on the immune-recovery timeline; its refusal
+    goes on the form (None)."""
+    try:
+        return changes_of(course, save)
+    except ValidationError as error:
+        show_errors(form, error)
+        return None
 
 
 def _saved(form: Any, save: Callable[[], object]) -> bool:
@@ -118,9 +147,12 @@ def _scored(
 ) -> HttpResponse:
     """A diagnosis or a later scoring: the form checked, then `save` with it."""
     form = ChronicGvhdForm(request.POST, course=course, diagnosis=diagnosis, prefix="chronic")
-    if not form.is_valid() or not _saved(form, lambda: save(form)):
+    if not form.is_valid():
         return _gvhd_response(request, course, chronic_form=form)
-    return _gvhd_response(request, course)
+    changes = _changed(course, form, lambda: save(form))
+    if changes is None:
+        return _gvhd_response(request, course, chronic_form=form)
+    return _gvhd_response(request, course, changes=changes)
 
 
 @require_POST
@@ -166,14 +198,18 @@ def chronic_resolve(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
     require(request.user, "stage_gvhd")
     course = episode.course
     form = ChronicGvhdResolveForm(request.POST, course=course)
-    if not form.is_valid() or not _saved(
+    if not form.is_valid():
+        return _gvhd_response(request, course, resolve_form=form)
+    changes = _changed(
+        course,
         form,
         lambda: services.resolve_chronic_gvhd(
             episode=episode, resolved_on=form.cleaned_data["resolved_on"], by=request.user
         ),
-    ):
+    )
+    if changes is None:
         return _gvhd_response(request, course, resolve_form=form)
-    return _gvhd_response(request, course)
+    return _gvhd_response(request, course, changes=changes)
 
 
 @require_POST
@@ -181,11 +217,14 @@ def chronic_resolve(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
 def chronic_reopen(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
     episode = get_chronic_gvhd_for(request.user, code)
     require(request.user, "stage_gvhd")
+    course = episode.course
     try:
-        services.reopen_chronic_gvhd(episode=episode, by=request.user)
+        changes = changes_of(
+            course, lambda: services.reopen_chronic_gvhd(episode=episode, by=request.user)
+        )
     except ValidationError as error:
-        return _gvhd_response(request, episode.course, error=error.messages[0])
-    return _gvhd_response(request, episode.course)
+        return _gvhd_response(request, course, error=error.messages[0])
+    return _gvhd_response(request, course, changes=changes)
 
 
 @require_POST
@@ -195,7 +234,9 @@ def scoring_delete(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
     require(request.user, "stage_gvhd")
     course = scoring.episode.course
     try:
-        services.delete_chronic_scoring(scoring=scoring, by=request.user)
+        changes = changes_of(
+            course, lambda: services.delete_chronic_scoring(scoring=scoring, by=request.user)
+        )
     except ValidationError as error:
         return _gvhd_response(request, course, error=error.messages[0])
-    return _gvhd_response(request, course)
+    return _gvhd_response(request, course, changes=changes)

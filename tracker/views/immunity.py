@@ -8,6 +8,8 @@ a 404 even on their own course.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -31,6 +33,7 @@ from tracker.forms import (
 from tracker.http import AuthenticatedRequest
 from tracker.models import Immunosuppression, IvigDose, TransplantCourse, Vaccination
 from tracker.queries.immunity import irradiation as irradiation_of
+from tracker.rules import schedule
 from tracker.views.course_page import (
     immunity_context,
     milestone_rows,
@@ -41,37 +44,85 @@ from tracker.views.course_page import (
 PERMISSION = "record_immune_recovery"
 
 
-def _response(
-    request: AuthenticatedRequest, course: TransplantCourse, **forms: Any
+State = dict[int, tuple[date, str, str, date | None]]
+
+
+def immune_state(course: TransplantCourse) -> State:
+    """What the timeline shows of the course's immune-recovery milestones: one query."""
+    rows = course.milestones.exclude(step__vaccine="", step__stop_rule="").values_list(
+        "pk", "due_date", "hold", "plan_note", "completed_on"
+    )
+    return {pk: (due, hold, note, done) for pk, due, hold, note, done in rows}
+
+
+@dataclass(frozen=True)
+class Changes:
+    """The immune-recovery milestones an action changed, and whether one left its phase
+    (the page is then drawn again: a milestone cannot move between phases in place)."""
+
+    milestones: list[int]
+    moved_phase: bool
+
+
+def changes_of(course: TransplantCourse, action: Callable[[], object]) -> Changes:
+    """Run the action (a service) and say what it changed on the course's timeline."""
+    before = immune_state(course)
+    action()
+    after = immune_state(course)
+    changed = [pk for pk, state in after.items() if before.get(pk) != state]
+    phase = schedule.phases_from(course.day_zero)
+    moved = any(pk in before and phase(before[pk][0]) != phase(after[pk][0]) for pk in changed)
+    return Changes(changed, moved)
+
+
+def redrawn(course: TransplantCourse, changes: Changes) -> dict[str, Any]:
+    """The section out of band after a change elsewhere (GVHD): the changed milestones and
+    their phases' summary lines, and the irradiated blood banner."""
+    today = clock.today()
+    rows = milestone_rows(course, course.milestones.filter(pk__in=changes.milestones), today)
+    phases = {row.phase for row in rows}
+    summaries = [s for s in summaries_of(course, today) if s.phase in phases] if rows else []
+    return {
+        "changed_milestones": rows,
+        "changed_summaries": summaries,
+        # The banner follows drugs, chronic GVHD, the harvest date and Hodgkin lymphoma.
+        "irradiation_now": irradiation_of(course),
+    }
+
+
+def refreshed(
+    request: AuthenticatedRequest, response: HttpResponse, changes: Changes
 ) -> HttpResponse:
-    """The section; after a change, the course's vaccine milestones and their phases'
-    summary lines out of band too (a dose completes or re-plans them; a drug, an IVIG dose
-    or a stop opens or shuts a live vaccine's gates)."""
+    """A milestone that left its phase: htmx draws the page again."""
+    if request.htmx and changes.moved_phase:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+def _response(
+    request: AuthenticatedRequest,
+    course: TransplantCourse,
+    changes: Changes | None = None,
+    **forms: Any,
+) -> HttpResponse:
+    """The section; after a change, the milestones it changed and their phases' summary
+    lines out of band too (a dose completes or re-plans them; a drug, an IVIG dose or a stop
+    opens or shuts a live vaccine's gates)."""
 
     def context() -> dict[str, Any]:
         drawn = immunity_context(course, **forms)
-        if forms:
+        if forms or changes is None:
             return drawn
-        today = clock.today()
-        vaccines = course.milestones.exclude(step__vaccine="", step__stop_rule="")
-        rows = milestone_rows(course, vaccines, today)
-        phases = {row.phase for row in rows}
-        summaries = [s for s in summaries_of(course, today) if s.phase in phases] if rows else []
-        return {
-            **drawn,
-            "changed_milestones": rows,
-            "changed_summaries": summaries,
-            # The banner follows drugs, chronic GVHD, the harvest date and Hodgkin lymphoma.
-            "irradiation_now": irradiation_of(course),
-        }
+        return {**drawn, **redrawn(course, changes)}
 
-    return section_response(
+    response = section_response(
         request,
         course,
         fragment="courses/immunity.html#immunity",
         context=context,
         forms=forms,
     )
+    return refreshed(request, response, changes) if changes else response
 
 
 def _save(
@@ -84,11 +135,11 @@ def _save(
     """The form checked, then the service; a refusal goes back on the form as `name`."""
     if form.is_valid():
         try:
-            save()
+            changes = changes_of(course, save)
         except ValidationError as error:
             show_errors(form, error)
         else:
-            return _response(request, course)
+            return _response(request, course, changes)
     return _response(request, course, **{name: form})
 
 
@@ -112,8 +163,11 @@ def vaccination_add(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
 def vaccination_delete(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
     vaccination = get_immunity_record_for(request.user, Vaccination, code)
     require(request.user, PERMISSION)
-    services.delete_vaccination(vaccination=vaccination, by=request.user)
-    return _response(request, vaccination.course)
+    course = vaccination.course
+    changes = changes_of(
+        course, lambda: services.delete_vaccination(vaccination=vaccination, by=request.user)
+    )
+    return _response(request, course, changes)
 
 
 @require_POST
@@ -155,8 +209,11 @@ def drug_stop(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
 def drug_delete(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
     entry = get_immunity_record_for(request.user, Immunosuppression, code)
     require(request.user, PERMISSION)
-    services.delete_immunosuppression(entry=entry, by=request.user)
-    return _response(request, entry.course)
+    course = entry.course
+    changes = changes_of(
+        course, lambda: services.delete_immunosuppression(entry=entry, by=request.user)
+    )
+    return _response(request, course, changes)
 
 
 @require_POST
@@ -181,8 +238,9 @@ def ivig_add(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
 def ivig_delete(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
     ivig = get_immunity_record_for(request.user, IvigDose, code)
     require(request.user, PERMISSION)
-    services.delete_ivig(ivig=ivig, by=request.user)
-    return _response(request, ivig.course)
+    course = ivig.course
+    changes = changes_of(course, lambda: services.delete_ivig(ivig=ivig, by=request.user))
+    return _response(request, course, changes)
 
 
 @require_POST

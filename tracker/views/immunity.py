@@ -103,7 +103,7 @@ def _response(
     request: AuthenticatedRequest,
     course: TransplantCourse,
     changes: Changes | None = None,
-    **forms: Any,
+    **forms: Form,
 ) -> HttpResponse:
     """The section; after a change, the milestones it changed and their phases' summary
     lines out of band too (a dose completes or re-plans them; a drug, an IVIG dose or a stop
@@ -140,7 +140,7 @@ def _save(
             show_errors(form, error)
         else:
             return _response(request, course, changes)
-    return _response(request, course, **{name: form})
+    return _response(request, course, None, **{name: form})
 
 
 @require_POST

@@ -1041,6 +1041,11 @@ class IvigForm(forms.Form):
 
     def clean_given_on(self) -> date:
         given = checked_past(self.cleaned_data["given_on"], what="The date")
+        if given < self.course.start_date:
+            raise ValidationError(
+                f"This course starts on {self.course.start_date:%-d %b %Y}: record an earlier "
+                "IVIG dose on the course it was given in."
+            )
         if self.course.ivig_doses.filter(given_on=given).exists():
             raise ValidationError(f"An IVIG dose on {given:%-d %b %Y} is already recorded.")
         return given

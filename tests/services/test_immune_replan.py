@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from tests.factories import StepFactory, small_protocol, start_course
@@ -100,7 +101,7 @@ class TestLiveVaccines:
         assert first.plan_note.startswith("Blocked: Active chronic GVHD (since 1 Jun 2025)")
         assert "The date it opens is not known yet." in first.plan_note
         assert second.hold == "blocked"
-        assert second.plan_note.startswith("Blocked: dose 1 is blocked.")
+        assert second.plan_note.startswith("Blocked: it waits for dose 1, itself blocked. Active")
         assert status(first, today) == schedule.Status.BLOCKED
         # Its window closed long ago, yet nothing counts it overdue.
         assert first.window_end < today
@@ -249,12 +250,83 @@ class TestInfluenza:
         flu = list(course.milestones.filter(step__key="flu").order_by("occurrence"))
         # 6 months is 10 Jul 2024, out of season: the season's first day, then yearly.
         assert [m.due_date for m in flu] == [date(2024, 9, 1), date(2025, 9, 1), date(2026, 9, 1)]
-        assert [m.title for m in flu] == ["Influenza (1)", "Influenza (2)", "Influenza (3)"]
+        assert [m.title for m in flu] == [
+            "Influenza, 2024–25 season",
+            "Influenza, 2025–26 season",
+            "Influenza, 2026–27 season",
+        ]
+        # Any day of its season (to 31 March).
+        assert flu[0].window_end == date(2025, 3, 31)
         services.record_vaccination(
-            course=course, vaccine="influenza", dose=2, given_on=date(2025, 10, 3), by=coordinator
+            course=course, vaccine="influenza", dose=1, given_on=date(2025, 10, 3), by=coordinator
         )
+        # The dose completes the season it was given in, whatever its number.
         assert of(course, "flu", 2).completed_on == date(2025, 10, 3)
         assert of(course, "flu", 1).completed_on is None
+
+    def test_a_second_dose_in_one_season_needs_a_reason_and_never_completes_the_next(
+        self, patient, coordinator, today
+    ):
+        protocol = small_protocol()
+        StepFactory(
+            protocol=protocol,
+            key="flu",
+            title="Influenza",
+            day=None,
+            months=6,
+            seasons=3,
+            vaccine="influenza",
+            dose=1,
+            checklist="",
+        )
+        course = start_course(
+            patient=patient, protocol=protocol, day_zero=date(2024, 1, 10), by=coordinator
+        )
+        services.record_vaccination(
+            course=course, vaccine="influenza", dose=1, given_on=date(2026, 9, 2), by=coordinator
+        )
+        with pytest.raises(ValidationError, match="Dose 1 was given this season, on 2 Sep 2026"):
+            services.record_vaccination(
+                course=course,
+                vaccine="influenza",
+                dose=2,
+                given_on=date(2026, 11, 20),
+                by=coordinator,
+            )
+        services.record_vaccination(
+            course=course,
+            vaccine="influenza",
+            dose=2,
+            given_on=date(2026, 11, 20),
+            gates_overridden="Two doses: first season after transplant (centre policy)",
+            by=coordinator,
+        )
+        assert of(course, "flu", 3).completed_on == date(2026, 9, 2)
+        # Nothing completes a later season early: there is none pending in this one.
+        assert course.vaccinations.get(dose=2).milestone is None
+
+    def test_a_dose_given_late_august_counts_for_the_coming_season(
+        self, patient, coordinator, today
+    ):
+        protocol = small_protocol()
+        StepFactory(
+            protocol=protocol,
+            key="flu",
+            title="Influenza",
+            day=None,
+            months=6,
+            seasons=3,
+            vaccine="influenza",
+            dose=1,
+            checklist="",
+        )
+        course = start_course(
+            patient=patient, protocol=protocol, day_zero=date(2024, 1, 10), by=coordinator
+        )
+        services.record_vaccination(
+            course=course, vaccine="influenza", dose=1, given_on=date(2025, 8, 20), by=coordinator
+        )
+        assert of(course, "flu", 2).completed_on == date(2025, 8, 20)
 
 
 class TestRetiredSteps:

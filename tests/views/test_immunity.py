@@ -274,6 +274,7 @@ def test_the_section_reads_the_same_queries_at_any_size(
                 vaccine="influenza",
                 dose=n + 1,
                 given_on=date(2025, 1, n + 1),
+                gates_overridden="" if n == 0 else "Test: more than one a season",
                 by=coordinator,
             )
             services.record_immunosuppression(
@@ -472,7 +473,7 @@ class TestIrradiatedBlood:
             by=coordinator,
         )
         page = staff_client.get(course.get_absolute_url()).text
-        assert "Irradiated blood components:</strong> lifelong." in page
+        assert "Irradiated blood components:</strong> Lifelong, after a purine analogue" in page
         assert "a purine analogue such as fludarabine" in page
 
     def test_allogeneic_while_on_immunosuppression(
@@ -765,3 +766,34 @@ def test_chronic_gvhd_resolved_redraws_the_immune_recovery_section_and_live_vacc
     assert f'id="milestone-{mmr.code}"' in response.text
     assert '<div id="irradiation-banner" hx-swap-oob="true">' in response.text
     assert "HX-Refresh" not in response
+
+
+class TestImplausibleRecords:
+    def test_an_ivig_dose_before_the_course_started_is_refused(self, staff_client, long_ago):
+        response = post(staff_client, "ivig_add", long_ago, {"given_on": "2020-01-01"}, HX)
+        assert f"This course starts on {long_ago.start_date:%-d %b %Y}" in response.text
+        assert 'aria-invalid="true"' in response.text
+        assert not long_ago.ivig_doses.exists()
+
+    def test_letermovir_cannot_be_extended_without_a_letermovir_stop(self, staff_client, long_ago):
+        response = post(staff_client, "letermovir", long_ago, {"extended": "1"}, HX)
+        assert "This course&#x27;s protocol has no letermovir stop to change." in response.text
+        long_ago.refresh_from_db()
+        assert not long_ago.letermovir_extended
+        assert not long_ago.events.filter(kind="letermovir_extended").exists()
+
+    def test_a_dose_out_of_order_says_which_dose_is_in_the_way(self, staff_client, long_ago):
+        post(
+            staff_client,
+            "vaccination_add",
+            long_ago,
+            {"vaccine": "pcv", "dose": "2", "given_on": "2025-03-01"},
+        )
+        response = post(
+            staff_client,
+            "vaccination_add",
+            long_ago,
+            {"vaccine": "pcv", "dose": "1", "given_on": "2025-04-01"},
+            HX,
+        )
+        assert "dose 2 is recorded as given on 1 Mar 2025" in response.text

@@ -104,7 +104,7 @@ RECOVERY_HEADER = [
     "Protocol",
     "Day Zero",
     "Today",
-    "Vaccines due",
+    "Vaccines due or overdue",
     "Live vaccines blocked",
     "Next vaccine",
     "Vaccines done",
@@ -114,9 +114,11 @@ RECOVERY_HEADER = [
 ]
 
 
-def _entries(entries: list[recovery.Entry], *, why: bool = False) -> str:
+def _entries(entries: list[recovery.Entry], *, why: bool = False, status: bool = False) -> str:
+    """Milestones in a cell: "PCV dose 2 (overdue, 2026-03-01)", with why when asked."""
     return "; ".join(
-        f"{e.title} ({e.due_date.isoformat()}{', ' + e.note if why and e.note else ''})"
+        f"{e.title} ({e.status.label.lower() + ', ' if status else ''}{e.due_date.isoformat()}"
+        f"{', ' + e.note if why and e.note else ''})"
         for e in entries
     )
 
@@ -138,7 +140,7 @@ def recovery_line(row: recovery.Row) -> list[str]:
         row.protocol,
         row.day_zero.isoformat(),
         row.today_label,
-        _entries(row.due),
+        _entries(row.due, status=True),
         _entries(row.blocked, why=True),
         _entries([row.next]) if row.next else "",
         f"{row.vaccines_done} of {row.vaccines_planned}",

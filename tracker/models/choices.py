@@ -51,7 +51,7 @@ class Vaccine(models.TextChoices):
     PCV = "pcv", "Pneumococcal conjugate (PCV)"
     PPSV23 = "ppsv23", "Pneumococcal polysaccharide (PPSV23)"
     INFLUENZA = "influenza", "Inactivated influenza"
-    TDAP = "tdap", "Tetanus, diphtheria, pertussis (Tdap/DTaP)"
+    TDAP = "tdap", "Tetanus, diphtheria and whooping cough (Tdap/DTaP)"
     HIB = "hib", "Haemophilus influenzae type b (Hib)"
     IPV = "ipv", "Inactivated polio (IPV)"
     HEPB = "hepb", "Hepatitis B"

@@ -15,15 +15,20 @@ from simple_history.models import HistoricalRecords
 from tracker import clock
 from tracker.models.choices import Audience, Hold
 from tracker.models.courses import TransplantCourse
-from tracker.models.protocols import ProtocolStep
+from tracker.models.protocols import ProtocolStep, influenza_season
 from tracker.rules import schedule
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 
-def title_of(step_title: str, repeats: int | bool | None, occurrence: int) -> str:
-    """A milestone's title: its step's, numbered when the step repeats ('Clinic visit (2)')."""
+def title_of(
+    step_title: str, repeats: int | bool | None, occurrence: int, *, season_of: date | None = None
+) -> str:
+    """A milestone's title: its step's, numbered when the step repeats ('Clinic visit (2)'),
+    or named by its season when it comes once a season (`season_of`: its due date)."""
+    if season_of is not None:
+        return f"{step_title}, {influenza_season().label(season_of)}"
     if repeats:
         return f"{step_title} ({occurrence})"
     return step_title
@@ -132,7 +137,14 @@ class Milestone(models.Model):
 
     @property
     def title(self) -> str:
-        return title_of(self.step.title, self.step.repeats, self.occurrence)
+        return title_of(
+            self.step.title, self.step.repeats, self.occurrence, season_of=self.season_of
+        )
+
+    @property
+    def season_of(self) -> date | None:
+        """A step given once a season: the day that names its season (its due date)."""
+        return self.due_date if self.step.seasons else None
 
     # What the patient reads instead, while a live vaccine waits for its gates (set by
     # tracker.queries.immunity.hold_back_live_vaccines; not a column).
@@ -145,7 +157,12 @@ class Milestone(models.Model):
         if self.held_back:
             return self.held_back[0]
         if self.step.patient_title:
-            return title_of(self.step.patient_title, self.step.repeats, self.occurrence)
+            return title_of(
+                self.step.patient_title,
+                self.step.repeats,
+                self.occurrence,
+                season_of=self.season_of,
+            )
         return self.title
 
     @property

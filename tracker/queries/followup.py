@@ -304,11 +304,16 @@ def _next_due_titles(courses: Iterable[Values]) -> dict[int, str]:
     if not wanted:
         return {}
     milestones = Milestone.objects.filter(pk__in=wanted).values_list(
-        "course_id", "step__title", "step__repeat_every_days", "step__seasons", "occurrence"
+        "course_id",
+        "step__title",
+        "step__repeat_every_days",
+        "step__seasons",
+        "occurrence",
+        "due_date",
     )
     return {
-        course_id: title_of(title, every or years, occurrence)
-        for course_id, title, every, years, occurrence in milestones
+        course_id: title_of(title, every or seasons, occurrence, season_of=due if seasons else None)
+        for course_id, title, every, seasons, occurrence, due in milestones
     }
 
 
@@ -454,6 +459,7 @@ def week_rows(milestones: Iterable[Values]) -> list[WeekRow]:
                 m["step__title"],
                 m["step__repeat_every_days"] or m["step__seasons"],
                 m["occurrence"],
+                season_of=m["due_date"] if m["step__seasons"] else None,
             ),
             window_label=schedule.window_label(
                 m["window_start"], m["window_end"], m["course__day_zero"]

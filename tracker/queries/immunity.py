@@ -130,7 +130,9 @@ def hold_back_live_vaccines(milestones: list[Milestone], today: date) -> None:
             verdicts[patient_id] = live_vaccine_gates(Patient(pk=patient_id), today)
         verdict = verdicts[patient_id]
         if not verdict.eligible:
-            milestone.held_back = held_back_words(milestone.step.vaccine, verdict.eligible_from)
+            opens = verdict.eligible_from
+            earliest = max(opens, milestone.due_date) if opens else None  # never before its date
+            milestone.held_back = held_back_words(milestone.step.vaccine, earliest)
         elif _previous_not_given(milestone, milestones):
             title, _ = held_back_words(milestone.step.vaccine, None)
             milestone.held_back = (title, WAITS_FOR_PREVIOUS)

@@ -224,7 +224,8 @@ def status_and_title(m: dict[str, Any], today: date) -> tuple[schedule.Status, s
         due_date=m["due_date"],
     )
     repeats = m["step__repeat_every_days"] or m["step__seasons"]
-    return status, title_of(m["step__title"], repeats, m["occurrence"])
+    season_of = m["due_date"] if m["step__seasons"] else None
+    return status, title_of(m["step__title"], repeats, m["occurrence"], season_of=season_of)
 
 
 def _note(m: dict[str, Any]) -> str:

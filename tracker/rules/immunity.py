@@ -402,7 +402,7 @@ def irradiated_blood(
             None,
             False,
             f"From {shown(start)}, at least to {shown(until)} (6 months after the transplant) "
-            f"and for as long as {' and '.join(open_conditions)}.",
+            f"and for as long as {' or '.join(open_conditions)}.",
             open_conditions,
             until,
         )

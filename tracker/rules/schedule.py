@@ -181,6 +181,15 @@ class Season:
         start = self.start_on_or_before(day)
         return day <= self.end_of(start)
 
+    def label(self, day: date) -> str:
+        """The season a day of it belongs to: "2026–27 season" (one that wraps the new year),
+        "2026 season"."""
+        start = self.start_on_or_before(day)
+        end = self.end_of(start)
+        if end.year == start.year:
+            return f"{start.year} season"
+        return f"{start.year}–{end.year % 100:02d} season"
+
     def next_start_after(self, day: date) -> date:
         start = date(day.year, *self.starts)
         return start if start > day else date(day.year + 1, *self.starts)
@@ -289,12 +298,18 @@ def plan(day_zero: date, rules: Iterable[StepRule]) -> list[PlannedMilestone]:
     planned: list[tuple[date, int, PlannedMilestone]] = []
     for index, rule in enumerate(rules):
         for occurrence, due in enumerate(_due_dates(day_zero, rule), start=1):
+            window_end = due + timedelta(days=rule.window_after)
+            if rule.season is not None and rule.season.contains(due):
+                # Once a season: given any day until the season ends.
+                window_end = max(
+                    window_end, rule.season.end_of(rule.season.start_on_or_before(due))
+                )
             milestone = PlannedMilestone(
                 key=rule.key,
                 occurrence=occurrence,
                 due_date=due,
                 window_start=due - timedelta(days=rule.window_before),
-                window_end=due + timedelta(days=rule.window_after),
+                window_end=window_end,
             )
             planned.append((due, index, milestone))
     planned.sort(key=lambda item: (item[0], item[1], item[2].occurrence))

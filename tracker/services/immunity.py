@@ -12,7 +12,6 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Q
 
 from tracker.models import (
     EventKind,
@@ -23,8 +22,9 @@ from tracker.models import (
     TransplantCourse,
     Vaccination,
 )
-from tracker.models.choices import ChronicGvhdCondition, Engraftment, Hold, StopRule
+from tracker.models.choices import ChronicGvhdCondition, Engraftment, Hold, StopRule, Vaccine
 from tracker.models.events import record
+from tracker.models.protocols import influenza_season
 from tracker.queries.gvhd import chronic_gvhd_periods
 from tracker.queries.immunity import (
     gate_line,
@@ -51,8 +51,27 @@ def _saved(row: models.Model, by: User) -> None:
     row.save()
 
 
+def _season_of(given_on: date) -> tuple[date, date] | None:
+    """The first and last day of the influenza season of that day (None: out of season)."""
+    season = influenza_season()
+    if not season.contains(given_on):
+        return None
+    start = season.start_on_or_before(given_on)
+    return start, season.end_of(start)
+
+
 def _too_soon(course: TransplantCourse, vaccine: str, dose: int, given_on: date) -> str:
     """Why the rules say this dose is too soon on that date, or ""."""
+    season = _season_of(given_on) if vaccine == Vaccine.INFLUENZA else None
+    if season is not None:
+        earlier = course.vaccinations.filter(
+            vaccine=vaccine, given_on__range=season, dose__lt=dose
+        ).first()
+        if earlier is not None:
+            return (
+                f"Dose {earlier.dose} was given this season, on {immunity.shown(earlier.given_on)}:"
+                " one a season."
+            )
     if vaccine in immunity.LIVE_VACCINES:
         gates = live_vaccine_gates(course.patient, given_on)
         if not gates.eligible:
@@ -72,6 +91,32 @@ def _too_soon(course: TransplantCourse, vaccine: str, dose: int, given_on: date)
             f"due from {immunity.shown(earliest)} (the minimum interval)."
         )
     return ""
+
+
+# A dose given this long before a season's milestone is that season's (given early).
+EARLY_FOR_ITS_SEASON = timedelta(days=31)
+
+
+def _milestone_of(
+    course: TransplantCourse, vaccine: str, dose: int, given_on: date
+) -> Milestone | None:
+    """The milestone a dose completes: its step's dose; for a vaccine given once a season,
+    the milestone of the season it was given in (or of the season it was given early for),
+    never another season's."""
+    pending = course.milestones.select_related("step").filter(
+        step__vaccine=vaccine, completed_on__isnull=True
+    )
+    if vaccine != Vaccine.INFLUENZA:
+        return (
+            pending.filter(step__dose=dose, step__seasons__isnull=True).order_by("due_date").first()
+        )
+    seasonal = pending.filter(step__seasons__isnull=False).order_by("due_date")
+    season = _season_of(given_on)
+    if season is not None:
+        return seasonal.filter(due_date__range=season).first()
+    return seasonal.filter(
+        due_date__gt=given_on, due_date__lte=given_on + EARLY_FOR_ITS_SEASON
+    ).first()
 
 
 def _vaccination_data(vaccination: Vaccination) -> dict[str, Any]:
@@ -106,9 +151,14 @@ def record_vaccination(
     course = _locked(course)
     earlier = course.vaccinations.filter(vaccine=vaccine, dose__lt=dose, given_on__gt=given_on)
     later = course.vaccinations.filter(vaccine=vaccine, dose__gt=dose, given_on__lt=given_on)
-    if earlier.exists() or later.exists():
+    conflict = earlier.first() or later.first()
+    if conflict is not None:
         raise ValidationError(
-            {"given_on": "The doses of a vaccine come in order: check the dose number and date."}
+            {
+                "given_on": f"The doses of a vaccine come in order, and dose {conflict.dose} is "
+                f"recorded as given on {immunity.shown(conflict.given_on)}: check the dose "
+                "number and date (or delete the dose recorded in error)."
+            }
         )
     too_soon = _too_soon(course, vaccine, dose, given_on)
     reason = gates_overridden.strip()
@@ -128,18 +178,7 @@ def record_vaccination(
         gates_overridden=reason,
         entered_by=by,
     )
-    # The milestone of this dose: its step's dose, or its season for a yearly vaccine.
-    vaccination.milestone = (
-        course.milestones.select_related("step")
-        .filter(
-            Q(step__seasons__isnull=True, step__dose=dose)
-            | Q(step__seasons__isnull=False, occurrence=dose),
-            step__vaccine=vaccine,
-            completed_on__isnull=True,
-        )
-        .order_by("due_date")
-        .first()
-    )
+    vaccination.milestone = _milestone_of(course, vaccine, dose, given_on)
     _saved(vaccination, by)
     record(EventKind.VACCINATION_ADDED, by=by, course=course, **_vaccination_data(vaccination))
     if vaccination.milestone is not None:  # the dose the plan gives: done the day it was given
@@ -290,6 +329,8 @@ def extend_letermovir(
     """Letermovir to Day +200 (high CMV risk) or back to Day +100; its stop milestone
     follows. Changing nothing records nothing."""
     course = _locked(course)
+    if not course.milestones.filter(step__stop_rule=StopRule.LETERMOVIR).exists():
+        raise ValidationError("This course's protocol has no letermovir stop to change.")
     if course.letermovir_extended == extended:
         return course
     course.letermovir_extended = extended
@@ -455,7 +496,8 @@ def _planned(
             previous = (step.vaccine, dose_of(m) - 1)
             if previous in blocked_live:
                 hold = Hold.BLOCKED
-                note = f"Blocked: dose {previous[1]} is blocked. {gate_line(verdict)}".strip()
+                why = " ".join(verdict.reasons.values())
+                note = f"Blocked: it waits for dose {previous[1]}, itself blocked. {why}".strip()
             elif not verdict.eligible and (opens := verdict.eligible_from) is None:
                 hold, note = Hold.BLOCKED, gate_line(verdict)
             elif not verdict.eligible and opens is not None and opens >= due:

@@ -87,6 +87,7 @@ def redrawn(course: TransplantCourse, changes: Changes) -> dict[str, Any]:
         "changed_summaries": summaries,
         # The banner follows drugs, chronic GVHD, the harvest date and Hodgkin lymphoma.
         "irradiation_now": irradiation_of(course),
+        "today": today,
     }
 
 

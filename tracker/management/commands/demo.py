@@ -292,11 +292,15 @@ class Command(BaseCommand):
             if milestone.hold or milestone.completed_on or milestone.due_date >= today:
                 continue  # blocked, not needed, or re-planned by what was recorded before
             if milestone.step.vaccine:
+                dose = dose_of(milestone)
+                before = course.vaccinations.filter(vaccine=milestone.step.vaccine, dose=dose - 1)
+                if dose > 1 and not milestone.step.seasons and not before.exists():
+                    continue  # the dose before it was left undone: this one waits too
                 # A dose given: recorded as such, which completes its milestone.
                 services.record_vaccination(
                     course=course,
                     vaccine=milestone.step.vaccine,
-                    dose=dose_of(milestone),
+                    dose=dose,
                     given_on=milestone.due_date,
                     by=coordinator,
                 )

@@ -311,6 +311,8 @@ def main() -> None:
         ("follow-up list, first page", "/follow-up/", staff),
         ("this week", "/follow-up/week/", staff),
         ("CSV export", "/follow-up/export.csv", staff),
+        ("immune recovery list, first page", "/immune-recovery/", staff),
+        ("immune recovery CSV", "/immune-recovery/export.csv", staff),
         ("patient page /me/ (repeated view)", "/me/", patient),
         ("calendar feed (repeated poll)", f"/feeds/{token}.ics", ""),
     ]

@@ -29,6 +29,7 @@ from tracker.models import (
     Vaccine,
     normalise_mrn,
 )
+from tracker.models.choices import FollowReason
 from tracker.queries import followup, recovery
 from tracker.rules import gvhd, lab_results
 from tracker.rules import pasted_counts as counts
@@ -142,14 +143,44 @@ class CourseStartForm(forms.Form):
         choices=[("", "As the protocol says"), *DonorType.choices], required=False
     )
     is_tandem = forms.BooleanField(required=False, label="Part of a planned tandem transplant")
+    reason = forms.ChoiceField(
+        label="Why this transplant follows the earlier one",
+        choices=[("", "Choose a reason"), *FollowReason.choices],
+        required=False,
+    )
 
-    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        patient: Patient,
+        follows: TransplantCourse | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.patient = patient
+        self.follows = follows
+        if follows is None:
+            del self.fields["reason"]
+        else:
+            del self.fields["is_tandem"]  # tandem is a reason here
+            self.fields["reason"].required = True
+            self.fields["reason"].error_messages["required"] = (
+                "Choose why this transplant follows the earlier one."
+            )
+            protocols = self.fields["protocol"]
+            assert isinstance(protocols, forms.ModelChoiceField)
+            protocols.queryset = Protocol.objects.filter(is_active=True).exclude(
+                kind=Kind.PROCEDURE
+            )
 
     def clean_day_zero(self) -> date:
         day_zero: date = self.cleaned_data["day_zero"]
         validate_day_zero(day_zero, patient=self.patient)
+        if self.follows is not None and day_zero <= self.follows.day_zero:
+            raise ValidationError(
+                f"A subsequent transplant comes after the earlier one's Day Zero "
+                f"({self.follows.day_zero:%-d %b %Y})."
+            )
         return day_zero
 
     def clean(self) -> dict[str, Any]:

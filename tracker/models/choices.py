@@ -88,3 +88,19 @@ class Hold(models.TextChoices):
     BLOCKED = "blocked", "Blocked until a clinical event"
     BLOCKED_UNTIL = "blocked_until", "Blocked until its due date"
     NOT_NEEDED = "not_needed", "Not needed"
+    # Closed: kept, never due or overdue, never shown to the patient (tracker.services.courses).
+    SUPERSEDED = "superseded", "Superseded by a later transplant"
+    ENDED = "ended", "Course ended"
+    NOT_RECORDED = "not_recorded", "Not recorded here"
+
+
+CLOSED_HOLDS = (Hold.SUPERSEDED, Hold.ENDED, Hold.NOT_RECORDED)
+
+
+class FollowReason(models.TextChoices):
+    """Why a transplant follows an earlier one (CLINICAL.md section 9)."""
+
+    TANDEM = "tandem", "Planned tandem"
+    RELAPSE = "relapse", "Relapse or progression"
+    GRAFT_FAILURE = "graft_failure", "Graft failure"
+    OTHER = "other", "Other"

@@ -14,7 +14,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from tracker import clock
-from tracker.models.choices import DonorType, GraftSource, Kind
+from tracker.models.choices import DonorType, FollowReason, GraftSource, Kind
 from tracker.models.patients import Patient
 from tracker.models.protocols import Protocol
 from tracker.rules import schedule
@@ -65,6 +65,21 @@ class TransplantCourse(models.Model):
         default=1, help_text="1 for the first transplant, 2 for the second, ..."
     )
     is_tandem = models.BooleanField(default=False, help_text="Part of a planned tandem.")
+    follows = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="followed_by",
+        editable=False,
+        help_text="The earlier transplant this one follows (a subsequent transplant).",
+    )
+    follow_reason = models.CharField(
+        max_length=20, choices=FollowReason.choices, blank=True, editable=False
+    )
+    # A later transplant closed this course's plan from its conditioning on: the day before
+    # (the registry's contact date for this course's open form).
+    superseded_on = models.DateField(null=True, blank=True, editable=False)
     day_zero = models.DateField(help_text="The day the cells are infused.")
     day_zero_confirmed = models.BooleanField(
         default=False, help_text="Planned until the infusion is confirmed."

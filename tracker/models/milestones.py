@@ -13,7 +13,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from tracker import clock
-from tracker.models.choices import Audience, Hold
+from tracker.models.choices import CLOSED_HOLDS, Audience, Hold
 from tracker.models.courses import TransplantCourse
 from tracker.models.protocols import ProtocolStep, influenza_season
 from tracker.rules import schedule
@@ -35,15 +35,16 @@ def title_of(
 
 
 # Holds under which a milestone not done is neither due nor overdue, whatever its dates.
-WAITING = (Hold.BLOCKED, Hold.NOT_NEEDED)
+WAITING = (Hold.BLOCKED, Hold.NOT_NEEDED, *CLOSED_HOLDS)
 
 
 class MilestoneQuerySet(models.QuerySet["Milestone"]):
     def for_patient(self) -> MilestoneQuerySet:
         """What the patient may see: steps meant for them, never care-team-only steps, and
-        nothing planned that turned out not to be needed (PPSV23 with chronic GVHD)."""
+        nothing planned that turned out not to be needed (PPSV23 with chronic GVHD) or was closed
+        (superseded by a later transplant, the course ended, not recorded here)."""
         return self.filter(step__audience__in=[Audience.PATIENT, Audience.BOTH]).exclude(
-            completed_on__isnull=True, hold=Hold.NOT_NEEDED
+            completed_on__isnull=True, hold__in=[Hold.NOT_NEEDED, *CLOSED_HOLDS]
         )
 
     def pending(self) -> MilestoneQuerySet:

@@ -59,6 +59,7 @@ class Status(StrEnum):
     DONE_OUT_OF_WINDOW = "done_out_of_window"
     BLOCKED = "blocked"
     NOT_NEEDED = "not_needed"
+    CLOSED = "closed"
 
     @property
     def label(self) -> str:
@@ -73,7 +74,11 @@ STATUS_LABELS = {
     Status.DONE_OUT_OF_WINDOW: "Done out of window",
     Status.BLOCKED: "Blocked",
     Status.NOT_NEEDED: "Not needed",
+    Status.CLOSED: "Closed",
 }
+
+# Holds that close a milestone not done (kept, never due or overdue).
+CLOSED = ("superseded", "ended", "not_recorded")
 
 
 def day_number(day: date, day_zero: date) -> int:
@@ -150,6 +155,8 @@ def status_of(
         if window_start <= completed_on <= window_end:
             return Status.DONE
         return Status.DONE_OUT_OF_WINDOW
+    if hold in CLOSED:
+        return Status.CLOSED
     if hold == "not_needed":
         return Status.NOT_NEEDED
     if hold == "blocked" or (hold == "blocked_until" and due_date is not None and today < due_date):
@@ -546,7 +553,9 @@ def phase_summaries(
                 done=statuses[Status.DONE] + statuses[Status.DONE_OUT_OF_WINDOW],
                 due=statuses[Status.DUE],
                 overdue=statuses[Status.OVERDUE],
-                waiting=statuses[Status.BLOCKED] + statuses[Status.NOT_NEEDED],
+                waiting=statuses[Status.BLOCKED]
+                + statuses[Status.NOT_NEEDED]
+                + statuses[Status.CLOSED],
                 due_dates=tuple(dates),
                 days=window_label(dates[0], dates[-1], day_zero)
                 or day_label(day_number(dates[0], day_zero)),

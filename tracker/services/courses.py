@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -21,6 +22,7 @@ from tracker.models import (
     ProtocolStep,
     TransplantCourse,
 )
+from tracker.models.choices import CLOSED_HOLDS, FollowReason, Hold, Kind
 from tracker.models.courses import PLAN_BOOKKEEPING
 from tracker.models.events import record
 from tracker.rules import schedule
@@ -136,10 +138,21 @@ def start_course(
     graft_source: str = "",
     donor_type: str | None = None,
     is_tandem: bool = False,
+    follows: TransplantCourse | None = None,
+    reason: str = "",
 ) -> TransplantCourse:
-    """Start a course from a protocol: the course, its dated milestones and their checklists."""
+    """Start a course from a protocol: the course, its dated milestones and their checklists.
+
+    A subsequent transplant `follows` an earlier course of the patient, for a `reason`
+    (FollowReason: tandem, relapse, graft_failure, other): the earlier course's plan closes
+    from the new conditioning on (`_supersede`)."""
     # Lock the patient's row so two coordinators cannot take the same sequence number.
     Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    if follows is not None:
+        follows = _followed(patient, follows, protocol, day_zero, reason)
+        is_tandem = is_tandem or reason == FollowReason.TANDEM
+    elif reason:
+        raise ValidationError("A reason is given for a transplant that follows another.")
     if patient.courses.filter(protocol=protocol, day_zero=day_zero).exists():
         raise ValidationError(
             {
@@ -156,6 +169,8 @@ def start_course(
         donor_type=protocol.donor_type if donor_type is None else donor_type,
         sequence=last + 1,
         is_tandem=is_tandem,
+        follows=follows,
+        follow_reason=reason if follows is not None else "",
         day_zero=day_zero,
         created_by=by,
     )
@@ -174,11 +189,86 @@ def start_course(
         day_zero=day_zero.isoformat(),
         milestones=len(milestones),
         items=items,
+        **_follows_data(follows, reason),
     )
     from tracker.services.immunity import replan_immune_recovery  # it imports this module
 
     replan_immune_recovery(course, by=by, why="Course started", milestones=milestones, quiet=True)
+    if follows is not None:
+        _supersede(follows, course, by=by)
     return course
+
+
+def _follows_data(follows: TransplantCourse | None, reason: str) -> dict[str, Any]:
+    """What the start event says of the transplant a course follows."""
+    if follows is None:
+        return {}
+    return {
+        "follows": str(follows.code),
+        "follows_day_zero": follows.day_zero.isoformat(),
+        "reason": FollowReason(reason).label.lower(),
+    }
+
+
+def _followed(
+    patient: Patient, earlier: TransplantCourse, protocol: Protocol, day_zero: date, reason: str
+) -> TransplantCourse:
+    """The earlier course a subsequent transplant follows, locked, once checked."""
+    earlier = lock_course(earlier)
+    if earlier.patient_id != patient.pk:
+        raise ValidationError("A transplant follows a course of the same patient.")
+    if not earlier.is_transplant or protocol.kind == Kind.PROCEDURE:
+        raise ValidationError("Only a transplant follows a transplant.")
+    if reason not in FollowReason.values:
+        raise ValidationError({"reason": "Choose why this transplant follows the earlier one."})
+    if earlier.superseded_on is not None:
+        raise ValidationError(
+            "A later transplant already follows that course: start this one from the latest."
+        )
+    if day_zero <= earlier.day_zero:
+        raise ValidationError(
+            {
+                "day_zero": f"A subsequent transplant comes after the earlier one's Day Zero "
+                f"({earlier.day_zero:%-d %b %Y})."
+            }
+        )
+    return earlier
+
+
+def _supersede(earlier: TransplantCourse, course: TransplantCourse, *, by: User) -> None:
+    """The earlier course's plan stops where the new conditioning starts (the new Day Zero
+    when there is none): its milestones not done from then on close as superseded (kept,
+    never overdue, shown to nobody as to come), and the day before is its registry contact
+    date (CLINICAL.md sections 4 and 9)."""
+    starts = course.start_date
+    note = (
+        f"Superseded by the {course.sequence_label.split(' (')[0]} "
+        f"(conditioning from {starts:%-d %b %Y})."
+    )
+    closed = list(
+        earlier.milestones.filter(completed_on__isnull=True, due_date__gte=starts).exclude(
+            hold__in=CLOSED_HOLDS
+        )
+    )
+    for milestone in closed:
+        milestone.hold, milestone.plan_note = Hold.SUPERSEDED, note
+    Milestone.objects.bulk_update(closed, ["hold", "plan_note"])
+    Milestone.history.bulk_history_create(
+        closed, update=True, default_user=by, default_change_reason=note
+    )
+    earlier.superseded_on = starts - timedelta(days=1)
+    save_bookkeeping(earlier, ["superseded_on"])
+    record(
+        EventKind.COURSE_SUPERSEDED,
+        by=by,
+        course=earlier,
+        by_course=str(course.code),
+        protocol=course.protocol.name,
+        day_zero=course.day_zero.isoformat(),
+        reason=course.get_follow_reason_display().lower(),
+        closed=len(closed),
+        contact_date=earlier.superseded_on.isoformat(),
+    )
 
 
 def _keep_bookkeeping(course: TransplantCourse, milestones: Sequence[Milestone]) -> None:

@@ -22,7 +22,14 @@ from tracker.models import (
     TransplantCourse,
     Vaccination,
 )
-from tracker.models.choices import ChronicGvhdCondition, Engraftment, Hold, StopRule, Vaccine
+from tracker.models.choices import (
+    CLOSED_HOLDS,
+    ChronicGvhdCondition,
+    Engraftment,
+    Hold,
+    StopRule,
+    Vaccine,
+)
 from tracker.models.events import record
 from tracker.models.protocols import influenza_season
 from tracker.queries.gvhd import chronic_gvhd_periods
@@ -569,7 +576,7 @@ def replan_immune_recovery(
         (m for m in milestones if m.step.vaccine or m.step.stop_rule),
         key=lambda m: (m.due_date, m.pk),
     )
-    pending = [m for m in ours if m.completed_on is None]
+    pending = [m for m in ours if m.completed_on is None and m.hold not in CLOSED_HOLDS]
     if not pending:
         return []
     given = {

@@ -16,8 +16,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from tracker import clock, services
 from tracker.access import get_course_for, get_patient_for, require
-from tracker.forms import CourseStartForm, DayZeroMoveForm
+from tracker.forms import CourseStartForm, DayZeroMoveForm, show_errors
 from tracker.http import AuthenticatedRequest
+from tracker.models import Patient, TransplantCourse
 from tracker.rules import schedule
 from tracker.views.course_page import course_page, course_parts, phase_response
 
@@ -27,7 +28,8 @@ from tracker.views.course_page import course_page, course_parts, phase_response
 def course_start(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
     patient = get_patient_for(request.user, code)
     require(request.user, "add_transplantcourse")
-    form = CourseStartForm(request.POST or None, patient=patient)
+    follows = _followed(request, patient)
+    form = CourseStartForm(request.POST or None, patient=patient, follows=follows)
     if request.method == "POST" and form.is_valid():
         try:
             course = services.start_course(
@@ -37,14 +39,29 @@ def course_start(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
                 by=request.user,
                 graft_source=form.cleaned_data["graft_source"],
                 donor_type=form.cleaned_data["donor_type"] or None,
-                is_tandem=form.cleaned_data["is_tandem"],
+                is_tandem=form.cleaned_data.get("is_tandem", False),
+                follows=follows,
+                reason=form.cleaned_data.get("reason", ""),
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            show_errors(form, error)
         else:
-            messages.success(request, f"Course started: {course.protocol.name}.")
+            what = "Subsequent transplant started" if follows else "Course started"
+            messages.success(request, f"{what}: {course.protocol.name}.")
             return redirect(course)
-    return TemplateResponse(request, "courses/start.html", {"patient": patient, "form": form})
+    context = {"patient": patient, "form": form, "follows": follows}
+    return TemplateResponse(request, "courses/start.html", context)
+
+
+def _followed(request: AuthenticatedRequest, patient: Patient) -> TransplantCourse | None:
+    """The course a subsequent transplant follows (?follows=code), of this patient."""
+    wanted = request.GET.get("follows") or request.POST.get("follows")
+    if not wanted:
+        return None
+    try:
+        return patient.courses.get(code=wanted, superseded_on__isnull=True)
+    except (TransplantCourse.DoesNotExist, ValidationError):
+        raise Http404("No such course of this patient to follow.") from None
 
 
 @require_GET

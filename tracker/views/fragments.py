@@ -80,6 +80,7 @@ class CourseActions:
     stage_gvhd: bool
     see_immunity: bool
     record_immunity: bool
+    start_course: bool
 
     @classmethod
     def of(cls, user: User | AnonymousUser) -> CourseActions:
@@ -100,6 +101,7 @@ class CourseActions:
             stage_gvhd=may("stage_gvhd"),
             see_immunity=may("view_vaccination"),
             record_immunity=may("record_immune_recovery"),
+            start_course=may("add_transplantcourse"),
         )
 
     @property

@@ -36,6 +36,7 @@ MATRIX = {
     "course_phase": {"GET": (LOGIN, 403, 404, R, R), "POST": (405,) * 5},
     "day_zero_move": {"GET": (LOGIN, 403, 404, 403, 200), "POST": (LOGIN, 403, 404, 403, 200)},
     "day_zero_confirm": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, 403, R)},
+    "course_end": {"GET": (LOGIN, 403, 404, 403, 200), "POST": (LOGIN, 403, 404, 403, 200)},
     "course_history": {"GET": (LOGIN, 403, 404, 200, 200), "POST": (405,) * 5},
     # The printable calendar holds only what the patient may see: they may print their own.
     "course_calendar": {"GET": (LOGIN, 200, 404, 200, 200), "POST": (405,) * 5},
@@ -146,6 +147,7 @@ def url_for(course, patient, coordinator, today):
         "course_phase": [course.code, "engraftment"],
         "day_zero_move": [course.code],
         "day_zero_confirm": [course.code],
+        "course_end": [course.code],
         "course_history": [course.code],
         "course_calendar": [course.code],
         "milestone_complete": [milestone.code],

@@ -29,7 +29,7 @@ from tracker.models import (
     Vaccine,
     normalise_mrn,
 )
-from tracker.models.choices import FollowReason
+from tracker.models.choices import EndReason, FollowReason
 from tracker.queries import followup, recovery
 from tracker.rules import gvhd, lab_results
 from tracker.rules import pasted_counts as counts
@@ -196,6 +196,46 @@ class CourseStartForm(forms.Form):
         if protocol.kind == Kind.ALLOGENEIC and donor == DonorType.SELF:
             self.add_error("donor_type", "An allogeneic transplant needs a donor other than self.")
         return cleaned
+
+
+class EndCourseForm(forms.Form):
+    reason = forms.ChoiceField(
+        label="Why the course ends",
+        choices=[("", "Choose a reason"), *EndReason.choices],
+        error_messages={"required": "Choose why the course ends."},
+    )
+    on = forms.DateField(
+        label="On",
+        widget=DateInput(),
+        error_messages={"required": "Enter the date the course ended."},
+        help_text="Planned items after this date close; nothing is deleted.",
+    )
+    note = forms.CharField(label="Note (optional)", required=False, max_length=300)
+
+    def __init__(self, *args: Any, course: TransplantCourse, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "end-%s")
+        super().__init__(*args, **kwargs)
+        self.course = course
+
+    def clean_on(self) -> date:
+        on = checked_past(self.cleaned_data["on"], what="The date")
+        if on < self.course.start_date:
+            raise ValidationError(
+                f"The course starts on {self.course.start_date:%-d %b %Y}: it cannot end before."
+            )
+        return on
+
+
+class ReopenCourseForm(forms.Form):
+    reason = forms.CharField(
+        label="Why it is reopened",
+        max_length=200,
+        error_messages={"required": "Say why the course is reopened; it is kept."},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "reopen-%s")
+        super().__init__(*args, **kwargs)
 
 
 class DayZeroMoveForm(forms.Form):

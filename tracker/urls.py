@@ -30,6 +30,7 @@ urlpatterns = [
     path("courses/<uuid:code>/", courses.course_detail, name="course_detail"),
     path("courses/<uuid:code>/phases/<slug:phase>/", courses.course_phase, name="course_phase"),
     path("courses/<uuid:code>/day-zero/", courses.day_zero_move, name="day_zero_move"),
+    path("courses/<uuid:code>/end/", courses.course_end, name="course_end"),
     path(
         "courses/<uuid:code>/day-zero/confirm/",
         courses.day_zero_confirm,

@@ -179,3 +179,102 @@ class TestViews:
     def test_an_unknown_course_to_follow_is_not_found(self, coordinator_client, patient):
         url = f"{reverse('course_start', args=[patient.code])}?follows=not-a-code"
         assert coordinator_client.get(url).status_code == 404
+
+
+class TestEndingACourse:
+    def test_items_after_the_end_close_and_the_course_leaves_the_lists(
+        self, client, patient, coordinator, autologous, today
+    ):
+        course = start_course(
+            patient=patient, protocol=autologous, day_zero=date(2026, 10, 1), by=coordinator
+        )
+        assert course in follow_up_courses(today=today, filters=Filters())
+        services.end_course(
+            course=course, reason="transferred", on=date(2026, 11, 10), by=coordinator
+        )
+        course.refresh_from_db()
+        assert (course.ended_on, course.end_reason) == (date(2026, 11, 10), "transferred")
+        closed = course.milestones.filter(hold="ended")
+        assert closed.exists()
+        assert all(m.due_date > date(2026, 11, 10) for m in closed)
+        assert closed.first().plan_note == (
+            "Course ended on 10 Nov 2026: transferred to another centre."
+        )
+        # Items up to the end stay as they were (overdue if not done: work left undone).
+        assert course.milestones.filter(hold="", due_date__lte=date(2026, 11, 10)).exists()
+        assert not course.milestones.overdue(today).filter(due_date__gt=date(2026, 11, 10))
+        assert course not in follow_up_courses(today=today, filters=Filters())
+        client.force_login(patient.user)
+        page = client.get(reverse("my_page")).text
+        assert "Your care has moved to another hospital." in page
+        assert "Coming up in the next 2 weeks" not in page or "Nothing" in page
+        event = CourseEvent.objects.get(kind=EventKind.COURSE_ENDED)
+        assert event.data["closed"] == closed.count()
+
+    def test_a_death_closes_the_portal_and_the_feed(self, patient, coordinator, autologous, today):
+        course = start_course(
+            patient=patient, protocol=autologous, day_zero=date(2026, 10, 1), by=coordinator
+        )
+        patient.renew_feed_token()
+        services.end_course(
+            course=course, reason="died", on=date(2026, 11, 20), by=coordinator, note="At home"
+        )
+        patient.refresh_from_db()
+        patient.user.refresh_from_db()
+        assert patient.feed_token is None
+        assert not patient.user.is_active
+
+    @pytest.mark.parametrize(
+        ("reason", "on", "message"),
+        [
+            ("", date(2026, 11, 10), "Choose why the course ended."),
+            ("died", date(2026, 11, 22), "A course cannot end in the future."),
+            ("died", date(2026, 9, 1), "The course starts on 28 Sep 2026: it cannot end before."),
+        ],
+    )
+    def test_refused(self, patient, coordinator, autologous, today, reason, on, message):
+        course = start_course(
+            patient=patient, protocol=autologous, day_zero=date(2026, 10, 1), by=coordinator
+        )
+        with pytest.raises(ValidationError, match=re.escape(message)):
+            services.end_course(course=course, reason=reason, on=on, by=coordinator)
+        course.refresh_from_db()
+        assert course.ended_on is None
+        assert not course.milestones.filter(hold="ended").exists()
+
+    def test_reopened_with_a_reason_plans_the_closed_items_again(
+        self, patient, coordinator, autologous, today
+    ):
+        course = start_course(
+            patient=patient, protocol=autologous, day_zero=date(2026, 10, 1), by=coordinator
+        )
+        services.end_course(course=course, reason="lost_to_follow_up", on=today, by=coordinator)
+        closed = course.milestones.filter(hold="ended").count()
+        with pytest.raises(ValidationError, match="Say why the course is reopened"):
+            services.reopen_course(course=course, by=coordinator, reason=" ")
+        services.reopen_course(course=course, by=coordinator, reason="Back in touch")
+        course.refresh_from_db()
+        assert course.ended_on is None
+        assert not course.milestones.filter(hold="ended").exists()
+        event = CourseEvent.objects.get(kind=EventKind.COURSE_REOPENED)
+        assert event.data["reopened"] == closed
+        assert event.data["ended_because"] == "Lost to follow-up"
+
+    def test_the_end_page(self, client, clinic_staff, patient, coordinator, today):
+        course = start_course(patient=patient, protocol=small_protocol(), by=coordinator)
+        url = reverse("course_end", args=[course.code])
+        client.force_login(clinic_staff)
+        assert f'href="{url}"' not in client.get(course.get_absolute_url()).text
+        coordinator_client = client
+        coordinator_client.force_login(coordinator)
+        assert f'href="{url}"' in coordinator_client.get(course.get_absolute_url()).text
+        bad = coordinator_client.post(url, {"reason": "completed", "on": "2030-01-01"})
+        assert "cannot be in the future" in bad.text
+        done = coordinator_client.post(url, {"reason": "completed", "on": "2026-11-21"})
+        assert done.status_code == 302
+        page = coordinator_client.get(course.get_absolute_url()).text
+        assert "This course ended on 21 Nov 2026: follow-up completed." in page
+        again = coordinator_client.get(url).text
+        assert "Reopen the course" in again
+        history = coordinator_client.get(reverse("course_history", args=[course.code])).text
+        assert "Course ended on 21 Nov 2026" in history

@@ -97,6 +97,16 @@ class Hold(models.TextChoices):
 CLOSED_HOLDS = (Hold.SUPERSEDED, Hold.ENDED, Hold.NOT_RECORDED)
 
 
+class EndReason(models.TextChoices):
+    """Why a course ended (CLINICAL.md section 9)."""
+
+    DIED = "died", "Died"
+    RELAPSE = "relapse", "Relapse or progression"
+    TRANSFERRED = "transferred", "Transferred to another centre"
+    COMPLETED = "completed", "Follow-up completed"
+    LOST = "lost_to_follow_up", "Lost to follow-up"
+
+
 class FollowReason(models.TextChoices):
     """Why a transplant follows an earlier one (CLINICAL.md section 9)."""
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from tracker import clock
-from tracker.models.choices import DonorType, FollowReason, GraftSource, Kind
+from tracker.models.choices import DonorType, EndReason, FollowReason, GraftSource, Kind
 from tracker.models.patients import Patient
 from tracker.models.protocols import Protocol
 from tracker.rules import schedule
@@ -80,6 +80,13 @@ class TransplantCourse(models.Model):
     # A later transplant closed this course's plan from its conditioning on: the day before
     # (the registry's contact date for this course's open form).
     superseded_on = models.DateField(null=True, blank=True, editable=False)
+    # The course ended (death, relapse, transfer, follow-up completed, lost): from the day
+    # after, its plan is closed (tracker.services.courses.end_course).
+    ended_on = models.DateField(null=True, blank=True, editable=False)
+    end_reason = models.CharField(
+        max_length=20, choices=EndReason.choices, blank=True, editable=False
+    )
+    end_note = models.CharField(max_length=300, blank=True, editable=False)
     day_zero = models.DateField(help_text="The day the cells are infused.")
     day_zero_confirmed = models.BooleanField(
         default=False, help_text="Planned until the infusion is confirmed."
@@ -167,6 +174,7 @@ class TransplantCourse(models.Model):
                 "record_immune_recovery",
                 "Can record vaccinations, immunosuppression and immunoglobulin",
             ),
+            ("end_course", "Can end and reopen a course"),
         ]
 
     def __str__(self) -> str:
@@ -204,6 +212,11 @@ class TransplantCourse(models.Model):
     def is_transplant(self) -> bool:
         """A stem cell transplant (allogeneic or autologous), not a same-day procedure."""
         return self.kind != Kind.PROCEDURE
+
+    @property
+    def is_open(self) -> bool:
+        """Neither ended nor superseded by a later transplant: followed on the lists."""
+        return self.ended_on is None and self.superseded_on is None
 
     @property
     def sequence_label(self) -> str:

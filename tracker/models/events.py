@@ -22,6 +22,8 @@ from tracker.models.patients import Patient
 class EventKind(models.TextChoices):
     COURSE_STARTED = "course_started", "Course started"
     COURSE_SUPERSEDED = "course_superseded", "Superseded by a later transplant"
+    COURSE_ENDED = "course_ended", "Course ended"
+    COURSE_REOPENED = "course_reopened", "Course reopened"
     DAY_ZERO_MOVED = "day_zero_moved", "Day Zero moved"
     DAY_ZERO_CONFIRMED = "day_zero_confirmed", "Infusion confirmed"
     MILESTONE_DONE = "milestone_done", "Milestone done"

@@ -172,8 +172,10 @@ def searched(courses: Courses, q: str) -> Courses:
 def follow_up_courses(*, today: date, filters: Filters) -> QuerySet[TransplantCourse]:
     """The courses on the list for these filters, sorted as asked."""
     courses = TransplantCourse.objects.alias(plan_start=Coalesce(F("starts_on"), F("day_zero")))
-    # A course a later transplant superseded is followed on the new course.
-    courses = courses.filter(plan_start__lte=today, superseded_on__isnull=True)
+    # A course a later transplant superseded is followed on the new course; an ended one not.
+    courses = courses.filter(
+        plan_start__lte=today, superseded_on__isnull=True, ended_on__isnull=True
+    )
     day_100_open = Q(day_100_due__isnull=False, day_100_done_on__isnull=True)
     in_scope: Q | Combinable = Q(day_zero__gte=today - timedelta(days=LAST_DAY)) | day_100_open
     if filters.include_later:

@@ -94,6 +94,7 @@ def recovery_courses(*, today: date, filters: Filters) -> QuerySet[TransplantCou
         kind__in=[Kind.ALLOGENEIC, Kind.AUTOLOGOUS],
         day_zero__lte=today - timedelta(days=FROM_DAY),
         superseded_on__isnull=True,  # followed on the later transplant
+        ended_on__isnull=True,
     )
     if filters.kind:
         courses = courses.filter(kind=filters.kind)

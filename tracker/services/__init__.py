@@ -8,9 +8,11 @@ from tracker.services.counts import apply_counts, correct_count, delete_count, r
 from tracker.services.courses import (
     StaleDayZero,
     confirm_day_zero,
+    end_course,
     lock_course,
     move_day_zero,
     preview_day_zero_move,
+    reopen_course,
     start_course,
     titled,
 )
@@ -40,6 +42,8 @@ from tracker.services.patients import change_feed, invite_patient
 from tracker.services.results import delete_result, record_results
 
 __all__ = [
+    "end_course",
+    "reopen_course",
     "record_irradiation_details",
     "extend_letermovir",
     "stop_immunosuppression",

@@ -22,7 +22,7 @@ from tracker.models import (
     ProtocolStep,
     TransplantCourse,
 )
-from tracker.models.choices import CLOSED_HOLDS, FollowReason, Hold, Kind
+from tracker.models.choices import CLOSED_HOLDS, EndReason, FollowReason, Hold, Kind
 from tracker.models.courses import PLAN_BOOKKEEPING
 from tracker.models.events import record
 from tracker.rules import schedule
@@ -459,3 +459,102 @@ def confirm_day_zero(*, course: TransplantCourse, by: User, today: date) -> None
         return
     course.confirm_day_zero(by=by, today=today)
     record(EventKind.DAY_ZERO_CONFIRMED, by=by, course=course, day_zero=course.day_zero.isoformat())
+
+
+# What the patient's page says of an ended course (never a date to come).
+END_WORDS = {
+    EndReason.RELAPSE: "Your transplant team will talk with you about what comes next.",
+    EndReason.TRANSFERRED: "Your care has moved to another hospital. They will plan your "
+    "follow-up with you.",
+    EndReason.COMPLETED: "You have completed your follow-up with us. Your own doctor looks "
+    "after you now; contact us if you need us.",
+    EndReason.LOST: "We have not been able to reach you. Please contact your transplant team.",
+}
+
+
+@transaction.atomic
+def end_course(
+    *, course: TransplantCourse, reason: str, on: date, by: User, note: str = ""
+) -> TransplantCourse:
+    """The course ended on a date: its milestones not done after it close as "course
+    ended" (kept, never overdue), it leaves the lists and the patient's page and feed. A death
+    also closes the patient's portal login and calendar feed."""
+    course = lock_course(course)
+    if course.ended_on is not None:
+        raise ValidationError(f"This course ended on {course.ended_on:%-d %b %Y}.")
+    if reason not in EndReason.values:
+        raise ValidationError({"reason": "Choose why the course ended."})
+    if on > clock.today():
+        raise ValidationError({"on": "A course cannot end in the future."})
+    if on < course.start_date:
+        raise ValidationError(
+            {"on": f"The course starts on {course.start_date:%-d %b %Y}: it cannot end before."}
+        )
+    words = EndReason(reason).label
+    closed = list(
+        course.milestones.filter(completed_on__isnull=True, due_date__gt=on).exclude(
+            hold__in=CLOSED_HOLDS
+        )
+    )
+    for milestone in closed:
+        milestone.hold = Hold.ENDED
+        milestone.plan_note = f"Course ended on {on:%-d %b %Y}: {words.lower()}."
+    Milestone.objects.bulk_update(closed, ["hold", "plan_note"])
+    Milestone.history.bulk_history_create(
+        closed, update=True, default_user=by, default_change_reason="Course ended"
+    )
+    course.ended_on, course.end_reason, course.end_note = on, reason, note.strip()
+    course._history_user = by
+    course.save(update_fields=["ended_on", "end_reason", "end_note"])
+    patient = course.patient
+    if reason == EndReason.DIED:
+        patient.revoke_feed_token()
+        if patient.user is not None and patient.user.is_active:
+            patient.user.is_active = False
+            patient.user.save(update_fields=["is_active"])
+    record(
+        EventKind.COURSE_ENDED,
+        by=by,
+        course=course,
+        on=on.isoformat(),
+        reason=words,
+        note=course.end_note,
+        closed=len(closed),
+    )
+    return course
+
+
+@transaction.atomic
+def reopen_course(*, course: TransplantCourse, by: User, reason: str) -> TransplantCourse:
+    """An end recorded in error, or follow-up resumed: the course is open again and its
+    milestones the end closed are planned again (a portal login closed by a death stays
+    closed: the coordinator invites the patient again)."""
+    course = lock_course(course)
+    if course.ended_on is None:
+        raise ValidationError("This course has not ended.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the course is reopened; it is kept."})
+    reopened = list(course.milestones.filter(completed_on__isnull=True, hold=Hold.ENDED))
+    for milestone in reopened:
+        milestone.hold, milestone.plan_note = Hold.NONE, ""
+    Milestone.objects.bulk_update(reopened, ["hold", "plan_note"])
+    Milestone.history.bulk_history_create(
+        reopened, update=True, default_user=by, default_change_reason="Course reopened"
+    )
+    was = (course.ended_on, course.get_end_reason_display())
+    course.ended_on, course.end_reason, course.end_note = None, "", ""
+    course._history_user = by
+    course.save(update_fields=["ended_on", "end_reason", "end_note"])
+    record(
+        EventKind.COURSE_REOPENED,
+        by=by,
+        course=course,
+        ended_on=was[0].isoformat(),
+        ended_because=was[1],
+        reason=reason.strip(),
+        reopened=len(reopened),
+    )
+    from tracker.services.immunity import replan_immune_recovery  # it imports this module
+
+    replan_immune_recovery(course, by=by, why="Course reopened")
+    return course

@@ -16,9 +16,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from tracker import clock, services
 from tracker.access import get_course_for, get_patient_for, require
-from tracker.forms import CourseStartForm, DayZeroMoveForm, show_errors
+from tracker.forms import (
+    CourseStartForm,
+    DayZeroMoveForm,
+    EndCourseForm,
+    ReopenCourseForm,
+    show_errors,
+)
 from tracker.http import AuthenticatedRequest
 from tracker.models import Patient, TransplantCourse
+from tracker.models.choices import CLOSED_HOLDS
 from tracker.rules import schedule
 from tracker.views.course_page import course_page, course_parts, phase_response
 
@@ -149,3 +156,33 @@ def day_zero_confirm(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
     else:
         messages.success(request, "Day Zero is confirmed: the infusion happened.")
     return redirect(course)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def course_end(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
+    """End a course (or, once ended, reopen it): a page of its own, as moving Day Zero."""
+    course = get_course_for(request.user, code)
+    require(request.user, "end_course")
+    ending = course.ended_on is None
+    form: EndCourseForm | ReopenCourseForm = (
+        EndCourseForm(request.POST or None, course=course)
+        if ending
+        else ReopenCourseForm(request.POST or None)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            if ending:
+                services.end_course(course=course, by=request.user, **form.cleaned_data)
+            else:
+                services.reopen_course(
+                    course=course, by=request.user, reason=form.cleaned_data["reason"]
+                )
+        except ValidationError as error:
+            show_errors(form, error)
+        else:
+            messages.success(request, "Course ended." if ending else "Course reopened.")
+            return redirect(course)
+    closing = course.milestones.filter(completed_on__isnull=True).exclude(hold__in=CLOSED_HOLDS)
+    context = {"course": course, "form": form, "ending": ending, "pending": closing.count()}
+    return TemplateResponse(request, "courses/end.html", context)

@@ -81,6 +81,7 @@ class CourseActions:
     see_immunity: bool
     record_immunity: bool
     start_course: bool
+    end_course: bool
 
     @classmethod
     def of(cls, user: User | AnonymousUser) -> CourseActions:
@@ -102,6 +103,7 @@ class CourseActions:
             see_immunity=may("view_vaccination"),
             record_immunity=may("record_immune_recovery"),
             start_course=may("add_transplantcourse"),
+            end_course=may("end_course"),
         )
 
     @property

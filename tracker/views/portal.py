@@ -16,9 +16,11 @@ from tracker import clock
 from tracker.access import own_courses
 from tracker.http import AuthenticatedRequest
 from tracker.models import CourseEvent, Kind, Patient, TransplantCourse
+from tracker.models.choices import EndReason
 from tracker.queries.immunity import blood_words, hold_back_live_vaccines
 from tracker.rules import schedule
 from tracker.rules.plain_language import phase_explanation
+from tracker.services.courses import END_WORDS
 from tracker.views import fragments
 from tracker.views.calendars import feed_context
 
@@ -53,6 +55,7 @@ def my_page(request: AuthenticatedRequest) -> HttpResponse:
     course_key = fragments.course_key(course, today=today, actions=fragments.PATIENT)
     course_key += f":{list(patient_event.values_list('pk', flat=True))}"
     context.update(
+        end_words=END_WORDS.get(EndReason(course.end_reason), "") if course.ended_on else "",
         today_label=course.day_label_on(today),
         explanation=phase_explanation(phase, procedure=course.kind == Kind.PROCEDURE),
         phase=phase,

@@ -198,6 +198,27 @@ class CourseStartForm(forms.Form):
         return cleaned
 
 
+class ConfirmInfusionForm(forms.Form):
+    given_on = forms.DateField(
+        label="Cells given on",
+        widget=DateInput(),
+        required=False,  # left empty: on Day Zero
+        error_messages={"invalid": "Enter the day the cells were given as a date."},
+    )
+
+    def __init__(self, *args: Any, course: TransplantCourse, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "confirm-%s")
+        kwargs.setdefault("initial", {"given_on": course.day_zero})
+        super().__init__(*args, **kwargs)
+        self.course = course
+
+    def clean_given_on(self) -> date:
+        given: date | None = self.cleaned_data["given_on"]
+        if given is None:
+            return self.course.day_zero  # the service says when Day Zero is still to come
+        return checked_past(given, what="The day the cells were given")
+
+
 class EndCourseForm(forms.Form):
     reason = forms.ChoiceField(
         label="Why the course ends",

@@ -81,7 +81,9 @@ class TestCourseHistory:
         coordinator_client.post(reverse("day_zero_confirm", args=[course.code]))
         text = coordinator_client.get(url(course)).text
         assert "Day Zero confirmed: the infusion happened on 21 Nov 2026" in text
-        assert text.count(f"by {person(coordinator)}") == 2
+        # Started, confirmed, and the infusion milestone done with it.
+        assert text.count(f"by {person(coordinator)}") == 3
+        assert "(infusion confirmed)" in text
 
     def test_a_move_is_one_line_with_its_reason_and_count(
         self, coordinator_client, course, coordinator, today

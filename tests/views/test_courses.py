@@ -285,6 +285,30 @@ class TestDayZeroConfirm:
         course.refresh_from_db()
         assert course.day_zero_confirmed is True
 
+    def test_the_infusion_milestone_is_done_on_day_zero(self, coordinator_client, course):
+        infusion = course.milestones.get(step__key="infusion")
+        response = coordinator_client.post(
+            self.url(course), {"given_on": course.day_zero.isoformat()}
+        )
+        assert response.status_code == 302
+        infusion.refresh_from_db()
+        assert infusion.completed_on == course.day_zero
+        page = coordinator_client.get(course.get_absolute_url()).text
+        assert 'id="confirm-given_on"' not in page  # confirmed: nothing more to confirm
+
+    def test_cells_given_on_another_day_move_day_zero_first(
+        self, coordinator_client, course, today
+    ):
+        other = course.day_zero - timedelta(days=1)
+        response = coordinator_client.post(self.url(course), {"given_on": other.isoformat()})
+        move = reverse("day_zero_move", args=[course.code])
+        assert response["Location"].startswith(f"{move}?day_zero={other.isoformat()}")
+        page = coordinator_client.get(response["Location"]).text
+        assert f'value="{other.isoformat()}"' in page
+        assert "not on Day Zero" in page
+        course.refresh_from_db()
+        assert not course.day_zero_confirmed
+
     def test_a_future_day_zero_cannot_be_confirmed(self, coordinator_client, course, today):
         course.day_zero = today + timedelta(days=2)
         course.save()

@@ -452,13 +452,37 @@ def move_day_zero(
 
 
 @transaction.atomic
-def confirm_day_zero(*, course: TransplantCourse, by: User, today: date) -> None:
-    """Record that the infusion happened on Day Zero (once; a second click changes nothing)."""
+def confirm_day_zero(
+    *, course: TransplantCourse, by: User, today: date, given_on: date | None = None
+) -> None:
+    """Record that the cells were given on Day Zero (once; a second click changes nothing),
+    and complete the course's infusion milestone (its first step on Day 0) with that date.
+    Cells given on another day move Day Zero first (`move_day_zero`, previewed): confirming
+    another date is refused."""
     course = lock_course(course)
+    if given_on is not None and given_on != course.day_zero:
+        raise ValidationError(
+            {
+                "given_on": f"Day Zero is {course.day_zero:%-d %b %Y}: cells given on another day "
+                "move Day Zero first."
+            }
+        )
     if course.day_zero_confirmed:
         return
     course.confirm_day_zero(by=by, today=today)
     record(EventKind.DAY_ZERO_CONFIRMED, by=by, course=course, day_zero=course.day_zero.isoformat())
+    infusion = (
+        course.milestones.select_related("step")
+        .filter(step__day=0, step__repeat_every_days__isnull=True, completed_on__isnull=True)
+        .order_by("step__position", "pk")
+        .first()
+    )
+    if infusion is not None:
+        from tracker.services.milestones import mark_done  # it imports this module
+
+        mark_done(
+            course, infusion, on=course.day_zero, by=by, today=today, reason="infusion confirmed"
+        )
 
 
 # What the patient's page says of an ended course (never a date to come).

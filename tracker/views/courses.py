@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django.contrib import messages
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tracker import clock, services
 from tracker.access import get_course_for, get_patient_for, require
 from tracker.forms import (
+    ConfirmInfusionForm,
     CourseStartForm,
     DayZeroMoveForm,
     EndCourseForm,
@@ -108,7 +110,8 @@ def course_phase(request: AuthenticatedRequest, code: UUID, phase: str) -> HttpR
 def day_zero_move(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
     course = get_course_for(request.user, code)
     require(request.user, "move_day_zero")
-    form = DayZeroMoveForm(request.POST or None, course=course)
+    asked = {k: request.GET[k] for k in ("day_zero", "reason") if k in request.GET}
+    form = DayZeroMoveForm(request.POST or None, course=course, initial=asked)
     preview = out_of_window = None
     if request.method == "POST" and form.is_valid():
         day_zero = form.cleaned_data["day_zero"]
@@ -149,12 +152,28 @@ def day_zero_move(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
 def day_zero_confirm(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
     course = get_course_for(request.user, code)
     require(request.user, "confirm_day_zero")
+    form = ConfirmInfusionForm(request.POST, course=course)
+    if not form.is_valid():
+        messages.error(request, form.errors["given_on"][0])
+        return redirect(course)
+    given_on = form.cleaned_data["given_on"]
+    if given_on != course.day_zero:
+        # Cells given on another day: Day Zero moves first, through the usual preview.
+        messages.info(
+            request,
+            f"The cells were given on {given_on:%-d %b %Y}, not on Day Zero: check what moving "
+            "Day Zero does, move it, then confirm the infusion.",
+        )
+        query = urlencode({"day_zero": given_on.isoformat(), "reason": "Cells given that day"})
+        return redirect(f"{reverse('day_zero_move', args=[course.code])}?{query}")
     try:
-        services.confirm_day_zero(course=course, by=request.user, today=clock.today())
+        services.confirm_day_zero(
+            course=course, by=request.user, today=clock.today(), given_on=given_on
+        )
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
-        messages.success(request, "Day Zero is confirmed: the infusion happened.")
+        messages.success(request, "Day Zero is confirmed: the cells were given that day.")
     return redirect(course)
 
 

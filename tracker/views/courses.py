@@ -154,7 +154,7 @@ def day_zero_confirm(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
     require(request.user, "confirm_day_zero")
     form = ConfirmInfusionForm(request.POST, course=course)
     if not form.is_valid():
-        messages.error(request, form.errors["given_on"][0])
+        messages.error(request, str(form.errors["given_on"][0]))
         return redirect(course)
     given_on = form.cleaned_data["given_on"]
     if given_on != course.day_zero:

@@ -12,7 +12,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tracker import services
-from tracker.models import BloodCount, ChecklistItem, LabResult
+from tracker.models import BloodCount, ChecklistItem, Infusion, LabResult
 from tracker.rules.gvhd import NIH_ORGANS
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +37,9 @@ MATRIX = {
     "day_zero_move": {"GET": (LOGIN, 403, 404, 403, 200), "POST": (LOGIN, 403, 404, 403, 200)},
     "day_zero_confirm": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, 403, R)},
     "course_end": {"GET": (LOGIN, 403, 404, 403, 200), "POST": (LOGIN, 403, 404, 403, 200)},
+    # An empty infusion form comes back on the course page with its errors.
+    "infusion_add": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, 200, 200)},
+    "infusion_delete": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, R, R)},
     "course_history": {"GET": (LOGIN, 403, 404, 200, 200), "POST": (405,) * 5},
     # The printable calendar holds only what the patient may see: they may print their own.
     "course_calendar": {"GET": (LOGIN, 200, 404, 200, 200), "POST": (405,) * 5},
@@ -135,6 +138,9 @@ def url_for(course, patient, coordinator, today):
         course=course, drug="Ciclosporin", started_on=today, by=coordinator
     )
     ivig = services.record_ivig(course=course, given_on=today, by=coordinator)
+    infusion = Infusion.objects.create(
+        course=course, kind="boost", given_on=today, entered_by=coordinator
+    )
     episode = services.diagnose_chronic_gvhd(
         course=course, diagnosed_on=today, scores={"skin": 1} | NO_SCORES, by=coordinator
     )
@@ -148,6 +154,8 @@ def url_for(course, patient, coordinator, today):
         "day_zero_move": [course.code],
         "day_zero_confirm": [course.code],
         "course_end": [course.code],
+        "infusion_add": [course.code],
+        "infusion_delete": [infusion.code],
         "course_history": [course.code],
         "course_calendar": [course.code],
         "milestone_complete": [milestone.code],

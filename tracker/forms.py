@@ -29,7 +29,7 @@ from tracker.models import (
     Vaccine,
     normalise_mrn,
 )
-from tracker.models.choices import EndReason, FollowReason
+from tracker.models.choices import EndReason, FollowReason, InfusionKind
 from tracker.queries import followup, recovery
 from tracker.rules import gvhd, lab_results
 from tracker.rules import pasted_counts as counts
@@ -196,6 +196,27 @@ class CourseStartForm(forms.Form):
         if protocol.kind == Kind.ALLOGENEIC and donor == DonorType.SELF:
             self.add_error("donor_type", "An allogeneic transplant needs a donor other than self.")
         return cleaned
+
+
+class InfusionForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What was given",
+        choices=[("", "Choose"), *InfusionKind.choices],
+        error_messages={"required": "Choose what was given."},
+    )
+    given_on = forms.DateField(
+        label="Given on",
+        widget=DateInput(),
+        error_messages={"required": "Enter the day it was given."},
+    )
+    note = forms.CharField(label="Note (optional)", required=False, max_length=300)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "infusion-%s")
+        super().__init__(*args, **kwargs)
+
+    def clean_given_on(self) -> date:
+        return checked_past(self.cleaned_data["given_on"], what="The date")
 
 
 class ConfirmInfusionForm(forms.Form):

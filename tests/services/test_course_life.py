@@ -278,3 +278,73 @@ class TestEndingACourse:
         assert "Reopen the course" in again
         history = coordinator_client.get(reverse("course_history", args=[course.code])).text
         assert "Course ended on 21 Nov 2026" in history
+
+
+class TestInfusions:
+    @pytest.fixture
+    def allo(self, patient, coordinator, today):
+        return start_course(
+            patient=patient, protocol=small_protocol(), day_zero=date(2026, 7, 1), by=coordinator
+        )
+
+    def test_an_autologous_rescue_on_day_35_changes_no_date(self, allo, coordinator):
+        dates = list(allo.milestones.values_list("pk", "due_date"))
+        day_100 = allo.day_100_due
+        infusion = services.record_infusion(
+            course=allo, kind="autologous_rescue", given_on=date(2026, 8, 5), by=coordinator
+        )
+        allo.refresh_from_db()
+        assert allo.day_zero == date(2026, 7, 1)
+        assert allo.day_label_on(infusion.given_on) == "Day +35"
+        assert list(allo.milestones.values_list("pk", "due_date")) == dates
+        assert allo.day_100_due == day_100
+        assert allo.events.filter(kind=EventKind.INFUSION_ADDED).get().data["what"] == (
+            "Autologous rescue"
+        )
+
+    def test_a_donor_lymphocyte_infusion_on_day_120(self, allo, coordinator):
+        infusion = services.record_infusion(
+            course=allo, kind="dli", given_on=date(2026, 10, 29), by=coordinator, note="1e6/kg"
+        )
+        assert allo.day_label_on(infusion.given_on) == "Day +120"
+
+    @pytest.mark.parametrize(
+        ("kind", "given_on", "message"),
+        [
+            ("dli", date(2026, 7, 1), "It comes after Day Zero (1 Jul 2026)."),
+            ("dli", date(2026, 11, 22), "An infusion cannot be recorded in the future."),
+            ("second_infusion_day", date(2026, 7, 3), "is Day +1 (2 Jul 2026)"),
+            ("transfusion", date(2026, 7, 3), "Choose what was given."),
+        ],
+    )
+    def test_refused(self, allo, coordinator, kind, given_on, message):
+        with pytest.raises(ValidationError, match=re.escape(message)):
+            services.record_infusion(course=allo, kind=kind, given_on=given_on, by=coordinator)
+        assert not allo.infusions.exists()
+
+    def test_donor_cells_only_after_an_allogeneic_transplant(
+        self, patient, coordinator, autologous, today
+    ):
+        auto = start_course(
+            patient=patient, protocol=autologous, day_zero=date(2026, 7, 1), by=coordinator
+        )
+        with pytest.raises(ValidationError, match="Donor cells are given after an allogeneic"):
+            services.record_infusion(
+                course=auto, kind="dli", given_on=date(2026, 8, 1), by=coordinator
+            )
+
+    def test_recorded_and_deleted_on_the_course_page(self, staff_client, allo, coordinator, today):
+        url = reverse("infusion_add", args=[allo.code])
+        bad = staff_client.post(url, {"kind": "dli", "given_on": "2026-06-01"})
+        assert "It comes after Day Zero (1 Jul 2026)." in bad.text
+        assert 'id="infusions"' in bad.text
+        done = staff_client.post(url, {"kind": "boost", "given_on": "2026-09-01"})
+        assert done["Location"].endswith("#infusions")
+        page = staff_client.get(allo.get_absolute_url()).text
+        assert "Day +62</strong> · Tue 1 Sep 2026 · Stem cell boost" in page
+        infusion = allo.infusions.get()
+        staff_client.post(reverse("infusion_delete", args=[infusion.code]))
+        assert not allo.infusions.exists()
+        history = staff_client.get(reverse("course_history", args=[allo.code])).text
+        assert "Stem cell boost given on 1 Sep 2026" in history
+        assert "Stem cell boost of 1 Sep 2026 deleted" in history

@@ -10,7 +10,7 @@ from tracker.models.choices import (
     Vaccine,
 )
 from tracker.models.counts import BloodCount
-from tracker.models.courses import CourseQuerySet, DayZeroMove, TransplantCourse
+from tracker.models.courses import CourseQuerySet, DayZeroMove, Infusion, TransplantCourse
 from tracker.models.events import CourseEvent, CourseEventQuerySet, EventKind
 from tracker.models.gvhd import (
     AcuteGvhdAssessment,
@@ -64,6 +64,7 @@ __all__ = [
     "ProtocolStep",
     "ProtocolStepManager",
     "TransplantCourse",
+    "Infusion",
     "normalise_mrn",
     "validate_mrn",
     "validate_not_future",

@@ -107,6 +107,16 @@ class EndReason(models.TextChoices):
     LOST = "lost_to_follow_up", "Lost to follow-up"
 
 
+class InfusionKind(models.TextChoices):
+    """Cells given after Day Zero that are not a new transplant (CLINICAL.md section 9)."""
+
+    AUTOLOGOUS_RESCUE = "autologous_rescue", "Autologous rescue"
+    DLI = "dli", "Donor lymphocyte infusion"
+    BOOST = "boost", "Stem cell boost"
+    ADDITIONAL_CORD_UNIT = "additional_cord_unit", "Second cord blood unit"
+    SECOND_INFUSION_DAY = "second_infusion_day", "Second day of the infusion"
+
+
 class FollowReason(models.TextChoices):
     """Why a transplant follows an earlier one (CLINICAL.md section 9)."""
 

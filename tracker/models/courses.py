@@ -14,7 +14,14 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from tracker import clock
-from tracker.models.choices import DonorType, EndReason, FollowReason, GraftSource, Kind
+from tracker.models.choices import (
+    DonorType,
+    EndReason,
+    FollowReason,
+    GraftSource,
+    InfusionKind,
+    Kind,
+)
 from tracker.models.patients import Patient
 from tracker.models.protocols import Protocol
 from tracker.rules import schedule
@@ -260,3 +267,28 @@ class DayZeroMove(models.Model):
 
     def __str__(self) -> str:
         return f"{self.course}: {self.from_date} → {self.to_date}"
+
+
+class Infusion(models.Model):
+    """Cells given after Day Zero that do not start a new course: an autologous rescue, a
+    donor lymphocyte infusion, a boost, a second cord unit, the second day of a two-day
+    infusion (CLINICAL.md section 9). Day Zero stays the first infusion day; nothing
+    re-plans."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    course = models.ForeignKey(TransplantCourse, on_delete=models.CASCADE, related_name="infusions")
+    kind = models.CharField(max_length=30, choices=InfusionKind.choices)
+    given_on = models.DateField("Given on")
+    note = models.CharField("Note (optional)", max_length=300, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    entered_at = models.DateTimeField(default=clock.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["given_on", "id"]
+        permissions = [("record_infusion", "Can record and delete extra infusions")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}, {self.given_on}"

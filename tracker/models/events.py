@@ -24,6 +24,8 @@ class EventKind(models.TextChoices):
     COURSE_SUPERSEDED = "course_superseded", "Superseded by a later transplant"
     COURSE_ENDED = "course_ended", "Course ended"
     COURSE_REOPENED = "course_reopened", "Course reopened"
+    INFUSION_ADDED = "infusion_added", "Infusion recorded"
+    INFUSION_DELETED = "infusion_deleted", "Infusion deleted"
     DAY_ZERO_MOVED = "day_zero_moved", "Day Zero moved"
     DAY_ZERO_CONFIRMED = "day_zero_confirmed", "Infusion confirmed"
     MILESTONE_DONE = "milestone_done", "Milestone done"

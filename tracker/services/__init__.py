@@ -8,10 +8,12 @@ from tracker.services.counts import apply_counts, correct_count, delete_count, r
 from tracker.services.courses import (
     StaleDayZero,
     confirm_day_zero,
+    delete_infusion,
     end_course,
     lock_course,
     move_day_zero,
     preview_day_zero_move,
+    record_infusion,
     reopen_course,
     start_course,
     titled,
@@ -43,6 +45,8 @@ from tracker.services.results import delete_result, record_results
 
 __all__ = [
     "end_course",
+    "record_infusion",
+    "delete_infusion",
     "reopen_course",
     "record_irradiation_details",
     "extend_letermovir",

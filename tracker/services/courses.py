@@ -16,13 +16,21 @@ from tracker.models import (
     ChecklistItem,
     DayZeroMove,
     EventKind,
+    Infusion,
     Milestone,
     Patient,
     Protocol,
     ProtocolStep,
     TransplantCourse,
 )
-from tracker.models.choices import CLOSED_HOLDS, EndReason, FollowReason, Hold, Kind
+from tracker.models.choices import (
+    CLOSED_HOLDS,
+    EndReason,
+    FollowReason,
+    Hold,
+    InfusionKind,
+    Kind,
+)
 from tracker.models.courses import PLAN_BOOKKEEPING
 from tracker.models.events import record
 from tracker.rules import schedule
@@ -582,3 +590,65 @@ def reopen_course(*, course: TransplantCourse, by: User, reason: str) -> Transpl
 
     replan_immune_recovery(course, by=by, why="Course reopened")
     return course
+
+
+def _infusion_data(infusion: Infusion) -> dict[str, Any]:
+    return {
+        "infusion": str(infusion.code),
+        "what": infusion.get_kind_display(),
+        "given_on": infusion.given_on.isoformat(),
+        "note": infusion.note,
+    }
+
+
+@transaction.atomic
+def record_infusion(
+    *, course: TransplantCourse, kind: str, given_on: date, by: User, note: str = ""
+) -> Infusion:
+    """Cells given after Day Zero that are no new course (autologous rescue, donor lymphocyte
+    infusion, boost, second cord unit, second infusion day): Day Zero stays; nothing
+    re-plans (CLINICAL.md section 9)."""
+    course = lock_course(course)
+    if not course.is_transplant:
+        raise ValidationError("Infusions are recorded on transplant courses.")
+    if kind not in InfusionKind.values:
+        raise ValidationError({"kind": "Choose what was given."})
+    if given_on > clock.today():
+        raise ValidationError({"given_on": "An infusion cannot be recorded in the future."})
+    if kind == InfusionKind.SECOND_INFUSION_DAY:
+        if given_on != course.day_zero + timedelta(days=1):
+            raise ValidationError(
+                {
+                    "given_on": "The second day of a two-day infusion is Day +1 "
+                    f"({course.day_zero + timedelta(days=1):%-d %b %Y})."
+                }
+            )
+    elif given_on <= course.day_zero:
+        raise ValidationError(
+            {"given_on": f"It comes after Day Zero ({course.day_zero:%-d %b %Y})."}
+        )
+    if (
+        kind in (InfusionKind.DLI, InfusionKind.ADDITIONAL_CORD_UNIT)
+        and course.kind != Kind.ALLOGENEIC
+    ):
+        raise ValidationError({"kind": "Donor cells are given after an allogeneic transplant."})
+    infusion = Infusion(
+        course=course, kind=kind, given_on=given_on, note=note.strip(), entered_by=by
+    )
+    infusion.full_clean()
+    infusion._history_user = by  # type: ignore[attr-defined]
+    infusion.save()
+    record(EventKind.INFUSION_ADDED, by=by, course=course, **_infusion_data(infusion))
+    return infusion
+
+
+@transaction.atomic
+def delete_infusion(*, infusion: Infusion, by: User) -> None:
+    """Delete an infusion recorded in error (a second delete changes nothing)."""
+    course = lock_course(infusion.course)
+    fresh = Infusion.objects.filter(pk=infusion.pk).first()
+    if fresh is None:
+        return
+    record(EventKind.INFUSION_DELETED, by=by, course=course, **_infusion_data(fresh))
+    fresh._history_user = by  # type: ignore[attr-defined]
+    fresh.delete()

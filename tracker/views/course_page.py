@@ -32,6 +32,7 @@ from tracker.forms import (
     ChronicGvhdForm,
     ChronicGvhdResolveForm,
     ImmunosuppressionForm,
+    InfusionForm,
     IrradiationForm,
     IvigForm,
     LabResultForm,
@@ -329,6 +330,8 @@ def course_parts(
                 **gvhd_context(course, **forms),
                 **immunity_context(course, **forms),
                 "moves": list(course.day_zero_moves.select_related("moved_by")[:5]),
+                "infusions": list(course.infusions.all()) if course.is_transplant else [],
+                "infusion_form": forms.get("infusion_form") or InfusionForm(),
                 **extra,
             },
         )

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -22,11 +22,12 @@ from tracker.forms import (
     CourseStartForm,
     DayZeroMoveForm,
     EndCourseForm,
+    InfusionForm,
     ReopenCourseForm,
     show_errors,
 )
 from tracker.http import AuthenticatedRequest
-from tracker.models import Patient, TransplantCourse
+from tracker.models import Infusion, Patient, TransplantCourse
 from tracker.models.choices import CLOSED_HOLDS
 from tracker.rules import schedule
 from tracker.views.course_page import course_page, course_parts, phase_response
@@ -205,3 +206,39 @@ def course_end(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
     closing = course.milestones.filter(completed_on__isnull=True).exclude(hold__in=CLOSED_HOLDS)
     context = {"course": course, "form": form, "ending": ending, "pending": closing.count()}
     return TemplateResponse(request, "courses/end.html", context)
+
+
+@require_POST
+@login_required
+def infusion_add(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
+    """An infusion after Day Zero; back to the course page (its errors shown there)."""
+    course = get_course_for(request.user, code)
+    require(request.user, "record_infusion")
+    form = InfusionForm(request.POST)
+    if form.is_valid():
+        try:
+            infusion = services.record_infusion(course=course, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            show_errors(form, error)
+        else:
+            messages.success(
+                request,
+                f"{infusion.get_kind_display()} recorded on "
+                f"{course.day_label_on(infusion.given_on)}.",
+            )
+            return redirect(f"{course.get_absolute_url()}#infusions")
+    return course_page(request, course, infusion_form=form)
+
+
+@require_POST
+@login_required
+def infusion_delete(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
+    infusion = get_object_or_404(
+        Infusion.objects.select_related("course"),
+        code=code,
+        course__in=TransplantCourse.objects.visible_to(request.user),
+    )
+    require(request.user, "record_infusion")
+    services.delete_infusion(infusion=infusion, by=request.user)
+    messages.success(request, f"{infusion.get_kind_display()} deleted.")
+    return redirect(f"{infusion.course.get_absolute_url()}#infusions")

@@ -82,6 +82,7 @@ class CourseActions:
     record_immunity: bool
     start_course: bool
     end_course: bool
+    record_infusion: bool
 
     @classmethod
     def of(cls, user: User | AnonymousUser) -> CourseActions:
@@ -104,6 +105,7 @@ class CourseActions:
             record_immunity=may("record_immune_recovery"),
             start_course=may("add_transplantcourse"),
             end_course=may("end_course"),
+            record_infusion=may("record_infusion"),
         )
 
     @property

@@ -1,10 +1,14 @@
-"""Coordinators end and reopen courses; clinic staff and patients do not."""
+"""Coordinators end and reopen courses; coordinators and clinic staff record extra
+infusions; patients do neither."""
 
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-CODENAMES = ["end_course"]
-GROUPS = ["Coordinator"]
+GRANTS = {
+    "Coordinator": ["end_course", "record_infusion", "view_infusion"],
+    "Clinic staff": ["record_infusion", "view_infusion"],
+}
+CODENAMES = sorted({codename for codenames in GRANTS.values() for codename in codenames})
 
 
 def grant(apps, schema_editor):
@@ -19,9 +23,9 @@ def grant(apps, schema_editor):
         Permission.objects.filter(content_type__app_label="tracker", codename__in=CODENAMES)
     )
     if len(permissions) != len(CODENAMES):
-        raise RuntimeError("The end-of-course permission is missing.")
-    for group in Group.objects.filter(name__in=GROUPS):
-        group.permissions.add(*permissions)
+        raise RuntimeError("The course-life permissions are missing.")
+    for group in Group.objects.filter(name__in=GRANTS):
+        group.permissions.add(*(p for p in permissions if p.codename in GRANTS[group.name]))
 
 
 def revoke(apps, schema_editor):
@@ -30,11 +34,11 @@ def revoke(apps, schema_editor):
     permissions = Permission.objects.filter(
         content_type__app_label="tracker", codename__in=CODENAMES
     )
-    for group in Group.objects.filter(name__in=GROUPS):
+    for group in Group.objects.filter(name__in=GRANTS):
         group.permissions.remove(*permissions)
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tracker", "0022_course_life")]
+    dependencies = [("tracker", "0023_infusions")]
 
     operations = [migrations.RunPython(grant, revoke)]

@@ -28,6 +28,7 @@ MATRIX = {
     "patient_list": {"GET": (LOGIN, 403, 403, 200, 200), "POST": (405,) * 5},
     "patient_create": {"GET": (LOGIN, 403, 403, 403, 200), "POST": (LOGIN, 403, 403, 403, 200)},
     "patient_detail": {"GET": (LOGIN, 403, 404, 200, 200), "POST": (405,) * 5},
+    "patient_edit": {"GET": (LOGIN, 403, 404, 403, 200), "POST": (LOGIN, 403, 404, 403, 200)},
     "course_start": {"GET": (LOGIN, 403, 404, 403, 200), "POST": (LOGIN, 403, 404, 403, 200)},
     "patient_invite": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, 403, 200)},
     "patient_feed": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, 403, R)},
@@ -146,6 +147,7 @@ def url_for(course, patient, coordinator, today):
     )
     args = {
         "patient_detail": [patient.code],
+        "patient_edit": [patient.code],
         "course_start": [patient.code],
         "patient_invite": [patient.code],
         "patient_feed": [patient.code],

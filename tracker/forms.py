@@ -677,7 +677,7 @@ class PastedResultsForm(PastedLinesForm):
         return lab_results.result_repeats(lines, saved)
 
 
-def show_errors(form: forms.Form, error: ValidationError) -> None:
+def show_errors(form: forms.BaseForm, error: ValidationError) -> None:
     """A service's refusal on the form: next to its field when the form has it."""
     if hasattr(error, "error_dict"):
         for field, errors in error.error_dict.items():

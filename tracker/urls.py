@@ -24,6 +24,7 @@ urlpatterns = [
     path("patients/", patients.patient_list, name="patient_list"),
     path("patients/new/", patients.patient_create, name="patient_create"),
     path("patients/<uuid:code>/", patients.patient_detail, name="patient_detail"),
+    path("patients/<uuid:code>/edit/", patients.patient_edit, name="patient_edit"),
     path("patients/<uuid:code>/courses/new/", courses.course_start, name="course_start"),
     path("patients/<uuid:code>/invite/", patients.patient_invite, name="patient_invite"),
     path("patients/<uuid:code>/feed/", calendars.patient_feed, name="patient_feed"),

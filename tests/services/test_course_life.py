@@ -348,3 +348,58 @@ class TestInfusions:
         history = staff_client.get(reverse("course_history", args=[allo.code])).text
         assert "Stem cell boost given on 1 Sep 2026" in history
         assert "Stem cell boost of 1 Sep 2026 deleted" in history
+
+
+class TestPatientDetails:
+    def test_a_coordinator_corrects_a_name_audited(self, coordinator_client, patient, coordinator):
+        url = reverse("patient_edit", args=[patient.code])
+        assert f'href="{url}"' in coordinator_client.get(patient.get_absolute_url()).text
+        form = coordinator_client.get(url).text
+        assert 'value="Lovelace"' in form
+        response = coordinator_client.post(
+            url,
+            {
+                "mrn": patient.mrn,
+                "given_name": "Ada",
+                "family_name": "King",
+                "date_of_birth": patient.date_of_birth.isoformat(),
+            },
+        )
+        assert response.status_code == 302
+        patient.refresh_from_db()
+        assert patient.family_name == "King"
+        event = CourseEvent.objects.get(kind=EventKind.PATIENT_CHANGED)
+        assert event.data["changes"] == {"family_name": ["Lovelace", "King"]}
+
+    def test_bad_details_are_refused_next_to_the_field(
+        self, coordinator_client, patient, other_patient, coordinator, today
+    ):
+        start_course(patient=patient, protocol=small_protocol(), by=coordinator)
+        url = reverse("patient_edit", args=[patient.code])
+        data = {
+            "mrn": other_patient.mrn,
+            "given_name": "Ada",
+            "family_name": "Lovelace",
+            "date_of_birth": "2026-11-21",  # the course's Day Zero
+        }
+        response = coordinator_client.post(url, data)
+        assert "A patient with this MRN is already registered." in response.text
+        data["mrn"] = patient.mrn
+        response = coordinator_client.post(url, data)
+        assert "The first Day Zero is 21 Nov 2026: birth comes before." in response.text
+        patient.refresh_from_db()
+        assert patient.date_of_birth != date(2026, 11, 21)
+        assert not CourseEvent.objects.filter(kind=EventKind.PATIENT_CHANGED).exists()
+
+    def test_the_patient_page_lists_every_course_with_its_state(
+        self, coordinator_client, patient, coordinator, autologous, today
+    ):
+        first = start_course(
+            patient=patient, protocol=autologous, day_zero=date(2025, 6, 2), by=coordinator
+        )
+        new = second(patient, first, coordinator, date(2026, 1, 5), reason="tandem")
+        services.end_course(course=new, reason="completed", on=today, by=coordinator)
+        text = coordinator_client.get(patient.get_absolute_url()).text
+        assert "Followed by a later transplant (plan closed from" in text
+        assert "Ended 21 Nov 2026: follow-up completed" in text
+        assert "2nd transplant (tandem) ·" in text

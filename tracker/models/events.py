@@ -59,6 +59,7 @@ class EventKind(models.TextChoices):
     PORTAL_INVITED = "portal_invited", "Portal invitation"
     FEED_RENEWED = "feed_renewed", "Calendar address renewed"
     FEED_REVOKED = "feed_revoked", "Calendar subscription turned off"
+    PATIENT_CHANGED = "patient_changed", "Patient details changed"
 
 
 class CourseEventQuerySet(models.QuerySet["CourseEvent"]):

@@ -40,10 +40,11 @@ from tracker.services.immunity import (
     stop_immunosuppression,
 )
 from tracker.services.milestones import complete_milestone, reopen_milestone, tick_item
-from tracker.services.patients import change_feed, invite_patient
+from tracker.services.patients import change_feed, change_patient, invite_patient
 from tracker.services.results import delete_result, record_results
 
 __all__ = [
+    "change_patient",
     "end_course",
     "record_infusion",
     "delete_infusion",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
@@ -107,3 +108,39 @@ def change_feed(*, patient: Patient, action: FeedAction, by: AbstractBaseUser) -
         patient.revoke_feed_token()
         record(EventKind.FEED_REVOKED, by=by, patient=patient)
     return patient
+
+
+PATIENT_FIELDS = ("mrn", "given_name", "family_name", "date_of_birth")
+
+
+@transaction.atomic
+def change_patient(*, patient: Patient, changes: dict[str, Any], by: AbstractBaseUser) -> Patient:
+    """A coordinator corrects a patient's details (checked by the form): one event with
+    every field before and after; changing nothing records nothing."""
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    before = {name: getattr(patient, name) for name in PATIENT_FIELDS}
+    changed = {name: value for name, value in changes.items() if before[name] != value}
+    if not changed:
+        return patient
+    first = patient.courses.order_by("day_zero").values_list("day_zero", flat=True).first()
+    born = changed.get("date_of_birth")
+    if born is not None and first is not None and born >= first:
+        raise ValidationError(
+            {"date_of_birth": f"The first Day Zero is {first:%-d %b %Y}: birth comes before."}
+        )
+    for name, value in changed.items():
+        setattr(patient, name, value)
+    patient.full_clean()
+    patient._history_user = by  # type: ignore[attr-defined]
+    patient.save()
+    record(
+        EventKind.PATIENT_CHANGED,
+        by=by,
+        patient=patient,
+        changes={name: [_shown(before[name]), _shown(value)] for name, value in changed.items()},
+    )
+    return patient
+
+
+def _shown(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from tracker import clock, services
 from tracker.access import get_patient_for, require
-from tracker.forms import InviteForm, PatientForm, PatientSearchForm
+from tracker.forms import InviteForm, PatientForm, PatientSearchForm, show_errors
 from tracker.http import AuthenticatedRequest, role_required
 from tracker.models import Patient
 from tracker.views.calendars import feed_context
@@ -61,6 +61,26 @@ def patient_create(request: AuthenticatedRequest) -> HttpResponse:
         messages.success(request, f"{patient.full_name} is registered.")
         return redirect(patient)
     return TemplateResponse(request, "patients/form.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def patient_edit(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
+    """A coordinator corrects a patient's details, audited."""
+    patient = get_patient_for(request.user, code)
+    require(request.user, "change_patient")
+    form = PatientForm(request.POST or None, instance=Patient.objects.get(pk=patient.pk))
+    if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            services.change_patient(patient=patient, changes=changes, by=request.user)
+        except ValidationError as error:
+            show_errors(form, error)
+        else:
+            messages.success(request, "The patient's details are saved.")
+            return redirect(patient)
+    context = {"form": form, "patient": patient}
+    return TemplateResponse(request, "patients/form.html", context)
 
 
 def _patient_page(

@@ -39,7 +39,7 @@ def ensure_role_groups() -> None:
     importlib.import_module("tracker.migrations.0011_engraftment_data").grant(apps, None)
     importlib.import_module("tracker.migrations.0015_gvhd_permissions").grant(apps, None)
     importlib.import_module("tracker.migrations.0017_immune_recovery_permissions").grant(apps, None)
-    importlib.import_module("tracker.migrations.0024_course_life_permissions").grant(apps, None)
+    importlib.import_module("tracker.migrations.0023_course_life_permissions").grant(apps, None)
 
 
 def user_in(group_name: str, **kwargs):

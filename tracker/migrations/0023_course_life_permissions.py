@@ -39,6 +39,6 @@ def revoke(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tracker", "0023_infusions")]
+    dependencies = [("tracker", "0022_course_life")]
 
     operations = [migrations.RunPython(grant, revoke)]

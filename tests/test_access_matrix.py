@@ -38,6 +38,7 @@ MATRIX = {
     "day_zero_move": {"GET": (LOGIN, 403, 404, 403, 200), "POST": (LOGIN, 403, 404, 403, 200)},
     "day_zero_confirm": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, 403, R)},
     "course_end": {"GET": (LOGIN, 403, 404, 403, 200), "POST": (LOGIN, 403, 404, 403, 200)},
+    "catch_up": {"GET": (LOGIN, 403, 404, 403, 200), "POST": (LOGIN, 403, 404, 403, 200)},
     # An empty infusion form comes back on the course page with its errors.
     "infusion_add": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, 200, 200)},
     "infusion_delete": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, R, R)},
@@ -156,6 +157,7 @@ def url_for(course, patient, coordinator, today):
         "day_zero_move": [course.code],
         "day_zero_confirm": [course.code],
         "course_end": [course.code],
+        "catch_up": [course.code],
         "infusion_add": [course.code],
         "infusion_delete": [infusion.code],
         "course_history": [course.code],

@@ -219,6 +219,39 @@ class InfusionForm(forms.Form):
         return checked_past(self.cleaned_data["given_on"], what="The date")
 
 
+class CatchUpForm(forms.Form):
+    before = forms.DateField(
+        label="Everything due before",
+        widget=DateInput(),
+        error_messages={"required": "Enter the date: what was due before it is recorded."},
+        help_text="Usually the day the patient was registered here, or today.",
+    )
+    how = forms.ChoiceField(
+        label="Record them as",
+        choices=[
+            ("done", "Done on their due dates"),
+            ("not_recorded", "Not recorded here (closed, not done)"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose how they are recorded."},
+    )
+
+    def __init__(self, *args: Any, course: TransplantCourse, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "catch-up-%s")
+        super().__init__(*args, **kwargs)
+        self.course = course
+
+    def clean_before(self) -> date:
+        before: date = self.cleaned_data["before"]
+        if before > clock.today() + timedelta(days=1):
+            raise ValidationError("Only what was due up to today can be recorded this way.")
+        if before <= self.course.start_date:
+            raise ValidationError(
+                f"Nothing of this course is due before {self.course.start_date:%-d %b %Y}."
+            )
+        return before
+
+
 class ConfirmInfusionForm(forms.Form):
     given_on = forms.DateField(
         label="Cells given on",

@@ -32,6 +32,7 @@ urlpatterns = [
     path("courses/<uuid:code>/phases/<slug:phase>/", courses.course_phase, name="course_phase"),
     path("courses/<uuid:code>/day-zero/", courses.day_zero_move, name="day_zero_move"),
     path("courses/<uuid:code>/end/", courses.course_end, name="course_end"),
+    path("courses/<uuid:code>/earlier/", courses.catch_up, name="catch_up"),
     path("courses/<uuid:code>/infusions/", courses.infusion_add, name="infusion_add"),
     path("infusions/<uuid:code>/delete/", courses.infusion_delete, name="infusion_delete"),
     path(

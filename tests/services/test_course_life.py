@@ -403,3 +403,63 @@ class TestPatientDetails:
         assert "Followed by a later transplant (plan closed from" in text
         assert "Ended 21 Nov 2026: follow-up completed" in text
         assert "2nd transplant (tandem) ·" in text
+
+
+class TestCatchingUp:
+    @pytest.fixture
+    def mid_course(self, patient, coordinator, today):
+        """Registered at about Day +150: its earlier milestones are all open (overdue)."""
+        protocol = small_protocol()  # with its Day-100 evaluation
+        StepFactory(
+            protocol=protocol,
+            key="mmr-x",
+            title="MMR",
+            day=None,
+            months=2,
+            vaccine="mmr",
+            dose=1,
+            checklist="",
+        )
+        return start_course(
+            patient=patient, protocol=protocol, day_zero=date(2026, 6, 24), by=coordinator
+        )
+
+    def test_done_on_their_due_dates_in_one_go(self, mid_course, coordinator, today):
+        before = date(2026, 11, 1)
+        preview = services.catch_up_preview(mid_course, before, "done")
+        assert preview
+        assert all(m.due_date < before for m in preview)
+        assert "mmr-x" not in {m.step.key for m in preview}  # a live vaccine: its gates
+        count = services.catch_up(course=mid_course, before=before, how="done", by=coordinator)
+        assert count == len(preview)
+        for milestone in mid_course.milestones.filter(pk__in=[m.pk for m in preview]):
+            assert milestone.completed_on == milestone.due_date
+        mid_course.refresh_from_db()
+        assert mid_course.day_100_done_on == date(2026, 10, 2)  # the list follows
+        assert not mid_course.milestones.overdue(before).exclude(step__key="mmr-x").exists()
+        event = CourseEvent.objects.get(kind=EventKind.CAUGHT_UP)
+        assert (event.data["count"], event.data["how"]) == (count, "done on its due date")
+
+    def test_not_recorded_here_closes_them_but_the_day_100_evaluation(
+        self, mid_course, coordinator, today
+    ):
+        services.catch_up(
+            course=mid_course, before=date(2026, 11, 1), how="not_recorded", by=coordinator
+        )
+        closed = mid_course.milestones.filter(hold="not_recorded")
+        assert closed.exists()
+        assert not closed.filter(completed_on__isnull=False).exists()
+        assert mid_course.milestones.get(step__is_day_100_evaluation=True).hold == ""
+        assert closed.first().status_on(today) == schedule.Status.CLOSED
+
+    def test_the_page_previews_then_records(self, coordinator_client, mid_course, today):
+        url = reverse("catch_up", args=[mid_course.code])
+        assert f'href="{url}"' in coordinator_client.get(mid_course.get_absolute_url()).text
+        future = coordinator_client.post(url, {"before": "2026-12-30", "how": "done"})
+        assert "Only what was due up to today" in future.text
+        preview = coordinator_client.post(url, {"before": "2026-11-01", "how": "done"})
+        assert "What will be recorded" in preview.text
+        assert not mid_course.milestones.filter(completed_on__isnull=False).exists()
+        done = coordinator_client.post(url, {"before": "2026-11-01", "how": "done", "confirm": "1"})
+        assert done.status_code == 302
+        assert mid_course.milestones.filter(completed_on__isnull=False).exists()

@@ -24,6 +24,7 @@ class EventKind(models.TextChoices):
     COURSE_SUPERSEDED = "course_superseded", "Superseded by a later transplant"
     COURSE_ENDED = "course_ended", "Course ended"
     COURSE_REOPENED = "course_reopened", "Course reopened"
+    CAUGHT_UP = "caught_up", "Earlier milestones recorded"
     INFUSION_ADDED = "infusion_added", "Infusion recorded"
     INFUSION_DELETED = "infusion_deleted", "Infusion deleted"
     DAY_ZERO_MOVED = "day_zero_moved", "Day Zero moved"

@@ -7,6 +7,8 @@ The public services are importable from here: `tracker.services.start_course(...
 from tracker.services.counts import apply_counts, correct_count, delete_count, record_counts
 from tracker.services.courses import (
     StaleDayZero,
+    catch_up,
+    catch_up_preview,
     confirm_day_zero,
     delete_infusion,
     end_course,
@@ -44,6 +46,8 @@ from tracker.services.patients import change_feed, change_patient, invite_patien
 from tracker.services.results import delete_result, record_results
 
 __all__ = [
+    "catch_up",
+    "catch_up_preview",
     "change_patient",
     "end_course",
     "record_infusion",

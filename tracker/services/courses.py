@@ -652,3 +652,63 @@ def delete_infusion(*, infusion: Infusion, by: User) -> None:
     record(EventKind.INFUSION_DELETED, by=by, course=course, **_infusion_data(fresh))
     fresh._history_user = by  # type: ignore[attr-defined]
     fresh.delete()
+
+
+CAUGHT_UP_HOW = {"done": "done on its due date", "not_recorded": "not recorded here"}
+
+
+def catch_up_preview(course: TransplantCourse, before: date, how: str) -> list[Milestone]:
+    """The milestones a catch-up would record: not done, not held or closed, due before the
+    date. A live vaccine is left (its dose is recorded under Immune recovery, with its
+    gates), and so is the Day-100 evaluation when not recorded here (the registry needs it)."""
+    milestones = (
+        course.milestones.select_related("step")
+        .filter(completed_on__isnull=True, due_date__lt=before, hold=Hold.NONE)
+        .exclude(step__vaccine__in=["mmr", "varicella"])
+    )
+    if how != "done":
+        milestones = milestones.exclude(step__is_day_100_evaluation=True)
+    return list(milestones.order_by("due_date", "step__position", "occurrence"))
+
+
+@transaction.atomic
+def catch_up(*, course: TransplantCourse, before: date, how: str, by: User) -> int:
+    """For a patient registered mid-course: every milestone due before a date (not after
+    today) marked done on its due date, or closed as "not recorded here", in one go (one
+    event). Returns how many."""
+    course = lock_course(course)
+    today = clock.today()
+    if how not in CAUGHT_UP_HOW:
+        raise ValidationError({"how": "Choose how the earlier milestones are recorded."})
+    if before > today + timedelta(days=1):
+        raise ValidationError({"before": "Only what was due up to today can be caught up."})
+    milestones = catch_up_preview(course, before, how)
+    now = clock.now()
+    for milestone in milestones:
+        if how == "done":
+            milestone.completed_on, milestone.completed_by, milestone.completed_at = (
+                milestone.due_date,
+                by,
+                now,
+            )
+        else:
+            milestone.hold, milestone.plan_note = Hold.NOT_RECORDED, "Not recorded here."
+    fields = (
+        ["completed_on", "completed_by", "completed_at"] if how == "done" else ["hold", "plan_note"]
+    )
+    Milestone.objects.bulk_update(milestones, fields)
+    Milestone.history.bulk_history_create(
+        milestones, update=True, default_user=by, default_change_reason="Earlier milestones"
+    )
+    day_100 = next((m for m in milestones if m.pk == course.day_100_milestone_id), None)
+    if day_100 is not None:
+        keep_day_100_done(course, day_100)
+    record(
+        EventKind.CAUGHT_UP,
+        by=by,
+        course=course,
+        before=before.isoformat(),
+        how=CAUGHT_UP_HOW[how],
+        count=len(milestones),
+    )
+    return len(milestones)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tracker import clock, services
 from tracker.access import get_course_for, get_patient_for, require
 from tracker.forms import (
+    CatchUpForm,
     ConfirmInfusionForm,
     CourseStartForm,
     DayZeroMoveForm,
@@ -242,3 +243,28 @@ def infusion_delete(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
     services.delete_infusion(infusion=infusion, by=request.user)
     messages.success(request, f"{infusion.get_kind_display()} deleted.")
     return redirect(f"{infusion.course.get_absolute_url()}#infusions")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def catch_up(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
+    """A patient registered mid-course: the earlier milestones recorded in one go, previewed
+    first (like a Day Zero move), then confirmed."""
+    course = get_course_for(request.user, code)
+    require(request.user, "move_day_zero")  # a coordinator's
+    form = CatchUpForm(request.POST or None, course=course)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        before, how = form.cleaned_data["before"], form.cleaned_data["how"]
+        if "confirm" in request.POST:
+            try:
+                count = services.catch_up(course=course, before=before, how=how, by=request.user)
+            except ValidationError as error:
+                show_errors(form, error)
+            else:
+                messages.success(request, f"{count} earlier milestone{pluralize(count)} recorded.")
+                return redirect(course)
+        else:
+            preview = services.catch_up_preview(course, before, how)
+    context = {"course": course, "form": form, "preview": preview}
+    return TemplateResponse(request, "courses/catch_up.html", context)

@@ -1,5 +1,7 @@
 """The demo data (`make run`): invented patients at different points of their course."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.management import call_command
 
@@ -23,7 +25,7 @@ def course_of(mrn: str) -> TransplantCourse:
 def test_the_demo_runs_twice_without_change(demo):
     courses = TransplantCourse.objects.count()
     call_command("demo", stdout=open("/dev/null", "w"))  # noqa: SIM115, PTH123
-    assert TransplantCourse.objects.count() == courses == 8
+    assert TransplantCourse.objects.count() == courses == 11  # 10 patients, a tandem pair
 
 
 def test_gvhd_in_the_demo(demo):
@@ -77,3 +79,15 @@ def test_immune_recovery_in_the_demo(demo, today):
     jo = course_of("DEMO-0003")
     assert jo.ivig_doses.count() == 1
     assert jo.immunosuppression.filter(stopped_on__isnull=True).count() == 1
+
+
+def test_the_demo_has_a_tandem_pair_and_an_ended_course(demo, today):
+    first, second = Patient.objects.get(mrn="DEMO-0009").courses.order_by("sequence")
+    assert (second.follows, second.follow_reason, second.is_tandem) == (first, "tandem", True)
+    assert first.superseded_on == second.start_date - timedelta(days=1)
+    assert first.milestones.filter(hold="superseded").exists()
+    assert not first.milestones.overdue(today).filter(due_date__gte=second.start_date)
+    ended = course_of("DEMO-0010")
+    assert (ended.end_reason, ended.end_note) == ("transferred", "Care moved nearer home")
+    assert ended.milestones.filter(hold="ended").exists()
+    assert not ended.milestones.filter(completed_on__gt=ended.ended_on).exists()

@@ -38,7 +38,27 @@ PATIENTS: list[tuple[str, str, str, tuple[int, int, int], str, Callable[[date], 
     ),
     ("DEMO-0007", "Noor", "Haddad", (1969, 8, 3), "allo-mac-bu-cy", lambda t: add_months(t, -30)),
     ("DEMO-0008", "Tomás", "Ferreira", (1962, 2, 14), "auto-beam", lambda t: add_months(t, -28)),
+    # A tandem pair: the first autologous course; the second follows it (TANDEMS).
+    ("DEMO-0009", "Kwame", "Mensah", (1959, 7, 9), "auto-melphalan", lambda t: add_months(t, -5)),
+    # A course that ended: transferred to another centre at about 7 months (ENDS).
+    (
+        "DEMO-0010",
+        "Ingrid",
+        "Solberg",
+        (1974, 12, 1),
+        "allo-ric-flu-mel",
+        lambda t: add_months(t, -11),
+    ),
 ]
+
+# Tandem transplants: the patient's second course (protocol, Day Zero), following the first.
+TANDEMS: dict[str, tuple[str, Callable[[date], date]]] = {
+    "DEMO-0009": ("auto-melphalan", lambda t: add_months(t, -2)),
+}
+# Courses that ended: (months after Day Zero, reason, note).
+ENDS: dict[str, tuple[int, str, str]] = {
+    "DEMO-0010": (7, "transferred", "Care moved nearer home"),
+}
 
 # Tomás Ferreira, 28 months after an autologous transplant and off every immunosuppressant,
 # may have his live vaccines; Noor Haddad may not (chronic GVHD, prednisolone).
@@ -276,6 +296,28 @@ class Command(BaseCommand):
         self._immune_recovery(course, coordinator, today)
         # What the team has done so far, after what it knew then (counts, GVHD, drugs): with
         # chronic GVHD, no PPSV23 but a 4th PCV; a live vaccine waits for its gates.
+        if mrn in ENDS:
+            months, reason, note = ENDS[mrn]
+            ended_on = add_months(day_zero, months)
+            self._done_so_far(course, coordinator, ended_on)
+            services.end_course(
+                course=course, reason=reason, on=ended_on, by=coordinator, note=note
+            )
+            return
+        if mrn in TANDEMS:
+            slug, second_day_zero = TANDEMS[mrn]
+            second = services.start_course(
+                patient=patient,
+                protocol=Protocol.objects.get(slug=slug),
+                day_zero=second_day_zero(today),
+                by=coordinator,
+                follows=course,
+                reason="tandem",
+            )
+            self._done_so_far(course, coordinator, second.start_date)
+            services.confirm_day_zero(course=second, by=coordinator, today=today)
+            self._done_so_far(second, coordinator, today)
+            return
         self._done_so_far(course, coordinator, today)
 
     def _done_so_far(self, course: TransplantCourse, coordinator: User, today: date) -> None:

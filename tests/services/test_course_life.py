@@ -91,6 +91,12 @@ class TestSubsequentTransplant:
         assert "BEGIN:VEVENT" in feed
         assert "mmr-one" not in feed
         assert "varicella-one" not in feed
+        client.force_login(patient.user)
+        printed = client.get(f"{reverse('my_calendar')}?course={first.code}").text
+        assert "Day Zero" in printed
+        assert "mmr-one" not in printed
+        page = client.get(f"{reverse('my_page')}?course={first.code}").text
+        assert "mmr-one" not in page
 
     def test_a_tandem_pair(self, patient, coordinator, autologous, today):
         first = start_course(

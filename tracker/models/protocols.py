@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -24,7 +26,12 @@ from tracker.rules import immunity, schedule
 
 def influenza_season() -> schedule.Season:
     """The centre's influenza season (settings.INFLUENZA_SEASON, "MM-DD/MM-DD")."""
-    starts, ends = settings.INFLUENZA_SEASON.split("/")
+    return _season(settings.INFLUENZA_SEASON)
+
+
+@functools.cache
+def _season(value: str) -> schedule.Season:
+    starts, ends = value.split("/")
     return schedule.Season(
         starts=tuple(int(part) for part in starts.split("-")),  # type: ignore[arg-type]
         ends=tuple(int(part) for part in ends.split("-")),  # type: ignore[arg-type]

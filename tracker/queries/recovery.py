@@ -254,20 +254,40 @@ def _row(
         last_ivig=last_ivig,
     )
     for m in milestones:
-        status, title = status_and_title(m, today)
-        entry = Entry(title, m["completed_on"] or m["due_date"], status, m["plan_note"])
-        if m["step__stop_rule"]:
-            row.stops.append(entry)
+        status = schedule.status_of(
+            window_start=m["window_start"],
+            window_end=m["window_end"],
+            completed_on=m["completed_on"],
+            today=today,
+            hold=m["hold"],
+            due_date=m["due_date"],
+        )
+        if status in (schedule.Status.NOT_NEEDED, schedule.Status.CLOSED):
             continue
-        if status == schedule.Status.NOT_NEEDED:
-            continue
-        row.vaccines_planned += 1
-        if m["completed_on"]:
-            row.vaccines_done += 1
-        elif status in (schedule.Status.DUE, schedule.Status.OVERDUE):
-            row.due.append(entry)
-        elif status == schedule.Status.BLOCKED:
-            row.blocked.append(entry)
-        elif row.next is None:
+        if not m["step__stop_rule"]:
+            row.vaccines_planned += 1
+            if m["completed_on"]:
+                row.vaccines_done += 1
+                continue
+        shown = (
+            row.stops
+            if m["step__stop_rule"]
+            else row.due
+            if status in (schedule.Status.DUE, schedule.Status.OVERDUE)
+            else row.blocked
+            if status == schedule.Status.BLOCKED
+            else None
+        )
+        if shown is None and row.next is not None:
+            continue  # a later upcoming dose: counted, not named
+        entry = Entry(
+            status_and_title(m, today)[1],
+            m["completed_on"] or m["due_date"],
+            status,
+            m["plan_note"],
+        )
+        if shown is None:
             row.next = entry
+        else:
+            shown.append(entry)
     return row

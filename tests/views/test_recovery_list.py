@@ -226,8 +226,26 @@ def test_query_count_is_fixed_whatever_the_number_of_courses(
         course = course_on(protocol, coordinator, date(2025, 1, 1) + timedelta(days=n))
         if n % 2:
             services.record_ivig(course=course, given_on=date(2026, 1, 1), by=coordinator)
-    # session, user, permissions (2), count, the page's ids, its courses, their milestones,
-    # the patients' drugs, their last IVIG, session save (+ 2 savepoints)
-    with django_assert_num_queries(13):
+    # session, user, permissions (2), what the cache key reads (the last event, the last
+    # change to a patient, the protocols' revisions), count, the page's ids, its courses,
+    # their milestones, the patients' drugs, their last IVIG, session save (+ 2 savepoints)
+    with django_assert_num_queries(16):
         response = staff_client.get(URL)
     assert f"{count} courses" in response.text
+    # Seen again while nothing changed: the rows from the cache.
+    with django_assert_num_queries(7):
+        again = staff_client.get(URL)
+    assert rows_of(again) == rows_of(response)
+
+
+def test_a_change_shows_at_once_though_the_rows_are_kept(
+    staff_client, protocol, coordinator, today
+):
+    course = course_on(protocol, coordinator, date(2025, 1, 1), family_name="Kept")
+    assert "No immunosuppression" in staff_client.get(URL).text
+    services.record_immunosuppression(
+        course=course, drug="Sirolimus", started_on=date(2026, 11, 1), by=coordinator
+    )
+    text = staff_client.get(URL).text
+    assert "Sirolimus" in text
+    assert "No immunosuppression" not in text

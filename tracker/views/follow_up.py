@@ -116,26 +116,29 @@ RECOVERY_PER_PAGE = 50
 @login_required
 @role_required("view_transplantcourse")
 def recovery_list(request: AuthenticatedRequest) -> HttpResponse:
-    """The immune recovery list: every transplant course past Day +90."""
+    """The immune recovery list: every transplant course past Day +90. Its rows come from the
+    cache while nothing on the list has changed, as the follow-up list's."""
     today = clock.today()
     form = RecoveryFilterForm(request.GET)
     filters = form.filters()
     query = request.GET.copy()
     query.pop("page", None)
-    courses = recovery.recovery_courses(today=today, filters=filters)
-    page = Paginator(courses.values_list("pk", flat=True), RECOVERY_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    context = {
-        "form": form,
-        "filters": filters,
-        "page": page,
-        "rows": recovery.page_rows(list(page.object_list), today=today),
-        "today": today,
-        "query": query.urlencode(),
-    }
+
+    def draw() -> str:
+        courses = recovery.recovery_courses(today=today, filters=filters)
+        ids = courses.values_list("pk", flat=True)
+        page = Paginator(ids, RECOVERY_PER_PAGE).get_page(request.GET.get("page"))
+        rows = recovery.page_rows(list(page.object_list), today=today)
+        context = {"filters": filters, "page": page, "rows": rows, "query": query.urlencode()}
+        return fragments.render("followup/recovery.html#rows", context)
+
+    asked = hashlib.sha256(repr(sorted(request.GET.lists())).encode()).hexdigest()
+    key = f"{fragments.clinic_key(today=today)}:recovery:{asked}"
+    rows = fragments.cached_parts(request, {"rows": key}, {"rows": draw})["rows"]
+    context = {"form": form, "rows": rows, "today": today, "query": query.urlencode()}
     if request.htmx:
-        return TemplateResponse(request, "followup/recovery.html#rows", context)
+        link = render_to_string("followup/recovery.html#csv_link", {**context, "oob": True})
+        return HttpResponse(rows + link)
     return TemplateResponse(request, "followup/recovery.html", context)
 
 

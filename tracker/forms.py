@@ -189,6 +189,26 @@ class CourseStartForm(forms.Form):
         protocol = cleaned.get("protocol")
         if protocol is None:
             return cleaned
+        day_zero = cleaned.get("day_zero")
+        if self.follows is None and protocol.kind != Kind.PROCEDURE and day_zero is not None:
+            earlier = (
+                self.patient.courses.exclude(kind=Kind.PROCEDURE)
+                .filter(
+                    superseded_on__isnull=True,
+                    ended_on__isnull=True,
+                    day_zero__lt=day_zero,
+                    day_zero__lte=clock.today(),
+                )
+                .order_by("-day_zero")
+                .first()
+            )
+            if earlier is not None:
+                self.add_error(
+                    None,
+                    f"This patient has an open transplant (Day Zero "
+                    f"{earlier.day_zero:%-d %b %Y}): start this one from that course's page, "
+                    "as a subsequent transplant, so its plan closes where this one starts.",
+                )
         donor = cleaned.get("donor_type") or protocol.donor_type
         own_cells = protocol.kind in (Kind.AUTOLOGOUS, Kind.PROCEDURE)
         if own_cells and donor not in ("", DonorType.SELF):

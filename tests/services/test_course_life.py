@@ -469,3 +469,47 @@ class TestCatchingUp:
         done = coordinator_client.post(url, {"before": "2026-11-01", "how": "done", "confirm": "1"})
         assert done.status_code == 302
         assert mid_course.milestones.filter(completed_on__isnull=False).exists()
+
+
+class TestAfterTheReview:
+    def test_this_week_lists_nothing_closed_or_blocked(
+        self, staff_client, patient, coordinator, autologous, today
+    ):
+        course = start_course(
+            patient=patient, protocol=autologous, day_zero=date(2026, 11, 1), by=coordinator
+        )
+        services.end_course(course=course, reason="died", on=date(2026, 11, 20), by=coordinator)
+        text = staff_client.get(reverse("follow_up_week")).text
+        assert "Lovelace" not in text
+
+    def test_a_closed_item_cannot_be_marked_done(self, patient, coordinator, autologous, today):
+        first = start_course(
+            patient=patient, protocol=autologous, day_zero=date(2025, 6, 2), by=coordinator
+        )
+        second(patient, first, coordinator, date(2026, 11, 2))
+        closed = first.milestones.filter(hold="superseded").first()
+        with pytest.raises(ValidationError, match="This item is closed: Superseded"):
+            services.complete_milestone(milestone=closed, on=today, by=coordinator, today=today)
+
+    def test_no_subsequent_transplant_before_the_earlier_one_happened(
+        self, patient, coordinator, autologous, today
+    ):
+        first = start_course(
+            patient=patient, protocol=autologous, day_zero=date(2026, 11, 26), by=coordinator
+        )
+        with pytest.raises(ValidationError, match="has not come yet: to change its plan"):
+            second(patient, first, coordinator, date(2026, 11, 27))
+        assert not first.milestones.filter(hold="superseded").exists()
+
+    def test_a_second_transplant_is_started_from_the_first_course(
+        self, coordinator_client, patient, coordinator, autologous, today
+    ):
+        start_course(
+            patient=patient, protocol=autologous, day_zero=date(2026, 8, 1), by=coordinator
+        )
+        response = coordinator_client.post(
+            reverse("course_start", args=[patient.code]),
+            {"protocol": small_protocol().pk, "day_zero": "2026-12-10"},
+        )
+        assert "This patient has an open transplant (Day Zero 1 Aug 2026)" in response.text
+        assert patient.courses.count() == 1

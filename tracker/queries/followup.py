@@ -399,6 +399,7 @@ def week_days(*, today: date) -> list[WeekDay]:
             due_date__gte=today,
             due_date__lt=today + timedelta(days=WEEK_DAYS),
         )
+        .exclude(hold__in=WAITING)  # blocked, not needed or closed: nothing to do
         .order_by()
         .values_list("due_date")
         .annotate(count=Count("pk"))
@@ -429,6 +430,7 @@ def due_on(day: date) -> QuerySet[Milestone, Values]:
     """The pending visits and tasks due on a day, on any course, by patient (as values)."""
     milestones: QuerySet[Milestone, Values] = (
         Milestone.objects.filter(completed_on__isnull=True, due_date=day)
+        .exclude(hold__in=WAITING)
         .order_by("course__patient__family_name", "course__pk", "step__position", "pk")
         .values(*WEEK_FIELDS)
     )

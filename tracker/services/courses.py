@@ -233,6 +233,11 @@ def _followed(
         raise ValidationError(
             "A later transplant already follows that course: start this one from the latest."
         )
+    if earlier.day_zero > clock.today():
+        raise ValidationError(
+            f"The earlier transplant's Day Zero ({earlier.day_zero:%-d %b %Y}) has not come "
+            "yet: to change its plan, move its Day Zero instead."
+        )
     if day_zero <= earlier.day_zero:
         raise ValidationError(
             {

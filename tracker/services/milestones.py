@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from tracker.models import ChecklistItem, EventKind, Milestone, TransplantCourse
+from tracker.models.choices import CLOSED_HOLDS
 from tracker.models.events import record
 from tracker.queries.immunity import live_vaccine_gates
 from tracker.services.courses import keep_day_100_done, lock_course
@@ -81,6 +82,10 @@ def complete_milestone(*, milestone: Milestone, on: date, by: User, today: date)
     with the reason (services.record_vaccination), which completes it."""
     course = lock_course(milestone.course)
     milestone = _fresh_milestone(milestone)
+    if milestone.hold in CLOSED_HOLDS:
+        raise ValidationError(
+            {"completed_on": f"This item is closed: {milestone.plan_note} Nothing is due here."}
+        )
     if milestone.step.is_live_vaccine:
         verdict = live_vaccine_gates(course.patient, on)
         if not verdict.eligible:

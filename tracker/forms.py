@@ -305,7 +305,12 @@ class EndCourseForm(forms.Form):
         error_messages={"required": "Enter the date the course ended."},
         help_text="Planned items after this date close; nothing is deleted.",
     )
-    note = forms.CharField(label="Note (optional)", required=False, max_length=300)
+    note = forms.CharField(
+        label="Note",
+        required=False,
+        max_length=300,
+        help_text="Optional; needed when follow-up is completed before its plan ends.",
+    )
 
     def __init__(self, *args: Any, course: TransplantCourse, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "end-%s")
@@ -313,12 +318,8 @@ class EndCourseForm(forms.Form):
         self.course = course
 
     def clean_on(self) -> date:
-        on = checked_past(self.cleaned_data["on"], what="The date")
-        if on < self.course.start_date:
-            raise ValidationError(
-                f"The course starts on {self.course.start_date:%-d %b %Y}: it cannot end before."
-            )
-        return on
+        # The rest (before the course starts; after something done) is the service's to say.
+        return checked_past(self.cleaned_data["on"], what="The date")
 
 
 class ReopenCourseForm(forms.Form):

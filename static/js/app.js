@@ -80,14 +80,3 @@
     if (window.confirm(question)) event.detail.issueRequest(true);
   });
 })();
-
-// A plain form that asks first (data-confirm-submit): an infusion deleted from the course
-// page. Without JavaScript it posts without asking, as every form does.
-(function () {
-  "use strict";
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    var question = form && form.getAttribute && form.getAttribute("data-confirm-submit");
-    if (question && !window.confirm(question)) event.preventDefault();
-  });
-})();

@@ -58,3 +58,42 @@ def test_a_second_transplant_closes_the_first_courses_items_to_come(page: Page):
     mmr = page.locator(".milestone", has_text="MMR (live), dose 1")
     expect(mmr.locator(".badge").first).to_have_text("Closed")
     expect(mmr).to_contain_text("Superseded by the 2nd transplant")
+
+
+def test_an_infusion_in_place_then_the_course_ended_after_its_preview(page: Page):
+    coordinator = user_in(roles.COORDINATOR, username="casey")
+    today = clock.today()
+    course = start_course(
+        patient=PatientFactory(given_name="Dorothy", family_name="Hodgkin"),
+        protocol=small_protocol(name="Allogeneic (test)"),
+        day_zero=today - timedelta(days=40),
+        by=coordinator,
+    )
+    log_in(page, "casey")
+    page.goto(course.get_absolute_url())
+    infusions = page.locator("#infusions")
+    infusions.get_by_text("Record an infusion").click()
+    infusions.get_by_label("What was given").select_option("dli")
+    infusions.get_by_label("Given on").fill((today - timedelta(days=50)).isoformat())
+    infusions.get_by_role("button", name="Record the infusion").click()
+    # Refused in place, next to the field: the page stays where it was.
+    expect(page.locator("#infusions")).to_contain_text("It comes after Day Zero")
+    expect(page.locator("#infusions-title")).to_be_in_viewport()
+    page.locator("#infusions").get_by_label("Given on").fill(
+        (today - timedelta(days=5)).isoformat()
+    )
+    page.locator("#infusions").get_by_role("button", name="Record the infusion").click()
+    expect(page.locator("#infusions")).to_contain_text(
+        "Donor lymphocyte infusion recorded on Day +35."
+    )
+    expect(page.locator(".infusion-list")).to_contain_text("Day +35")
+
+    page.get_by_role("link", name="End this course").click()
+    page.get_by_label("Why the course ends").select_option("transferred")
+    page.get_by_label("On").fill(today.isoformat())
+    page.get_by_role("button", name="Show what ending it does").click()
+    expect(page.get_by_role("heading", name="What ending the course does")).to_be_visible()
+    page.get_by_role("button", name=f"End the course on {today:%-d %b %Y}").click()
+    expect(page.get_by_text("Course ended.")).to_be_visible()
+    expect(page.locator(".today-box")).to_contain_text("Ended on")
+    expect(page.get_by_role("link", name="Move Day Zero")).to_have_count(0)

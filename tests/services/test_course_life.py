@@ -235,7 +235,11 @@ class TestEndingACourse:
         [
             ("", date(2026, 11, 10), "Choose why the course ended."),
             ("died", date(2026, 11, 22), "A course cannot end in the future."),
-            ("died", date(2026, 9, 1), "The course starts on 28 Sep 2026: it cannot end before."),
+            (
+                "relapse",
+                date(2026, 9, 1),
+                "The course starts on 28 Sep 2026: it cannot end before.",
+            ),
         ],
     )
     def test_refused(self, patient, coordinator, autologous, today, reason, on, message):
@@ -276,10 +280,17 @@ class TestEndingACourse:
         assert f'href="{url}"' in coordinator_client.get(course.get_absolute_url()).text
         bad = coordinator_client.post(url, {"reason": "completed", "on": "2030-01-01"})
         assert "cannot be in the future" in bad.text
-        done = coordinator_client.post(url, {"reason": "completed", "on": "2026-11-21"})
+        asked = {"reason": "completed", "on": "2026-11-21", "note": "Back to her own doctor"}
+        preview = coordinator_client.post(url, asked)
+        assert "What ending the course does" in preview.text
+        assert not CourseEvent.objects.filter(kind=EventKind.COURSE_ENDED).exists()
+        done = coordinator_client.post(url, {**asked, "confirm": "1"})
         assert done.status_code == 302
         page = coordinator_client.get(course.get_absolute_url()).text
-        assert "This course ended on 21 Nov 2026: follow-up completed." in page
+        assert (
+            "This course ended on 21 Nov 2026: follow-up completed (Back to her own doctor)."
+            in page
+        )
         again = coordinator_client.get(url).text
         assert "Reopen the course" in again
         history = coordinator_client.get(reverse("course_history", args=[course.code])).text
@@ -406,7 +417,10 @@ class TestPatientDetails:
         new = second(patient, first, coordinator, date(2026, 1, 5), reason="tandem")
         services.end_course(course=new, reason="completed", on=today, by=coordinator)
         text = coordinator_client.get(patient.get_absolute_url()).text
-        assert "Followed by a later transplant (plan closed from" in text
+        first.refresh_from_db()
+        starts = new.start_date
+        assert first.superseded_from == starts  # the cut-off the items and the banner say
+        assert f"Followed by a later transplant (items from {starts:%-d %b %Y} on" in text
         assert "Ended 21 Nov 2026: follow-up completed" in text
         assert "2nd transplant (tandem) ·" in text
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -219,6 +219,11 @@ class TransplantCourse(models.Model):
     def is_transplant(self) -> bool:
         """A stem cell transplant (allogeneic or autologous), not a same-day procedure."""
         return self.kind != Kind.PROCEDURE
+
+    @property
+    def superseded_from(self) -> date | None:
+        """The first day the later transplant's plan covers (its conditioning starts)."""
+        return self.superseded_on + timedelta(days=1) if self.superseded_on else None
 
     @property
     def is_open(self) -> bool:

@@ -106,6 +106,16 @@ class Patient(models.Model):
     def full_name(self) -> str:
         return f"{self.given_name} {self.family_name}"
 
+    @property
+    def died_on(self) -> date | None:
+        """The date of death, when a course ended with it (one query)."""
+        return (
+            self.courses.filter(end_reason="died")
+            .order_by("ended_on")
+            .values_list("ended_on", flat=True)
+            .first()
+        )
+
     def renew_feed_token(self) -> str:
         """A new calendar subscription secret; the old address stops working."""
         self.feed_token = secrets.token_urlsafe(32)

@@ -164,8 +164,9 @@ def gate_line(verdict: immunity.GateVerdict) -> str:
 
 def irradiation(course: TransplantCourse) -> immunity.Irradiation | None:
     """Irradiated blood components for the course (BSH 2020), from its protocol and the
-    patient's immunosuppression and chronic GVHD; None for a procedure. Two queries."""
-    if not course.is_transplant:
+    patient's immunosuppression and chronic GVHD; None for a procedure, and for a course a
+    later transplant follows (the later course says what is needed now). Two queries."""
+    if not course.is_transplant or course.superseded_on is not None:
         return None
     return immunity.irradiated_blood(
         kind=course.kind,

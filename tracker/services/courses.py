@@ -27,6 +27,7 @@ from tracker.models.choices import (
     CLOSED_HOLDS,
     EndReason,
     FollowReason,
+    GraftSource,
     Hold,
     InfusionKind,
     Kind,
@@ -34,6 +35,7 @@ from tracker.models.choices import (
 from tracker.models.courses import PLAN_BOOKKEEPING
 from tracker.models.events import record
 from tracker.rules import schedule
+from tracker.services.patients import refuse_after_death
 
 # The field-level history's change reasons (django-simple-history).
 PLANNED_FROM_PROTOCOL = "Planned from protocol"
@@ -155,7 +157,8 @@ def start_course(
     (FollowReason: tandem, relapse, graft_failure, other): the earlier course's plan closes
     from the new conditioning on (`_supersede`)."""
     # Lock the patient's row so two coordinators cannot take the same sequence number.
-    Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    lock_patient(patient.pk)
+    refuse_after_death(patient, "given a new course")
     if follows is not None:
         follows = _followed(patient, follows, protocol, day_zero, reason)
         is_tandem = is_tandem or reason == FollowReason.TANDEM
@@ -203,8 +206,21 @@ def start_course(
 
     replan_immune_recovery(course, by=by, why="Course started", milestones=milestones, quiet=True)
     if follows is not None:
+        _check_order(follows, course)
         _supersede(follows, course, by=by)
     return course
+
+
+def _check_order(earlier: TransplantCourse, course: TransplantCourse) -> None:
+    """A subsequent transplant's plan (its conditioning) starts after the earlier Day Zero."""
+    if course.start_date <= earlier.day_zero:
+        raise ValidationError(
+            {
+                "day_zero": f"This plan would start on {course.start_date:%-d %b %Y}, not after "
+                f"the earlier transplant's Day Zero ({earlier.day_zero:%-d %b %Y}): choose a "
+                "later Day Zero."
+            }
+        )
 
 
 def _follows_data(follows: TransplantCourse | None, reason: str) -> dict[str, Any]:
@@ -252,12 +268,21 @@ def _supersede(earlier: TransplantCourse, course: TransplantCourse, *, by: User)
     """The earlier course's plan stops where the new conditioning starts (the new Day Zero
     when there is none): its milestones not done from then on close as superseded (kept,
     never overdue, shown to nobody as to come), and the day before is its registry contact
-    date (CLINICAL.md sections 4 and 9)."""
+    date (CLINICAL.md sections 4 and 9).
+
+    Called again when the later Day Zero moves: what the earlier cut-off closed before the new
+    one is planned again, what falls after the new one closes."""
     starts = course.start_date
+    contact = starts - timedelta(days=1)
+    if earlier.superseded_on == contact:
+        return
     note = (
         f"Superseded by the {course.sequence_label.split(' (')[0]} "
         f"(conditioning from {starts:%-d %b %Y})."
     )
+    reopened = list(earlier.milestones.filter(hold=Hold.SUPERSEDED, due_date__lt=starts))
+    for milestone in reopened:
+        milestone.hold, milestone.plan_note = Hold.NONE, ""
     closed = list(
         earlier.milestones.filter(completed_on__isnull=True, due_date__gte=starts).exclude(
             hold__in=CLOSED_HOLDS
@@ -265,11 +290,12 @@ def _supersede(earlier: TransplantCourse, course: TransplantCourse, *, by: User)
     )
     for milestone in closed:
         milestone.hold, milestone.plan_note = Hold.SUPERSEDED, note
-    Milestone.objects.bulk_update(closed, ["hold", "plan_note"])
+    Milestone.objects.bulk_update([*reopened, *closed], ["hold", "plan_note"])
     Milestone.history.bulk_history_create(
-        closed, update=True, default_user=by, default_change_reason=note
+        [*reopened, *closed], update=True, default_user=by, default_change_reason=note
     )
-    earlier.superseded_on = starts - timedelta(days=1)
+    was = earlier.superseded_on
+    earlier.superseded_on = contact
     save_bookkeeping(earlier, ["superseded_on"])
     record(
         EventKind.COURSE_SUPERSEDED,
@@ -280,8 +306,14 @@ def _supersede(earlier: TransplantCourse, course: TransplantCourse, *, by: User)
         day_zero=course.day_zero.isoformat(),
         reason=course.get_follow_reason_display().lower(),
         closed=len(closed),
-        contact_date=earlier.superseded_on.isoformat(),
+        reopened=len(reopened),
+        contact_date=contact.isoformat(),
+        was_contact_date=was.isoformat() if was else None,
     )
+    if reopened:
+        from tracker.services.immunity import replan_immune_recovery  # it imports this module
+
+        replan_immune_recovery(earlier, by=by, why="The later transplant's Day Zero moved")
 
 
 def _keep_bookkeeping(course: TransplantCourse, milestones: Sequence[Milestone]) -> None:
@@ -394,17 +426,26 @@ def move_day_zero(
     by: User,
     reason: str = "",
     expected_day_zero: date | None = None,
+    confirm_infusion: bool = False,
 ) -> schedule.Replan:
     """Move Day Zero and every date that hangs off it; record the move.
 
     Pending milestones take their new dates. Completed ones keep their completion date and
-    show as done out of window where it now falls outside. Nothing is deleted.
+    show as done out of window where it now falls outside. Nothing is deleted. With
+    `confirm_infusion` (the cells were given on the new Day Zero), the infusion is confirmed
+    in the same transaction.
     """
+    # The patient first (a later transplant also writes to the earlier course), then the course.
+    lock_patient(course.patient_id)
     course = lock_course(course)
     if expected_day_zero is not None and course.day_zero != expected_day_zero:
         raise StaleDayZero(course.day_zero)
     if day_zero == course.day_zero:
         raise ValidationError({"day_zero": "That is already Day Zero; choose another date."})
+    earlier = lock_course(course.follows) if course.follows is not None else None
+    problems = move_problems(course, day_zero, earlier=earlier)
+    if problems:
+        raise ValidationError(problems)
     milestones = {(m.step.key, m.occurrence): m for m in course.milestones.select_related("step")}
     steps = _steps(course.protocol, course)
     result = _replan(course, day_zero, milestones.values(), steps)
@@ -461,7 +502,53 @@ def move_day_zero(
         course, by=by, why="Day Zero moved", milestones=[*milestones.values(), *added]
     )
     _keep_bookkeeping(course, [*milestones.values(), *added])
+    if earlier is not None:
+        _check_order(earlier, course)
+        _supersede(earlier, course, by=by)
+    if confirm_infusion:
+        confirm_day_zero(course=course, by=by, today=clock.today(), given_on=day_zero)
     return result
+
+
+def not_movable(course: TransplantCourse) -> str:
+    """Why this course's Day Zero cannot move ("" when it can): Day Zero moves on an open
+    course only; an ended one is reopened first, and a superseded one's plan is closed."""
+    if course.ended_on is not None:
+        return (
+            f"This course ended on {course.ended_on:%-d %b %Y}: reopen it before moving Day Zero."
+        )
+    if course.superseded_on is not None:
+        return (
+            "A later transplant follows this course and its plan is closed: its Day Zero no "
+            "longer moves."
+        )
+    return ""
+
+
+def move_problems(
+    course: TransplantCourse, day_zero: date, *, earlier: TransplantCourse | None = None
+) -> dict[str, str]:
+    """Why Day Zero cannot move to that date (field: message); none when it can. A later
+    transplant stays after the one it follows: its plan (conditioning) starts after that Day
+    Zero (the service checks the plan it made again)."""
+    closed = not_movable(course)
+    if closed:
+        return {"day_zero": closed}
+    earlier = earlier or course.follows
+    if earlier is None:
+        return {}
+    starts = day_zero - (course.day_zero - course.start_date)
+    if starts <= earlier.day_zero:
+        return {
+            "day_zero": f"This transplant follows the one of {earlier.day_zero:%-d %b %Y}: its "
+            f"plan would start on {starts:%-d %b %Y}, not after. Choose a later Day Zero."
+        }
+    return {}
+
+
+def lock_patient(patient_id: int) -> None:
+    """The patient's row, locked first by what writes to several of the patient's courses."""
+    Patient.objects.select_for_update().filter(pk=patient_id).first()
 
 
 @transaction.atomic
@@ -484,18 +571,23 @@ def confirm_day_zero(
         return
     course.confirm_day_zero(by=by, today=today)
     record(EventKind.DAY_ZERO_CONFIRMED, by=by, course=course, day_zero=course.day_zero.isoformat())
-    infusion = (
-        course.milestones.select_related("step")
-        .filter(step__day=0, step__repeat_every_days__isnull=True, completed_on__isnull=True)
-        .order_by("step__position", "pk")
-        .first()
-    )
-    if infusion is not None:
+    infusion = infusion_milestone(course)
+    if infusion is not None and not infusion.is_done:
         from tracker.services.milestones import mark_done  # it imports this module
 
         mark_done(
             course, infusion, on=course.day_zero, by=by, today=today, reason="infusion confirmed"
         )
+
+
+def infusion_milestone(course: TransplantCourse) -> Milestone | None:
+    """The course's infusion milestone: its first step on Day 0 that does not repeat."""
+    return (
+        course.milestones.select_related("step")
+        .filter(step__day=0, step__repeat_every_days__isnull=True)
+        .order_by("step__position", "pk")
+        .first()
+    )
 
 
 # What the patient's page says of an ended course (never a date to come).
@@ -509,30 +601,91 @@ END_WORDS = {
 }
 
 
+def end_problems(course: TransplantCourse, reason: str, on: date, note: str) -> dict[str, str]:
+    """Why this course cannot end so (field: message); none when it can. The form's preview
+    and the service ask the same."""
+    if course.ended_on is not None:
+        return {"on": f"This course ended on {course.ended_on:%-d %b %Y}."}
+    if reason not in EndReason.values:
+        return {"reason": "Choose why the course ended."}
+    if on > clock.today():
+        return {"on": "A course cannot end in the future."}
+    if reason == EndReason.DIED:
+        done = (
+            Milestone.objects.filter(course__patient=course.patient_id, completed_on__gt=on)
+            .order_by("-completed_on")
+            .values_list("completed_on", flat=True)
+            .first()
+        )
+        if done is not None:
+            return {"on": f"Something was recorded as done on {done:%-d %b %Y}, after that date."}
+        return {}  # a death also ends a course whose plan had not started
+    if on < course.start_date:
+        return {"on": f"The course starts on {course.start_date:%-d %b %Y}: it cannot end before."}
+    if reason == EndReason.COMPLETED and not note.strip():
+        last = closing(course, on).order_by("-due_date").values_list("due_date", flat=True).first()
+        if last is not None:
+            return {
+                "note": f"The plan goes on to {last:%-d %b %Y}: say why follow-up is completed "
+                "before it ends."
+            }
+    return {}
+
+
+def closing(course: TransplantCourse, on: date) -> Any:
+    """The course's milestones an end on that date closes: not done, not closed, due after."""
+    return course.milestones.filter(completed_on__isnull=True, due_date__gt=on).exclude(
+        hold__in=CLOSED_HOLDS
+    )
+
+
+def ended_together(course: TransplantCourse) -> list[TransplantCourse]:
+    """The patient's other courses a death on this course ends too (those still open)."""
+    return list(
+        TransplantCourse.objects.filter(patient=course.patient_id, ended_on__isnull=True)
+        .exclude(pk=course.pk)
+        .order_by("pk")
+    )
+
+
 @transaction.atomic
 def end_course(
     *, course: TransplantCourse, reason: str, on: date, by: User, note: str = ""
 ) -> TransplantCourse:
     """The course ended on a date: its milestones not done after it close as "course
     ended" (kept, never overdue), it leaves the lists and the patient's page and feed. A death
-    also closes the patient's portal login and calendar feed."""
+    ends every course of the patient (a planned later one too) and closes the patient's
+    portal login and calendar feed."""
+    lock_patient(course.patient_id)
     course = lock_course(course)
-    if course.ended_on is not None:
-        raise ValidationError(f"This course ended on {course.ended_on:%-d %b %Y}.")
-    if reason not in EndReason.values:
-        raise ValidationError({"reason": "Choose why the course ended."})
-    if on > clock.today():
-        raise ValidationError({"on": "A course cannot end in the future."})
-    if on < course.start_date:
-        raise ValidationError(
-            {"on": f"The course starts on {course.start_date:%-d %b %Y}: it cannot end before."}
-        )
+    problems = end_problems(course, reason, on, note)
+    if problems:
+        raise ValidationError(problems)
+    courses = [course]
+    if reason == EndReason.DIED:
+        courses += [lock_course(other) for other in ended_together(course)]
+    for ending in courses:
+        _end(ending, reason=reason, on=on, by=by, note=note, with_course=course)
+    if reason == EndReason.DIED:
+        patient = course.patient
+        patient.revoke_feed_token()
+        if patient.user is not None and patient.user.is_active:
+            patient.user.is_active = False
+            patient.user.save(update_fields=["is_active"])
+    return course
+
+
+def _end(
+    course: TransplantCourse,
+    *,
+    reason: str,
+    on: date,
+    by: User,
+    note: str,
+    with_course: TransplantCourse,
+) -> None:
     words = EndReason(reason).label
-    closed = list(
-        course.milestones.filter(completed_on__isnull=True, due_date__gt=on).exclude(
-            hold__in=CLOSED_HOLDS
-        )
-    )
+    closed = list(closing(course, on))
     for milestone in closed:
         milestone.hold = Hold.ENDED
         milestone.plan_note = f"Course ended on {on:%-d %b %Y}: {words.lower()}."
@@ -543,12 +696,6 @@ def end_course(
     course.ended_on, course.end_reason, course.end_note = on, reason, note.strip()
     course._history_user = by
     course.save(update_fields=["ended_on", "end_reason", "end_note"])
-    patient = course.patient
-    if reason == EndReason.DIED:
-        patient.revoke_feed_token()
-        if patient.user is not None and patient.user.is_active:
-            patient.user.is_active = False
-            patient.user.save(update_fields=["is_active"])
     record(
         EventKind.COURSE_ENDED,
         by=by,
@@ -557,20 +704,39 @@ def end_course(
         reason=words,
         note=course.end_note,
         closed=len(closed),
+        with_course=None if with_course == course else with_course.sequence_label,
     )
-    return course
 
 
 @transaction.atomic
 def reopen_course(*, course: TransplantCourse, by: User, reason: str) -> TransplantCourse:
     """An end recorded in error, or follow-up resumed: the course is open again and its
-    milestones the end closed are planned again (a portal login closed by a death stays
-    closed: the coordinator invites the patient again)."""
+    milestones the end closed are planned again. A death recorded in error reopens every
+    course it ended and the portal login it closed (the calendar feed stays off until it is
+    turned on again: its old address is gone)."""
+    lock_patient(course.patient_id)
     course = lock_course(course)
     if course.ended_on is None:
         raise ValidationError("This course has not ended.")
     if not reason.strip():
         raise ValidationError({"reason": "Say why the course is reopened; it is kept."})
+    courses = [course]
+    died = course.end_reason == EndReason.DIED
+    if died:
+        others = TransplantCourse.objects.filter(
+            patient=course.patient_id, end_reason=EndReason.DIED
+        ).exclude(pk=course.pk)
+        courses += [lock_course(other) for other in others.order_by("pk")]
+    for reopening in courses:
+        _reopen(reopening, by=by, reason=reason.strip())
+    user = course.patient.user
+    if died and user is not None and not user.is_active:
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+    return course
+
+
+def _reopen(course: TransplantCourse, *, by: User, reason: str) -> None:
     reopened = list(course.milestones.filter(completed_on__isnull=True, hold=Hold.ENDED))
     for milestone in reopened:
         milestone.hold, milestone.plan_note = Hold.NONE, ""
@@ -586,22 +752,22 @@ def reopen_course(*, course: TransplantCourse, by: User, reason: str) -> Transpl
         EventKind.COURSE_REOPENED,
         by=by,
         course=course,
-        ended_on=was[0].isoformat(),
+        ended_on=was[0].isoformat() if was[0] else None,
         ended_because=was[1],
-        reason=reason.strip(),
+        reason=reason,
         reopened=len(reopened),
     )
     from tracker.services.immunity import replan_immune_recovery  # it imports this module
 
     replan_immune_recovery(course, by=by, why="Course reopened")
-    return course
 
 
-def _infusion_data(infusion: Infusion) -> dict[str, Any]:
+def _infusion_data(infusion: Infusion, course: TransplantCourse) -> dict[str, Any]:
     return {
         "infusion": str(infusion.code),
         "what": infusion.get_kind_display(),
         "given_on": infusion.given_on.isoformat(),
+        "day": course.day_label_on(infusion.given_on),
         "note": infusion.note,
     }
 
@@ -637,13 +803,27 @@ def record_infusion(
         and course.kind != Kind.ALLOGENEIC
     ):
         raise ValidationError({"kind": "Donor cells are given after an allogeneic transplant."})
+    if kind == InfusionKind.ADDITIONAL_CORD_UNIT and course.graft_source != GraftSource.CORD_BLOOD:
+        raise ValidationError(
+            {"kind": f"This graft is {course.get_graft_source_display().lower()}, not cord blood."}
+        )
+    last = course.ended_on or course.superseded_on
+    if last is not None and given_on > last:
+        where = "it ended" if course.ended_on else "the later transplant's plan took over"
+        raise ValidationError(
+            {"given_on": f"This course's plan closed on {last:%-d %b %Y} ({where})."}
+        )
+    if course.infusions.filter(kind=kind, given_on=given_on).exists():
+        raise ValidationError(
+            {"given_on": f"{InfusionKind(kind).label} on {given_on:%-d %b %Y} is already recorded."}
+        )
     infusion = Infusion(
         course=course, kind=kind, given_on=given_on, note=note.strip(), entered_by=by
     )
     infusion.full_clean()
     infusion._history_user = by  # type: ignore[attr-defined]
     infusion.save()
-    record(EventKind.INFUSION_ADDED, by=by, course=course, **_infusion_data(infusion))
+    record(EventKind.INFUSION_ADDED, by=by, course=course, **_infusion_data(infusion, course))
     return infusion
 
 
@@ -654,7 +834,7 @@ def delete_infusion(*, infusion: Infusion, by: User) -> None:
     fresh = Infusion.objects.filter(pk=infusion.pk).first()
     if fresh is None:
         return
-    record(EventKind.INFUSION_DELETED, by=by, course=course, **_infusion_data(fresh))
+    record(EventKind.INFUSION_DELETED, by=by, course=course, **_infusion_data(fresh, course))
     fresh._history_user = by  # type: ignore[attr-defined]
     fresh.delete()
 
@@ -664,11 +844,15 @@ CAUGHT_UP_HOW = {"done": "done on its due date", "not_recorded": "not recorded h
 
 def catch_up_preview(course: TransplantCourse, before: date, how: str) -> list[Milestone]:
     """The milestones a catch-up would record: not done, not held or closed, due before the
-    date. A live vaccine is left (its dose is recorded under Immune recovery, with its
-    gates), and so is the Day-100 evaluation when not recorded here (the registry needs it)."""
+    date. Left out: a live vaccine (its dose is recorded under Immune recovery, with its
+    gates), engraftment (it follows the blood counts: `catch_up_left`), and the Day-100
+    evaluation when not recorded here (the registry needs it). The infusion is done on Day
+    Zero either way (`catch_up` confirms Day Zero)."""
     milestones = (
         course.milestones.select_related("step")
-        .filter(completed_on__isnull=True, due_date__lt=before, hold=Hold.NONE)
+        .filter(
+            completed_on__isnull=True, due_date__lt=before, hold=Hold.NONE, step__engraftment=""
+        )
         .exclude(step__vaccine__in=["mmr", "varicella"])
     )
     if how != "done":
@@ -676,36 +860,51 @@ def catch_up_preview(course: TransplantCourse, before: date, how: str) -> list[M
     return list(milestones.order_by("due_date", "step__position", "occurrence"))
 
 
+def catch_up_left(course: TransplantCourse, before: date) -> list[Milestone]:
+    """The engraftment milestones due before the date that a catch-up leaves open: the
+    blood counts of the days around engraftment complete them."""
+    return list(
+        course.milestones.select_related("step")
+        .filter(completed_on__isnull=True, due_date__lt=before, hold=Hold.NONE)
+        .exclude(step__engraftment="")
+        .order_by("due_date", "step__position")
+    )
+
+
 @transaction.atomic
 def catch_up(*, course: TransplantCourse, before: date, how: str, by: User) -> int:
     """For a patient registered mid-course: every milestone due before a date (not after
     today) marked done on its due date, or closed as "not recorded here", in one go (one
-    event). Returns how many."""
+    event); the infusion is done on Day Zero and Day Zero confirmed. Returns how many."""
     course = lock_course(course)
     today = clock.today()
+    if not course.is_open:
+        raise ValidationError("This course's plan is closed: nothing is left to catch up.")
     if how not in CAUGHT_UP_HOW:
         raise ValidationError({"how": "Choose how the earlier milestones are recorded."})
     if before > today + timedelta(days=1):
         raise ValidationError({"before": "Only what was due up to today can be caught up."})
     milestones = catch_up_preview(course, before, how)
+    infusion = infusion_milestone(course)
     now = clock.now()
+    done, closed = [], []
     for milestone in milestones:
-        if how == "done":
+        if how == "done" or milestone == infusion:
             milestone.completed_on, milestone.completed_by, milestone.completed_at = (
-                milestone.due_date,
+                course.day_zero if milestone == infusion else milestone.due_date,
                 by,
                 now,
             )
+            done.append(milestone)
         else:
             milestone.hold, milestone.plan_note = Hold.NOT_RECORDED, "Not recorded here."
-    fields = (
-        ["completed_on", "completed_by", "completed_at"] if how == "done" else ["hold", "plan_note"]
-    )
-    Milestone.objects.bulk_update(milestones, fields)
+            closed.append(milestone)
+    Milestone.objects.bulk_update(done, ["completed_on", "completed_by", "completed_at"])
+    Milestone.objects.bulk_update(closed, ["hold", "plan_note"])
     Milestone.history.bulk_history_create(
         milestones, update=True, default_user=by, default_change_reason="Earlier milestones"
     )
-    day_100 = next((m for m in milestones if m.pk == course.day_100_milestone_id), None)
+    day_100 = next((m for m in done if m.pk == course.day_100_milestone_id), None)
     if day_100 is not None:
         keep_day_100_done(course, day_100)
     record(
@@ -716,4 +915,12 @@ def catch_up(*, course: TransplantCourse, before: date, how: str, by: User) -> i
         how=CAUGHT_UP_HOW[how],
         count=len(milestones),
     )
+    if course.day_zero < before and not course.day_zero_confirmed:
+        course.confirm_day_zero(by=by, today=today)
+        record(
+            EventKind.DAY_ZERO_CONFIRMED,
+            by=by,
+            course=course,
+            day_zero=course.day_zero.isoformat(),
+        )
     return len(milestones)

@@ -44,6 +44,7 @@ def invite_patient(
     patient = (
         Patient.objects.select_for_update(of=("self",)).select_related("user").get(pk=patient.pk)
     )
+    refuse_after_death(patient, "invited to the portal")
     user = patient.user
     new_login = user is None
     if user is None:
@@ -94,6 +95,15 @@ def invite_patient(
     return link
 
 
+def refuse_after_death(patient: Patient, what: str) -> None:
+    died_on = patient.died_on
+    if died_on is not None:
+        raise ValidationError(
+            f"This patient's death is recorded ({died_on:%-d %b %Y}): they cannot be {what}. "
+            "If it was recorded in error, reopen the course first."
+        )
+
+
 FeedAction = Literal["renew", "revoke"]
 
 
@@ -102,6 +112,7 @@ def change_feed(*, patient: Patient, action: FeedAction, by: AbstractBaseUser) -
     """Renew (a new secret address; the old one stops working) or revoke the calendar feed."""
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     if action == "renew":
+        refuse_after_death(patient, "given a calendar subscription")
         patient.renew_feed_token()
         record(EventKind.FEED_RENEWED, by=by, patient=patient)
     else:

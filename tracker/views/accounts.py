@@ -98,3 +98,12 @@ class PasswordResetView(auth_views.PasswordResetView):
         # After the response has gone: looking the address up and sending the e-mail then take
         # no time the asker can see, whether or not the address belongs to someone.
         return _RedirectThen(self.get_success_url(), then=lambda: form.save(**options))
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The link to set a password, for an active login only: a closed login (a patient whose
+    death was recorded) finds the link no longer valid."""
+
+    def get_user(self, uidb64: str) -> Any:
+        user = super().get_user(uidb64)
+        return user if user is not None and user.is_active else None

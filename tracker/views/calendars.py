@@ -11,7 +11,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import caches
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -87,11 +87,16 @@ def _change_feed(request: AuthenticatedRequest, patient: Patient, *, next_url: s
     if action not in ("renew", "revoke"):
         return bad_request("Unknown action: send action=renew or action=revoke.")
     checked = cast(FeedAction, action)  # one of the two, checked just above
-    patient = services.change_feed(patient=patient, action=checked, by=request.user)
+    try:
+        patient = services.change_feed(patient=patient, action=checked, by=request.user)
+    except ValidationError as error:
+        notice, failed = error.messages[0], True
+    else:
+        notice, failed = FEED_ACTIONS[action], False
     if request.htmx:
-        context = {**feed_context(request, patient), "notice": FEED_ACTIONS[action]}
+        context = {**feed_context(request, patient), "notice": notice, "failed": failed}
         return TemplateResponse(request, "calendars/feed_controls.html", context)
-    messages.success(request, FEED_ACTIONS[action])
+    (messages.error if failed else messages.success)(request, notice)
     return redirect(next_url)
 
 

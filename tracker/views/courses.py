@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.forms import Form
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import pluralize
@@ -28,10 +31,15 @@ from tracker.forms import (
     show_errors,
 )
 from tracker.http import AuthenticatedRequest
-from tracker.models import Infusion, Patient, TransplantCourse
-from tracker.models.choices import CLOSED_HOLDS
+from tracker.models import Infusion, Milestone, Patient, TransplantCourse
+from tracker.models.choices import CLOSED_HOLDS, EndReason
 from tracker.rules import schedule
-from tracker.views.course_page import course_page, course_parts, phase_response
+from tracker.views.course_page import (
+    course_page,
+    course_parts,
+    phase_response,
+    section_response,
+)
 
 
 @require_http_methods(["GET", "POST"])
@@ -40,6 +48,10 @@ def course_start(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
     patient = get_patient_for(request.user, code)
     require(request.user, "add_transplantcourse")
     follows = _followed(request, patient)
+    if follows is not None and follows.superseded_on is not None:
+        # Back to this form after the later transplant was started (or a colleague did).
+        messages.info(request, "A later transplant already follows that course.")
+        return redirect(follows.followed_by.order_by("-sequence").first() or patient)
     form = CourseStartForm(request.POST or None, patient=patient, follows=follows)
     if request.method == "POST" and form.is_valid():
         try:
@@ -70,7 +82,7 @@ def _followed(request: AuthenticatedRequest, patient: Patient) -> TransplantCour
     if not wanted:
         return None
     try:
-        return patient.courses.get(code=wanted, superseded_on__isnull=True)
+        return patient.courses.get(code=wanted)
     except (TransplantCourse.DoesNotExist, ValidationError):
         raise Http404("No such course of this patient to follow.") from None
 
@@ -110,43 +122,78 @@ def course_phase(request: AuthenticatedRequest, code: UUID, phase: str) -> HttpR
 @require_http_methods(["GET", "POST"])
 @login_required
 def day_zero_move(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
+    """Move Day Zero: the new date, a preview of what moves, then the move. With
+    `then_confirm` (cells given on another day than the planned Day Zero), the infusion is
+    confirmed on the new Day Zero with the move."""
     course = get_course_for(request.user, code)
     require(request.user, "move_day_zero")
     asked = {k: request.GET[k] for k in ("day_zero", "reason") if k in request.GET}
+    then_confirm = (request.POST or request.GET).get("then_confirm") == "1"
     form = DayZeroMoveForm(request.POST or None, course=course, initial=asked)
     preview = out_of_window = None
-    if request.method == "POST" and form.is_valid():
+    closed = services.not_movable(course)
+    if request.method == "POST" and not closed and form.is_valid():
         day_zero = form.cleaned_data["day_zero"]
-        if "confirm" in request.POST:
-            try:
-                result = services.move_day_zero(
-                    course=course,
-                    day_zero=day_zero,
-                    by=request.user,
-                    reason=form.cleaned_data["reason"],
-                    expected_day_zero=form.cleaned_data["from_day_zero"],
-                )
-            except services.StaleDayZero as stale:  # moved by a colleague since the preview
-                messages.warning(request, f"{stale.messages[0]} Check the new preview.")
-                course.refresh_from_db()
-            except ValidationError:  # a second click moved it a moment ago
-                messages.info(request, f"Day Zero is already {day_zero:%-d %b %Y}.")
-                return redirect(course)
-            else:
-                moved = len(result.pending_moved)
-                messages.success(
-                    request,
-                    f"Day Zero moved to {day_zero:%-d %b %Y}; "
-                    f"{moved} planned date{pluralize(moved)} moved.",
-                )
-                return redirect(course)
-        if day_zero == course.day_zero:
+        problems = services.move_problems(course, day_zero)
+        if problems:
+            show_errors(form, ValidationError(problems))
+        elif "confirm" in request.POST:
+            done = _move(request, course, form, then_confirm=then_confirm)
+            if done is not None:
+                return done
+            course.refresh_from_db()
+        if not form.errors:
+            preview = services.preview_day_zero_move(course=course, day_zero=day_zero)
+            out_of_window = services.titled(course, preview.out_of_window)
+    context = {
+        "course": course,
+        "form": form,
+        "preview": preview,
+        "out_of_window": out_of_window,
+        "closed": closed,
+        "then_confirm": then_confirm,
+    }
+    return TemplateResponse(request, "courses/move.html", context)
+
+
+def _move(
+    request: AuthenticatedRequest,
+    course: TransplantCourse,
+    form: DayZeroMoveForm,
+    *,
+    then_confirm: bool,
+) -> HttpResponse | None:
+    """The move itself (and the infusion's confirmation with it): the course page, or None
+    to show the preview again (a colleague moved Day Zero meanwhile, or the move was refused)."""
+    day_zero = form.cleaned_data["day_zero"]
+    confirm = then_confirm and day_zero <= clock.today()
+    try:
+        result = services.move_day_zero(
+            course=course,
+            day_zero=day_zero,
+            by=request.user,
+            reason=form.cleaned_data["reason"],
+            expected_day_zero=form.cleaned_data["from_day_zero"],
+            confirm_infusion=confirm,
+        )
+    except services.StaleDayZero as stale:  # moved by a colleague since the preview
+        messages.warning(request, f"{stale.messages[0]} Check the new preview.")
+        return None
+    except ValidationError as error:
+        course.refresh_from_db()
+        if course.day_zero == day_zero:  # a second click moved it a moment ago
             messages.info(request, f"Day Zero is already {day_zero:%-d %b %Y}.")
             return redirect(course)
-        preview = services.preview_day_zero_move(course=course, day_zero=day_zero)
-        out_of_window = services.titled(course, preview.out_of_window)
-    context = {"course": course, "form": form, "preview": preview, "out_of_window": out_of_window}
-    return TemplateResponse(request, "courses/move.html", context)
+        show_errors(form, error)
+        return None
+    moved = len(result.pending_moved)
+    confirmed = "; the infusion is confirmed on that day" if confirm else ""
+    messages.success(
+        request,
+        f"Day Zero moved to {day_zero:%-d %b %Y}; {moved} planned date{pluralize(moved)} "
+        f"moved{confirmed}.",
+    )
+    return redirect(course)
 
 
 @require_POST
@@ -164,9 +211,11 @@ def day_zero_confirm(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
         messages.info(
             request,
             f"The cells were given on {given_on:%-d %b %Y}, not on Day Zero: check what moving "
-            "Day Zero does, move it, then confirm the infusion.",
+            "Day Zero does; moving it confirms the infusion on that day.",
         )
-        query = urlencode({"day_zero": given_on.isoformat(), "reason": "Cells given that day"})
+        query = urlencode(
+            {"day_zero": given_on.isoformat(), "reason": "Cells given that day", "then_confirm": 1}
+        )
         return redirect(f"{reverse('day_zero_move', args=[course.code])}?{query}")
     try:
         services.confirm_day_zero(
@@ -182,7 +231,8 @@ def day_zero_confirm(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def course_end(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
-    """End a course (or, once ended, reopen it): a page of its own, as moving Day Zero."""
+    """End a course (or, once ended, reopen it): a page of its own, as moving Day Zero. An
+    end is previewed first (what closes; with a death, the other courses and the login)."""
     course = get_course_for(request.user, code)
     require(request.user, "end_course")
     ending = course.ended_on is None
@@ -191,9 +241,15 @@ def course_end(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
         if ending
         else ReopenCourseForm(request.POST or None)
     )
+    preview = None
     if request.method == "POST" and form.is_valid():
+        problems = services.end_problems(course, **form.cleaned_data) if ending else {}
         try:
-            if ending:
+            if problems:
+                raise ValidationError(problems)
+            if ending and "confirm" not in request.POST:
+                preview = _end_preview(course, **form.cleaned_data)
+            elif ending:
                 services.end_course(course=course, by=request.user, **form.cleaned_data)
             else:
                 services.reopen_course(
@@ -201,18 +257,66 @@ def course_end(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
                 )
         except ValidationError as error:
             show_errors(form, error)
+            preview = None
         else:
-            messages.success(request, "Course ended." if ending else "Course reopened.")
-            return redirect(course)
+            if preview is None:
+                messages.success(request, "Course ended." if ending else "Course reopened.")
+                return redirect(course)
     closing = course.milestones.filter(completed_on__isnull=True).exclude(hold__in=CLOSED_HOLDS)
-    context = {"course": course, "form": form, "ending": ending, "pending": closing.count()}
+    context = {
+        "course": course,
+        "form": form,
+        "ending": ending,
+        "pending": closing.count(),
+        "preview": preview,
+    }
     return TemplateResponse(request, "courses/end.html", context)
+
+
+def _end_preview(course: TransplantCourse, *, reason: str, on: date, note: str) -> dict[str, Any]:
+    """What ending the course closes, to confirm: its items after the date; with a death,
+    the patient's other open courses and their portal login and calendar feed."""
+    died = reason == EndReason.DIED
+    others = services.ended_together(course) if died else []
+    return {
+        "reason": EndReason(reason).label,
+        "died": died,
+        "closing": services.closing(course, on).count(),
+        "others": [(other, services.closing(other, on).count()) for other in others],
+        "login": died and course.patient.user_id is not None,
+    }
+
+
+def _infusions_response(
+    request: AuthenticatedRequest,
+    course: TransplantCourse,
+    *,
+    notice: str = "",
+    form: InfusionForm | None = None,
+) -> HttpResponse:
+    """The infusions section in place (htmx); without JavaScript, the page with the form's
+    errors, or back to the section with the notice."""
+    if not request.htmx and form is None:
+        messages.success(request, notice)
+
+    def context() -> dict[str, Any]:
+        return {
+            "course": course,
+            "infusions": list(course.infusions.all()),
+            "infusion_form": form or InfusionForm(),
+            "notice": notice,
+        }
+
+    forms: dict[str, Form] = {"infusion_form": form} if form is not None else {}
+    return section_response(
+        request, course, fragment="courses/detail.html#infusions", context=context, forms=forms
+    )
 
 
 @require_POST
 @login_required
 def infusion_add(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
-    """An infusion after Day Zero; back to the course page (its errors shown there)."""
+    """An infusion after Day Zero, the infusions section redrawn with it (or its errors)."""
     course = get_course_for(request.user, code)
     require(request.user, "record_infusion")
     form = InfusionForm(request.POST)
@@ -222,13 +326,12 @@ def infusion_add(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
         except ValidationError as error:
             show_errors(form, error)
         else:
-            messages.success(
-                request,
+            notice = (
                 f"{infusion.get_kind_display()} recorded on "
-                f"{course.day_label_on(infusion.given_on)}.",
+                f"{course.day_label_on(infusion.given_on)}."
             )
-            return redirect(f"{course.get_absolute_url()}#infusions")
-    return course_page(request, course, infusion_form=form)
+            return _infusions_response(request, course, notice=notice)
+    return _infusions_response(request, course, form=form)
 
 
 @require_POST
@@ -241,8 +344,8 @@ def infusion_delete(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
     )
     require(request.user, "record_infusion")
     services.delete_infusion(infusion=infusion, by=request.user)
-    messages.success(request, f"{infusion.get_kind_display()} deleted.")
-    return redirect(f"{infusion.course.get_absolute_url()}#infusions")
+    notice = f"{infusion.get_kind_display()} of {infusion.given_on:%-d %b %Y} deleted."
+    return _infusions_response(request, infusion.course, notice=notice)
 
 
 @require_http_methods(["GET", "POST"])
@@ -253,7 +356,8 @@ def catch_up(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
     course = get_course_for(request.user, code)
     require(request.user, "move_day_zero")  # a coordinator's
     form = CatchUpForm(request.POST or None, course=course)
-    preview = None
+    preview: list[Milestone] | None = None
+    left: list[Milestone] = []
     if request.method == "POST" and form.is_valid():
         before, how = form.cleaned_data["before"], form.cleaned_data["how"]
         if "confirm" in request.POST:
@@ -266,5 +370,6 @@ def catch_up(request: AuthenticatedRequest, code: UUID) -> HttpResponse:
                 return redirect(course)
         else:
             preview = services.catch_up_preview(course, before, how)
-    context = {"course": course, "form": form, "preview": preview}
+            left = services.catch_up_left(course, before)
+    context = {"course": course, "form": form, "preview": preview, "left": left}
     return TemplateResponse(request, "courses/catch_up.html", context)

@@ -91,6 +91,7 @@ def _patient_page(
         "today": clock.today(),
         "courses": patient.courses.select_related("protocol").order_by("-sequence"),
         "invite_form": extra.pop("invite_form", None) or InviteForm(),
+        "died_on": patient.died_on,
         **feed_context(request, patient),
         **extra,
     }

@@ -256,6 +256,7 @@ def create_courses(count: int, user, today: date, seed: int) -> Counter:
                     course.day_100_window_end = day_100.window_end
                     course.day_100_done_on = day_100.completed_on
             TransplantCourse.objects.bulk_update(courses, BOOKKEEPING)
+            registry_forms(courses, today=today, rng=rng)
 
             ChecklistItem.objects.bulk_create(
                 ChecklistItem(
@@ -269,6 +270,37 @@ def create_courses(count: int, user, today: date, seed: int) -> Counter:
                 for position, text in enumerate(items)
             )
     return phases
+
+
+def registry_forms(courses: list, *, today: date, rng: random.Random) -> None:
+    """What services.start_course plans for the registry; most forms past due submitted."""
+    from django.conf import settings
+
+    from tracker.models import RegistryReport
+    from tracker.rules import registry
+
+    reports = []
+    for course in courses:
+        if course.kind == "procedure":
+            continue
+        for position, form in enumerate(
+            registry.registry_forms(course.day_zero, settings.REGISTRY_RULES)
+        ):
+            submitted = form.due < today and rng.random() < 0.8
+            reports.append(
+                RegistryReport(
+                    course_id=course.pk,
+                    key=form.key,
+                    position=position,
+                    target=form.target,
+                    window_start=form.window_start,
+                    window_end=form.window_end,
+                    due=form.due,
+                    status="submitted" if submitted else "not_started",
+                    submitted_on=min(form.due, today) if submitted else None,
+                )
+            )
+    RegistryReport.objects.bulk_create(reports, batch_size=2000)
 
 
 def set_up(courses: int, seed: int, today: date):

@@ -313,6 +313,8 @@ def main() -> None:
         ("CSV export", "/follow-up/export.csv", staff),
         ("immune recovery list, first page", "/immune-recovery/", staff),
         ("immune recovery CSV", "/immune-recovery/export.csv", staff),
+        ("registry worklist, first page", "/registry/", staff),
+        ("registry CSV, every form", "/registry/export.csv?show=all", staff),
         ("patient page /me/ (repeated view)", "/me/", patient),
         ("calendar feed (repeated poll)", f"/feeds/{token}.ics", ""),
     ]

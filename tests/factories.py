@@ -40,6 +40,7 @@ def ensure_role_groups() -> None:
     importlib.import_module("tracker.migrations.0015_gvhd_permissions").grant(apps, None)
     importlib.import_module("tracker.migrations.0017_immune_recovery_permissions").grant(apps, None)
     importlib.import_module("tracker.migrations.0023_course_life_permissions").grant(apps, None)
+    importlib.import_module("tracker.migrations.0025_registry_data").grant(apps, None)
 
 
 def user_in(group_name: str, **kwargs):

@@ -76,6 +76,13 @@ MATRIX = {
     "follow_up_week": {"GET": (LOGIN, 403, 403, 200, 200), "POST": (405,) * 5},
     "recovery": {"GET": (LOGIN, 403, 403, 200, 200), "POST": (405,) * 5},
     "recovery_csv": {"GET": (LOGIN, 403, 403, 200, 200), "POST": (405,) * 5},
+    # The registry worklist is the care team's: there is nothing there for a patient.
+    "registry": {"GET": (LOGIN, 404, 404, 200, 200), "POST": (405,) * 5},
+    "registry_csv": {"GET": (LOGIN, 404, 404, 200, 200), "POST": (405,) * 5},
+    # Nothing changed (every detail is optional): back to the section.
+    "registry_details": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, R, R)},
+    # No status chosen: the course page with the error next to the form.
+    "registry_status": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, 200, 200)},
     "letermovir": {"GET": (405,) * 5, "POST": (LOGIN, 404, 404, 200, 200)},
     "irradiation": {"GET": (405,) * 5, "POST": (LOGIN, 404, 404, R, R)},
     "follow_up_csv": {"GET": (LOGIN, 403, 403, 200, 200), "POST": (405,) * 5},
@@ -160,6 +167,8 @@ def url_for(course, patient, coordinator, today):
         "catch_up": [course.code],
         "infusion_add": [course.code],
         "infusion_delete": [infusion.code],
+        "registry_details": [course.code],
+        "registry_status": [course.registry_reports.first().code],
         "course_history": [course.code],
         "course_calendar": [course.code],
         "milestone_complete": [milestone.code],

@@ -294,3 +294,76 @@ def test_immune_recovery_writers_on_one_course(ward):
     kinds = Counter(CourseEvent.objects.filter(course=course).values_list("kind", flat=True))
     assert kinds["vaccination_added"] == 1
     assert kinds["immunosuppression_started"] == 1
+
+
+def test_writers_on_both_courses_of_a_patient(ward):
+    """Nurses tick the earlier course's ward round and record its registry forms while a
+    coordinator moves the later transplant's Day Zero (which writes to both courses) and
+    another ends the later course: no deadlock, no 500, every write kept."""
+    from tracker import services
+
+    coordinator, nurses, first = ward
+    second_coordinator = user_in(roles.COORDINATOR, username="alex")
+    later = services.start_course(
+        patient=first.patient,
+        protocol=engraftment_protocol(name="Second (test)"),
+        day_zero=clock.today() + timedelta(days=30),
+        by=coordinator,
+        follows=first,
+        reason="relapse",
+    )
+    items = list(ChecklistItem.objects.filter(milestone__course=first)[:4])
+    pre_ted = first.registry_reports.get(key="pre_ted")
+
+    def tick(user, item):
+        return (
+            client_for(user)
+            .post(reverse("checklist_toggle", args=[item.code]), {"checked": "1"})
+            .status_code
+        )
+
+    def submit(user):
+        return (
+            client_for(user)
+            .post(
+                reverse("registry_status", args=[pre_ted.code]),
+                {"status": "submitted", "submitted_on": clock.today().isoformat()},
+            )
+            .status_code
+        )
+
+    def move(user):
+        return (
+            client_for(user)
+            .post(
+                reverse("day_zero_move", args=[later.code]),
+                {
+                    "day_zero": (later.day_zero + timedelta(days=7)).isoformat(),
+                    "from_day_zero": later.day_zero.isoformat(),
+                    "reason": "Bed",
+                    "confirm": "1",
+                },
+            )
+            .status_code
+        )
+
+    results = run_together(
+        lambda: tick(nurses[0], items[0]),
+        lambda: tick(nurses[1], items[1]),
+        lambda: submit(nurses[2]),
+        lambda: move(coordinator),
+        lambda: tick(second_coordinator, items[2]),
+    )
+    assert all(status in (200, 302) for status in results), results
+    first.refresh_from_db()
+    later.refresh_from_db()
+    assert later.day_zero == clock.today() + timedelta(days=37)
+    assert first.superseded_on == later.start_date - timedelta(days=1)
+    assert (
+        ChecklistItem.objects.filter(
+            pk__in=[i.pk for i in items[:3]], checked_at__isnull=False
+        ).count()
+        == 3
+    )
+    pre_ted.refresh_from_db()
+    assert pre_ted.status == "submitted"

@@ -25,12 +25,13 @@ from tracker.models import (
     LabResult,
     Patient,
     Protocol,
+    RegistryReport,
     TransplantCourse,
     Vaccine,
     normalise_mrn,
 )
-from tracker.models.choices import EndReason, FollowReason, InfusionKind
-from tracker.queries import followup, recovery
+from tracker.models.choices import EndReason, FollowReason, FormStatus, InfusionKind
+from tracker.queries import followup, recovery, registry
 from tracker.rules import gvhd, lab_results
 from tracker.rules import pasted_counts as counts
 from tracker.rules.schedule import Phase
@@ -43,8 +44,9 @@ if TYPE_CHECKING:  # the stubs' ModelForm is generic; Django's own is not subscr
     PatientModelForm = forms.ModelForm[Patient]
     BloodCountModelForm = forms.ModelForm[BloodCount]
     AcuteGvhdModelForm = forms.ModelForm[AcuteGvhdAssessment]
+    CourseModelForm = forms.ModelForm[TransplantCourse]
 else:
-    PatientModelForm = BloodCountModelForm = AcuteGvhdModelForm = forms.ModelForm
+    PatientModelForm = BloodCountModelForm = AcuteGvhdModelForm = CourseModelForm = forms.ModelForm
 
 
 class DateInput(forms.DateInput):
@@ -430,6 +432,9 @@ class FollowUpFilterForm(forms.Form):
     week = forms.BooleanField(required=False, label="Due this week")
     later = forms.BooleanField(required=False, label="Include patients after Day +100")
     gvhd = forms.ChoiceField(choices=followup.GvhdFilter.CHOICES, required=False, label="GVHD")
+    indication = forms.ChoiceField(
+        choices=registry.INDICATION_CHOICES, required=False, label="Primary disease"
+    )
     sort = forms.ChoiceField(choices=followup.Sort.CHOICES, required=False, label="Sort by")
 
     def filters(self) -> followup.Filters:
@@ -445,6 +450,7 @@ class FollowUpFilterForm(forms.Form):
             include_later=data.get("later", False),
             gvhd=data.get("gvhd", ""),
             sort=data.get("sort") or followup.Sort.NEXT_DUE,
+            indication=data.get("indication", ""),
         )
 
 
@@ -454,13 +460,19 @@ class RecoveryFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=80, label="Name or MRN")
     kind = forms.ChoiceField(choices=recovery.KIND_CHOICES, required=False, label="Kind")
     show = forms.ChoiceField(choices=recovery.Show.CHOICES, required=False, label="Show")
+    indication = forms.ChoiceField(
+        choices=registry.INDICATION_CHOICES, required=False, label="Primary disease"
+    )
 
     def filters(self) -> recovery.Filters:
         """The filters asked for; a field with a bad value falls back to its default."""
         self.is_valid()
         data = self.cleaned_data
         return recovery.Filters(
-            q=data.get("q", "").strip(), kind=data.get("kind", ""), show=data.get("show", "")
+            q=data.get("q", "").strip(),
+            kind=data.get("kind", ""),
+            show=data.get("show", ""),
+            indication=data.get("indication", ""),
         )
 
 
@@ -1216,3 +1228,81 @@ class IvigForm(forms.Form):
         if self.course.ivig_doses.filter(given_on=given).exists():
             raise ValidationError(f"An IVIG dose on {given:%-d %b %Y} is already recorded.")
         return given
+
+
+class RegistryFilterForm(forms.Form):
+    """The registry worklist's filters, all in the URL so a view is bookmarkable."""
+
+    q = forms.CharField(required=False, max_length=80, label="Name or MRN")
+    show = forms.ChoiceField(choices=registry.Show.CHOICES, required=False, label="Show")
+    form = forms.ChoiceField(choices=registry.form_choices, required=False, label="Form")
+    status = forms.ChoiceField(choices=registry.STATUS_CHOICES, required=False, label="Status")
+    indication = forms.ChoiceField(
+        choices=registry.INDICATION_CHOICES, required=False, label="Primary disease"
+    )
+
+    def filters(self) -> registry.Filters:
+        """The filters asked for; a field with a bad value falls back to its default."""
+        self.is_valid()
+        data = self.cleaned_data
+        return registry.Filters(
+            q=data.get("q", "").strip(),
+            show=data.get("show", ""),
+            form=data.get("form", ""),
+            status=data.get("status", ""),
+            indication=data.get("indication", ""),
+        )
+
+
+class RegistryDetailsForm(CourseModelForm):
+    """What the registry asks of the transplant: indication, status, donor (allogeneic)."""
+
+    class Meta:
+        model = TransplantCourse
+        fields = [
+            "indication",
+            "disease_status",
+            "donor_relation",
+            "hla_match",
+            "donor_cmv",
+            "recipient_cmv",
+            "cord_units",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "registry-%s")
+        super().__init__(*args, **kwargs)
+        course = self.instance
+        if course.kind != Kind.ALLOGENEIC:
+            for name in ("donor_relation", "hla_match", "donor_cmv", "cord_units"):
+                del self.fields[name]
+        elif course.graft_source != GraftSource.CORD_BLOOD:
+            del self.fields["cord_units"]
+        for name, field in self.fields.items():
+            if isinstance(field, forms.ChoiceField):
+                model_field = TransplantCourse._meta.get_field(name)
+                choices = getattr(model_field, "choices", None) or []
+                field.choices = [("", "Not recorded"), *choices]
+        if "cord_units" in self.fields:
+            self.fields["cord_units"].widget.attrs.update(min=1, max=2)
+
+    def _post_clean(self) -> None:
+        # The service checks the details against the course (under its lock) and saves them.
+        pass
+
+
+class RegistryStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=FormStatus.choices, label="Status")
+    submitted_on = forms.DateField(label="Submitted on", required=False, widget=DateInput())
+
+    def __init__(self, *args: Any, report: RegistryReport, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"form-{report.code}-%s")
+        kwargs.setdefault("initial", {"status": report.status, "submitted_on": report.submitted_on})
+        super().__init__(*args, **kwargs)
+        self.report = report
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("status") != FormStatus.SUBMITTED:
+            data["submitted_on"] = None  # a date left in the field of a form not submitted
+        return data

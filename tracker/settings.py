@@ -16,6 +16,8 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from tracker.rules.registry import RegistryRules
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -400,3 +402,46 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "transplant-tracker@localhost")
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
+
+# Registry reporting (CLINICAL.md section 4; tracker.rules.registry), in day numbers from
+# Day 0. Due dates "key=day,...", the 100-day and 6-month windows "first-last", yearly
+# forms' window in days after their anniversary "first-" or "first-last", and how many days
+# after its anniversary a yearly form is due. The defaults are CIBMTR's.
+REGISTRY_DUE_DAYS = env_str("REGISTRY_DUE_DAYS", "pre_ted=30,2006=45,100d=130,6m=225")
+REGISTRY_WINDOWS = env_str("REGISTRY_WINDOWS", "100d=85-115,6m=150-210")
+REGISTRY_YEARLY_WINDOW = env_str("REGISTRY_YEARLY_WINDOW", "1-")
+REGISTRY_YEARLY_DUE_AFTER = env_int("REGISTRY_YEARLY_DUE_AFTER", 45)
+
+
+def registry_rules() -> RegistryRules:
+    """The centre's registry rules from the settings above; fail loudly on a typo."""
+    name = "REGISTRY_DUE_DAYS"
+    try:
+        due = {k: int(v) for k, v in (p.split("=") for p in REGISTRY_DUE_DAYS.split(","))}
+        if set(due) != {"pre_ted", "2006", "100d", "6m"}:
+            raise ValueError
+        name = "REGISTRY_WINDOWS"
+        windows = {}
+        for part in REGISTRY_WINDOWS.split(","):
+            key, span = part.split("=")
+            first, last = span.split("-")
+            windows[key] = (int(first), int(last))
+        if not set(windows) <= {"100d", "6m"}:
+            raise ValueError
+        name = "REGISTRY_YEARLY_WINDOW"
+        first, last = REGISTRY_YEARLY_WINDOW.split("-")
+        return RegistryRules(
+            due_days=due,
+            windows=windows,
+            yearly_window_first=int(first),
+            yearly_window_last=int(last) if last else None,
+            yearly_due_after=REGISTRY_YEARLY_DUE_AFTER,
+        )
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name}: see tracker/settings.py for its form (e.g. REGISTRY_WINDOWS="
+            "100d=85-115,6m=150-210)."
+        ) from None
+
+
+REGISTRY_RULES = registry_rules()

@@ -16,6 +16,7 @@ from tracker.views import (
     milestones,
     patients,
     portal,
+    registry,
     results,
 )
 
@@ -34,6 +35,10 @@ urlpatterns = [
     path("courses/<uuid:code>/end/", courses.course_end, name="course_end"),
     path("courses/<uuid:code>/earlier/", courses.catch_up, name="catch_up"),
     path("courses/<uuid:code>/infusions/", courses.infusion_add, name="infusion_add"),
+    path("courses/<uuid:code>/registry/", registry.registry_details, name="registry_details"),
+    path("registry/", registry.registry_list, name="registry"),
+    path("registry/export.csv", registry.registry_csv, name="registry_csv"),
+    path("registry/forms/<uuid:code>/", registry.registry_status, name="registry_status"),
     path("infusions/<uuid:code>/delete/", courses.infusion_delete, name="infusion_delete"),
     path(
         "courses/<uuid:code>/day-zero/confirm/",

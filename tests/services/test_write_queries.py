@@ -21,12 +21,14 @@ MOVED = DAY_ZERO + timedelta(days=3)
 # Lock the patient, a death recorded?, same course?, last sequence, the course's checks
 # (patient, protocol, user, code, sequence; a savepoint around the check constraint), the
 # course and its history row, the steps, then one INSERT each for the milestones, their
-# history, the items, theirs; the bookkeeping UPDATE, the event; the transaction's savepoint.
-START_QUERIES = 23
+# history, the items, theirs; the bookkeeping UPDATE, the registry forms, the event; the
+# transaction's savepoint.
+START_QUERIES = 24
 # Lock the patient (a later transplant writes to the earlier course too), the course, its
 # milestones, the steps; one UPDATE of the dates and one INSERT of their
-# history; the move, the event, the course and its history row, the bookkeeping; the savepoint.
-MOVE_QUERIES = 13
+# history; the move, the event, the course and its history row, the bookkeeping; the registry
+# forms read and re-dated; the savepoint.
+MOVE_QUERIES = 15
 
 
 def protocol_of(milestones: int):

@@ -20,7 +20,7 @@ from tracker.rules import schedule
 pytestmark = pytest.mark.django_db
 
 HX = {"HX-Request": "true"}
-QUERIES_ON_TIMELINE = 26  # with the idle-session touch (once a minute)
+QUERIES_ON_TIMELINE = 27  # with the idle-session touch (once a minute)
 QUERIES_ON_CACHED_TIMELINE = 6
 
 
@@ -194,7 +194,7 @@ class TestCourseDetail:
         # drugs and chronic GVHD (irradiated blood, in the header); then the parts:
         # blood counts, lab results, acute GVHD, chronic GVHD, immune recovery (vaccinations,
         # the patient's drugs, IVIG, transplants, chronic GVHD, the drug stops), Day Zero moves,
-        # infusions, the
+        # infusions, the registry forms, the
         # phases' summary, the open phases' milestones and their checklist items
         with django_assert_num_queries(QUERIES_ON_TIMELINE):
             response = coordinator_client.get(course.get_absolute_url())

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
-from tracker.queries import recovery
+from tracker.queries import recovery, registry
 from tracker.queries.followup import Row, all_rows
 from tracker.rules.schedule import Status
 
 if TYPE_CHECKING:
-    from tracker.models import TransplantCourse
+    from tracker.models import RegistryReport, TransplantCourse
 
 
 class _Echo:
@@ -154,3 +154,50 @@ def recovery_lines(courses: QuerySet[TransplantCourse], *, today: date) -> Itera
     """The immune recovery list as CSV text, for a streaming response."""
     rows = recovery.all_rows(courses, today=today)
     return _streamed(RECOVERY_HEADER, (recovery_line(row) for row in rows))
+
+
+REGISTRY_HEADER = [
+    "MRN",
+    "Family name",
+    "Given name",
+    "Kind",
+    "Primary disease",
+    "Day Zero",
+    "Form",
+    "Target day",
+    "Target date",
+    "Window",
+    "Due",
+    "Status",
+    "Submitted on",
+    "On time",
+    "Last contact",
+    "Course",
+]
+
+
+def registry_line(row: registry.Row) -> list[str]:
+    return [
+        row.mrn,
+        row.family_name,
+        row.given_name,
+        row.kind,
+        row.indication,
+        row.day_zero.isoformat(),
+        row.title,
+        row.target_label,
+        row.target.isoformat(),
+        row.window,
+        row.due.isoformat(),
+        row.status_label,
+        row.submitted_on.isoformat() if row.submitted_on else "",
+        "" if row.on_time is None else ("yes" if row.on_time else "no"),
+        row.last_contact_on.isoformat() if row.last_contact_on else "",
+        row.course_state,
+    ]
+
+
+def registry_lines(forms: QuerySet[RegistryReport], *, today: date) -> Iterator[str]:
+    """The registry worklist as CSV text, for a streaming response."""
+    rows = registry.all_rows(forms, today=today)
+    return _streamed(REGISTRY_HEADER, (registry_line(row) for row in rows))

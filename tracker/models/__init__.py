@@ -29,9 +29,11 @@ from tracker.models.patients import (
     validate_not_future,
 )
 from tracker.models.protocols import Protocol, ProtocolManager, ProtocolStep, ProtocolStepManager
+from tracker.models.registry import RegistryReport
 from tracker.models.results import LabResult
 
 __all__ = [
+    "RegistryReport",
     "Vaccine",
     "Vaccination",
     "IvigDose",

@@ -124,3 +124,70 @@ class FollowReason(models.TextChoices):
     RELAPSE = "relapse", "Relapse or progression"
     GRAFT_FAILURE = "graft_failure", "Graft failure"
     OTHER = "other", "Other"
+
+
+class Indication(models.TextChoices):
+    """The primary disease a transplant treats (what the registry asks first)."""
+
+    AML = "aml", "Acute myeloid leukaemia (AML)"
+    ALL = "all", "Acute lymphoblastic leukaemia (ALL)"
+    CML = "cml", "Chronic myeloid leukaemia (CML)"
+    MDS = "mds", "Myelodysplastic syndrome (MDS)"
+    MYELOFIBROSIS = "myelofibrosis", "Myelofibrosis"
+    HODGKIN = "hodgkin", "Hodgkin lymphoma"
+    NON_HODGKIN = "non_hodgkin", "Non-Hodgkin lymphoma"
+    MYELOMA = "myeloma", "Multiple myeloma"
+    APLASTIC_ANAEMIA = "aplastic_anaemia", "Aplastic anaemia"
+    SICKLE_CELL = "sickle_cell", "Sickle cell disease"
+    THALASSAEMIA = "thalassaemia", "Thalassaemia"
+    SCID = "scid", "Severe combined immunodeficiency (SCID)"
+    WISKOTT_ALDRICH = "wiskott_aldrich", "Wiskott–Aldrich syndrome"
+    OTHER = "other", "Other"
+
+
+class DiseaseStatus(models.TextChoices):
+    """The disease's status at transplant."""
+
+    CR1 = "cr1", "First complete remission"
+    CR2 = "cr2", "Second complete remission"
+    CR3 = "cr3_or_later", "Third or later complete remission"
+    PARTIAL = "partial", "Partial remission or response"
+    STABLE = "stable", "Stable disease"
+    ACTIVE = "active", "Relapsed, refractory or progressive"
+    UNTREATED = "untreated", "Untreated (upfront)"
+    NOT_APPLICABLE = "not_applicable", "Not applicable (non-malignant disease)"
+
+
+class DonorRelation(models.TextChoices):
+    SIBLING = "sibling", "Sibling"
+    HAPLOIDENTICAL_RELATIVE = "haplo_relative", "Haploidentical relative"
+    OTHER_RELATIVE = "other_relative", "Other relative"
+    UNRELATED = "unrelated", "Unrelated adult donor"
+    CORD = "cord", "Unrelated cord blood"
+
+
+class HlaMatch(models.TextChoices):
+    MATCHED = "matched", "Matched (8/8 or 10/10)"
+    MISMATCHED = "mismatched", "Mismatched (7/8 or 9/10)"
+    HAPLOIDENTICAL = "haploidentical", "Haploidentical"
+    CORD_6 = "cord_6_6", "Cord 6/6"
+    CORD_5 = "cord_5_6", "Cord 5/6"
+    CORD_4 = "cord_4_6", "Cord 4/6 or less"
+
+
+class CmvSerostatus(models.TextChoices):
+    POSITIVE = "positive", "Positive"
+    NEGATIVE = "negative", "Negative"
+    UNKNOWN = "unknown", "Not known"
+
+
+class FormStatus(models.TextChoices):
+    """Where a registry form is (changed in place by the care team)."""
+
+    NOT_STARTED = "not_started", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    SUBMITTED = "submitted", "Submitted"
+    NOT_REQUIRED = "not_required", "Not required"
+
+
+OPEN_FORM_STATUSES = (FormStatus.NOT_STARTED, FormStatus.IN_PROGRESS)

@@ -15,10 +15,15 @@ from simple_history.models import HistoricalRecords
 
 from tracker import clock
 from tracker.models.choices import (
+    CmvSerostatus,
+    DiseaseStatus,
+    DonorRelation,
     DonorType,
     EndReason,
     FollowReason,
     GraftSource,
+    HlaMatch,
+    Indication,
     InfusionKind,
     Kind,
 )
@@ -94,6 +99,25 @@ class TransplantCourse(models.Model):
         max_length=20, choices=EndReason.choices, blank=True, editable=False
     )
     end_note = models.CharField(max_length=300, blank=True, editable=False)
+    # What the registry and the team need to know about the transplant (entered on the
+    # course page; tracker.services.registry.record_registry_details).
+    indication = models.CharField(
+        "Primary disease", max_length=20, choices=Indication.choices, blank=True
+    )
+    disease_status = models.CharField(
+        "Disease status at transplant", max_length=20, choices=DiseaseStatus.choices, blank=True
+    )
+    donor_relation = models.CharField(
+        "Donor", max_length=20, choices=DonorRelation.choices, blank=True
+    )
+    hla_match = models.CharField("HLA match", max_length=20, choices=HlaMatch.choices, blank=True)
+    donor_cmv = models.CharField(
+        "Donor CMV serostatus", max_length=10, choices=CmvSerostatus.choices, blank=True
+    )
+    recipient_cmv = models.CharField(
+        "Recipient CMV serostatus", max_length=10, choices=CmvSerostatus.choices, blank=True
+    )
+    cord_units = models.PositiveSmallIntegerField("Cord blood units", null=True, blank=True)
     day_zero = models.DateField(help_text="The day the cells are infused.")
     day_zero_confirmed = models.BooleanField(
         default=False, help_text="Planned until the infusion is confirmed."

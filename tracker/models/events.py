@@ -61,6 +61,9 @@ class EventKind(models.TextChoices):
     FEED_RENEWED = "feed_renewed", "Calendar address renewed"
     FEED_REVOKED = "feed_revoked", "Calendar subscription turned off"
     PATIENT_CHANGED = "patient_changed", "Patient details changed"
+    REGISTRY_DETAILS_CHANGED = "registry_details_changed", "Transplant details changed"
+    REGISTRY_FORM_CHANGED = "registry_form_changed", "Registry form status changed"
+    REGISTRY_FORMS_CLOSED = "registry_forms_closed", "Registry forms closed or reopened"
 
 
 class CourseEventQuerySet(models.QuerySet["CourseEvent"]):

@@ -68,11 +68,13 @@ class Filters:
     include_later: bool = False
     gvhd: str = ""
     sort: str = Sort.NEXT_DUE
+    indication: str = ""
 
     def any(self) -> bool:
         return bool(
             self.q
             or self.kind
+            or self.indication
             or self.gvhd
             or self.overdue_only
             or self.window_open
@@ -187,6 +189,8 @@ def follow_up_courses(*, today: date, filters: Filters) -> QuerySet[TransplantCo
     courses = courses.filter(in_scope)
     if filters.kind:
         courses = courses.filter(kind=filters.kind)
+    if filters.indication:
+        courses = courses.filter(indication=filters.indication)
     if filters.gvhd in GvhdFilter.WHERE:
         courses = courses.filter(GvhdFilter.WHERE[filters.gvhd])
     if filters.overdue_only:

@@ -47,10 +47,11 @@ class Filters:
     q: str = ""
     kind: str = ""
     show: str = Show.ALL
+    indication: str = ""
 
     @property
     def any(self) -> bool:
-        return bool(self.q or self.kind or self.show)
+        return bool(self.q or self.kind or self.show or self.indication)
 
 
 KIND_CHOICES = [
@@ -98,6 +99,8 @@ def recovery_courses(*, today: date, filters: Filters) -> QuerySet[TransplantCou
     )
     if filters.kind:
         courses = courses.filter(kind=filters.kind)
+    if filters.indication:
+        courses = courses.filter(indication=filters.indication)
     pending = _pending()
     if filters.show == Show.DUE:
         courses = courses.filter(Exists(pending.filter(_vaccines_due(today))))

@@ -35,6 +35,7 @@ from tracker.models.choices import (
 from tracker.models.courses import PLAN_BOOKKEEPING
 from tracker.models.events import record
 from tracker.rules import schedule
+from tracker.services import registry
 from tracker.services.patients import refuse_after_death
 
 # The field-level history's change reasons (django-simple-history).
@@ -192,6 +193,7 @@ def start_course(
     planned = schedule.plan(day_zero, [step.rule() for step in steps.values()])
     milestones, items = _create_milestones(course, planned, steps, by=by)
     _keep_bookkeeping(course, milestones)
+    registry.plan_registry(course)
     record(
         EventKind.COURSE_STARTED,
         by=by,
@@ -297,6 +299,7 @@ def _supersede(earlier: TransplantCourse, course: TransplantCourse, *, by: User)
     was = earlier.superseded_on
     earlier.superseded_on = contact
     save_bookkeeping(earlier, ["superseded_on"])
+    registry.close_registry(earlier, by=by)
     record(
         EventKind.COURSE_SUPERSEDED,
         by=by,
@@ -329,9 +332,11 @@ def _keep_bookkeeping(course: TransplantCourse, milestones: Sequence[Milestone])
         default=None,
     )
     day_100 = course.day_100_milestone
+    # The Day-100 window is the registry's (Day 85 to 115 unless the centre says otherwise),
+    # so the follow-up list and the registry worklist say the same.
+    window = registry.day_100_window(course.day_zero) if day_100 else (None, None)
     course.day_100_due = day_100.due_date if day_100 else None
-    course.day_100_window_start = day_100.window_start if day_100 else None
-    course.day_100_window_end = day_100.window_end if day_100 else None
+    course.day_100_window_start, course.day_100_window_end = window
     course.day_100_done_on = day_100.completed_on if day_100 else None
     save_bookkeeping(course, PLAN_BOOKKEEPING)
 
@@ -502,6 +507,7 @@ def move_day_zero(
         course, by=by, why="Day Zero moved", milestones=[*milestones.values(), *added]
     )
     _keep_bookkeeping(course, [*milestones.values(), *added])
+    registry.redate_registry(course)
     if earlier is not None:
         _check_order(earlier, course)
         _supersede(earlier, course, by=by)
@@ -547,8 +553,12 @@ def move_problems(
 
 
 def lock_patient(patient_id: int) -> None:
-    """The patient's row, locked first by what writes to several of the patient's courses."""
-    Patient.objects.select_for_update().filter(pk=patient_id).first()
+    """The patient's row, locked first by what writes to several of the patient's courses.
+
+    FOR NO KEY UPDATE: two such writers wait for each other, while a writer to one course
+    (its course lock held) still inserts rows that point at the patient (their foreign key
+    check takes a KEY SHARE lock, which FOR UPDATE would block: a deadlock)."""
+    Patient.objects.select_for_update(no_key=True).filter(pk=patient_id).first()
 
 
 @transaction.atomic
@@ -696,6 +706,7 @@ def _end(
     course.ended_on, course.end_reason, course.end_note = on, reason, note.strip()
     course._history_user = by
     course.save(update_fields=["ended_on", "end_reason", "end_note"])
+    registry.close_registry(course, by=by)
     record(
         EventKind.COURSE_ENDED,
         by=by,
@@ -748,6 +759,7 @@ def _reopen(course: TransplantCourse, *, by: User, reason: str) -> None:
     course.ended_on, course.end_reason, course.end_note = None, "", ""
     course._history_user = by
     course.save(update_fields=["ended_on", "end_reason", "end_note"])
+    registry.close_registry(course, by=by)
     record(
         EventKind.COURSE_REOPENED,
         by=by,

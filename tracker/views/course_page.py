@@ -39,6 +39,8 @@ from tracker.forms import (
     LetermovirForm,
     PastedCountsForm,
     PastedResultsForm,
+    RegistryDetailsForm,
+    RegistryStatusForm,
     TimelineFilterForm,
     VaccinationForm,
 )
@@ -51,6 +53,7 @@ from tracker.queries.immunity import immune_recovery, irradiation
 from tracker.queries.results import chimerism_summary, result_charts, result_rows
 from tracker.queries.timeline import MilestoneRow, rows_of, timeline_rows
 from tracker.rules import chart, schedule
+from tracker.services import registry as registry_services
 from tracker.views import fragments
 from tracker.views.fragments import CourseActions
 
@@ -254,6 +257,29 @@ def immunity_context(course: TransplantCourse, **forms: Form | None) -> dict[str
     }
 
 
+def registry_context(course: TransplantCourse, **forms: Form | None) -> dict[str, Any]:
+    """The registry section of a transplant course: the details, the forms and their status
+    forms (a bound one shows its errors)."""
+    if not course.is_transplant:
+        return {"course": course}
+    reports = list(course.registry_reports.all())
+    for report in reports:
+        report.course = course  # its dates read Day Zero: no query per form
+    bound = forms.get("status_form")
+    status_forms = {
+        report.pk: bound
+        if isinstance(bound, RegistryStatusForm) and bound.report.pk == report.pk
+        else RegistryStatusForm(report=report)
+        for report in reports
+    }
+    return {
+        "course": course,
+        "reports": [(report, status_forms[report.pk]) for report in reports],
+        "next_report": registry_services.next_form(reports),
+        "details_form": forms.get("details_form") or RegistryDetailsForm(instance=course),
+    }
+
+
 def timeline_view(query: QueryDict) -> tuple[str, schedule.Phase | None, str]:
     """The timeline a page shows, from its query (or the `view` a form posted from): the
     filter, the phase opened without JavaScript, and both as a query to come back to."""
@@ -329,6 +355,7 @@ def course_parts(
                 **results_context(course, **forms),
                 **gvhd_context(course, **forms),
                 **immunity_context(course, **forms),
+                **(registry_context(course, **forms) if can.see_registry else {}),
                 "moves": list(course.day_zero_moves.select_related("moved_by")[:5]),
                 "infusions": list(course.infusions.all()) if course.is_transplant else [],
                 "infusion_form": forms.get("infusion_form") or InfusionForm(),

@@ -83,6 +83,8 @@ class CourseActions:
     start_course: bool
     end_course: bool
     record_infusion: bool
+    see_registry: bool
+    change_registry: bool
 
     @classmethod
     def of(cls, user: User | AnonymousUser) -> CourseActions:
@@ -106,6 +108,8 @@ class CourseActions:
             start_course=may("add_transplantcourse"),
             end_course=may("end_course"),
             record_infusion=may("record_infusion"),
+            see_registry=may("view_registryreport"),
+            change_registry=may("change_registry_status"),
         )
 
     @property

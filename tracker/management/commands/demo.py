@@ -15,8 +15,10 @@ from django.db import transaction
 
 from tracker import clock, roles, services
 from tracker.models import BilirubinUnit, Patient, Protocol, TransplantCourse
+from tracker.models.choices import OPEN_FORM_STATUSES, FormStatus
 from tracker.rules.gvhd import NIH_ORGANS
 from tracker.rules.schedule import add_months
+from tracker.services import registry
 from tracker.services.immunity import dose_of
 
 DEMO_PASSWORD = "transplant-demo"  # noqa: S105 (invented demo login, printed on purpose)
@@ -58,6 +60,49 @@ TANDEMS: dict[str, tuple[str, Callable[[date], date]]] = {
 # Courses that ended: (months after Day Zero, reason, note).
 ENDS: dict[str, tuple[int, str, str]] = {
     "DEMO-0010": (7, "transferred", "Care moved nearer home"),
+}
+
+# What the registry asks of each transplant (tracker.services.registry): indication, disease
+# status, and for allogeneic courses the donor.
+ALLO_DONOR = {"donor_relation": "unrelated", "hla_match": "matched"}
+REGISTRY_DETAILS: dict[str, dict[str, Any]] = {
+    "DEMO-0001": {
+        "indication": "aml",
+        "disease_status": "cr1",
+        **ALLO_DONOR,
+        "donor_cmv": "negative",
+        "recipient_cmv": "positive",
+    },
+    "DEMO-0002": {"indication": "non_hodgkin", "disease_status": "partial"},
+    "DEMO-0003": {
+        "indication": "all",
+        "disease_status": "cr1",
+        "donor_relation": "sibling",
+        "hla_match": "matched",
+        "donor_cmv": "positive",
+        "recipient_cmv": "positive",
+    },
+    "DEMO-0004": {
+        "indication": "aml",
+        "disease_status": "cr2",
+        "donor_relation": "cord",
+        "hla_match": "cord_5_6",
+        "donor_cmv": "negative",
+        "recipient_cmv": "positive",
+        "cord_units": 2,
+    },
+    "DEMO-0005": {"indication": "myeloma", "disease_status": "partial"},
+    "DEMO-0007": {
+        "indication": "mds",
+        "disease_status": "untreated",
+        "donor_relation": "unrelated",
+        "hla_match": "mismatched",
+        "donor_cmv": "negative",
+        "recipient_cmv": "negative",
+    },
+    "DEMO-0008": {"indication": "non_hodgkin", "disease_status": "cr2"},
+    "DEMO-0009": {"indication": "myeloma", "disease_status": "partial"},
+    "DEMO-0010": {"indication": "myelofibrosis", "disease_status": "not_applicable", **ALLO_DONOR},
 }
 
 # Tomás Ferreira, 28 months after an autologous transplant and off every immunosuppressant,
@@ -296,10 +341,15 @@ class Command(BaseCommand):
         self._immune_recovery(course, coordinator, today)
         # What the team has done so far, after what it knew then (counts, GVHD, drugs): with
         # chronic GVHD, no PPSV23 but a 4th PCV; a live vaccine waits for its gates.
+        if course.is_transplant:
+            registry.record_registry_details(
+                course=course, by=coordinator, **REGISTRY_DETAILS.get(mrn, {})
+            )
         if mrn in ENDS:
             months, reason, note = ENDS[mrn]
             ended_on = add_months(day_zero, months)
             self._done_so_far(course, coordinator, ended_on)
+            self._registry(course, coordinator, ended_on)
             services.end_course(
                 course=course, reason=reason, on=ended_on, by=coordinator, note=note
             )
@@ -315,10 +365,38 @@ class Command(BaseCommand):
                 reason="tandem",
             )
             self._done_so_far(course, coordinator, second.start_date)
+            self._registry(course, coordinator, today)
+            registry.record_registry_details(
+                course=second, by=coordinator, **REGISTRY_DETAILS.get(mrn, {})
+            )
             services.confirm_day_zero(course=second, by=coordinator, today=today)
             self._done_so_far(second, coordinator, today)
+            self._registry(second, coordinator, today)
             return
         self._done_so_far(course, coordinator, today)
+        self._registry(course, coordinator, today)
+
+    def _registry(self, course: TransplantCourse, coordinator: User, today: date) -> None:
+        """The data manager's work so far: most forms past due submitted (a few late), one in
+        four left overdue; a form whose contact window is open now is in progress."""
+        past = 0
+        for report in course.registry_reports.filter(status__in=OPEN_FORM_STATUSES):
+            if report.due < today:
+                past += 1
+                if past % 4 == 0:
+                    continue  # overdue: the worklist shows it
+                late = past % 3 == 0
+                submitted = report.due + timedelta(days=12) if late else report.due - timedelta(7)
+                registry.set_form_status(
+                    report=report,
+                    status=FormStatus.SUBMITTED,
+                    submitted_on=min(max(submitted, course.day_zero), today),
+                    by=coordinator,
+                )
+            elif report.window_start is not None and report.window_start <= today:
+                registry.set_form_status(
+                    report=report, status=FormStatus.IN_PROGRESS, by=coordinator
+                )
 
     def _done_so_far(self, course: TransplantCourse, coordinator: User, today: date) -> None:
         mrn = course.patient.mrn

@@ -244,7 +244,7 @@ def record_registry_details(
     course.save(update_fields=list(changed))
     # By the field's name in words, as the history page reads it.
     shown = {
-        str(TransplantCourse._meta.get_field(name).verbose_name): [
+        str(getattr(TransplantCourse._meta.get_field(name), "verbose_name", name)): [
             _shown(course, name, before[name]),
             _shown(course, name, value),
         ]

@@ -23,9 +23,12 @@ demo: migrate
 	$(PY) manage.py load_protocols
 	$(PY) manage.py demo
 
+# The web server and, beside it, the jobs worker (reminders and e-mail; to the console here).
+# Both stop together.
 run: demo
-	@echo "Serving on http://$(HOST)/ (log in with a demo login above)"
-	$(PY) manage.py runserver $(HOST)
+	@echo "Serving on http://$(HOST)/ with the jobs worker (log in with a demo login above)"
+	$(PY) manage.py run_huey & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py runserver $(HOST)
 
 # Production settings (DEBUG off, gunicorn, WhiteNoise) on the embedded database, to try
 # production locally over plain HTTP: only the HTTPS-only settings are turned off.
@@ -34,12 +37,15 @@ run: demo
 
 LOCAL_PRODUCTION = DEBUG=false SECRET_KEY="$$(cat .serve-secret-key)" \
 	ALLOWED_HOSTS=127.0.0.1,localhost SECURE_SSL_REDIRECT=false SESSION_COOKIE_SECURE=false \
-	CSRF_COOKIE_SECURE=false SECURE_HSTS_SECONDS=0 BEHIND_TLS_PROXY=false
+	CSRF_COOKIE_SECURE=false SECURE_HSTS_SECONDS=0 BEHIND_TLS_PROXY=false \
+	EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend SITE_URL=http://$(HOST)
 
 serve: demo .serve-secret-key
 	$(LOCAL_PRODUCTION) $(PY) manage.py collectstatic --noinput -v0 --clear
-	@echo "Serving production settings on http://$(HOST)/"
-	$(LOCAL_PRODUCTION) $(VENV)/bin/gunicorn tracker.wsgi --bind $(HOST) --workers 2 \
+	@echo "Serving production settings on http://$(HOST)/ with the jobs worker"
+	$(LOCAL_PRODUCTION) $(PY) manage.py run_huey & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(LOCAL_PRODUCTION) $(VENV)/bin/gunicorn tracker.wsgi --bind $(HOST) --workers 2 \
 	  --access-logfile -
 
 test: install
@@ -60,4 +66,4 @@ format: install
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .pytest_cache .ruff_cache .mypy_cache .hypothesis staticfiles .serve-secret-key
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* jobs.sqlite3 jobs.sqlite3-* .pytest_cache .ruff_cache .mypy_cache .hypothesis staticfiles .serve-secret-key

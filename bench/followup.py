@@ -2,7 +2,8 @@
 
 What it measures: the server time of the follow-up list's first page (`/follow-up/`), two
 filtered pages (kind + overdue only + sorted by overdue; a search by part of a name, as a
-full page and as the htmx fragment typing fetches), the "this week" view and the CSV export
+full page and as the htmx fragment typing fetches), the "this week" view, the staff's Today
+page (its first and last page of patients) and the CSV export
 (the whole streamed body read), each with Django's test client logged in as a coordinator.
 That is the whole request inside Django (middleware, session, queries, template or CSV
 rendering) without the network or a browser. Each request is warmed up once, then timed
@@ -462,6 +463,8 @@ def run(args: argparse.Namespace) -> None:
         measure(client, "search", search, args.repeat),
         measure(client, "search (htmx rows)", search, args.repeat, htmx),
         measure(client, "this week", "/follow-up/week/", args.repeat),
+        measure(client, "Today, first page", "/today/", args.repeat),
+        measure(client, "Today, last page", "/today/?page=last", args.repeat),
         measure(client, "CSV export", "/follow-up/export.csv", args.csv_repeat),
     ]
     print(

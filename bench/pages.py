@@ -314,6 +314,7 @@ def main() -> None:
         ("immune recovery list, first page", "/immune-recovery/", staff),
         ("immune recovery CSV", "/immune-recovery/export.csv", staff),
         ("registry worklist, first page", "/registry/", staff),
+        ("Today, first page", "/today/", staff),
         ("registry CSV, every form", "/registry/export.csv?show=all", staff),
         ("patient page /me/ (repeated view)", "/me/", patient),
         ("calendar feed (repeated poll)", f"/feeds/{token}.ics", ""),

@@ -24,6 +24,50 @@ def _empty_fragment_cache():
     caches["fragments"].clear()
 
 
+@pytest.fixture(autouse=True)
+def _jobs_run_at_once():
+    """Jobs run as they are enqueued, in memory (no worker, no queue file)."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.immediate = True
+    yield
+    HUEY.immediate = True
+
+
+class Queue:
+    """The jobs queue held in memory: `run()` does what the worker would."""
+
+    def __init__(self, huey):
+        self.huey = huey
+
+    def run(self) -> int:
+        """Run every queued job; how many ran."""
+        ran = 0
+        while (task := self.huey.dequeue()) is not None:
+            # Run as in immediate mode, which leaves the database connection open: the
+            # worker's closing it would end the test's transaction.
+            self.huey._immediate = True
+            try:
+                self.huey.execute(task)
+            finally:
+                self.huey._immediate = False
+            ran += 1
+        return ran
+
+
+@pytest.fixture
+def queued_jobs():
+    """Jobs wait in an in-memory queue until the test runs them (`queued_jobs.run()`), as a
+    worker would after the request has gone."""
+    from huey.contrib.djhuey import HUEY
+    from huey.storage import MemoryStorage
+
+    storage, immediate = HUEY.storage, HUEY._immediate
+    HUEY.storage, HUEY._immediate = MemoryStorage("tests"), False
+    yield Queue(HUEY)
+    HUEY.storage, HUEY._immediate = storage, immediate
+
+
 @pytest.fixture
 def today():
     """Pin the clinic's today (noon in the clinic's time zone) for the test."""

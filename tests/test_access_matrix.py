@@ -14,6 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from tracker import services
 from tracker.models import BloodCount, ChecklistItem, Infusion, LabResult
 from tracker.rules.gvhd import NIH_ORGANS
+from tracker.services.reminders import stop_token
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +95,17 @@ MATRIX = {
     "logout": {"GET": (405,) * 5, "POST": (R,) * 5},
     "password_change": {"GET": (LOGIN, 200, 200, 200, 200)},
     "password_change_done": {"GET": (LOGIN, 200, 200, 200, 200)},
+    # The staff's Today page and what is done from it; the morning digest is one's own.
+    "today": {"GET": (LOGIN, 403, 403, 200, 200), "POST": (405,) * 5},
+    "today_tick": {"GET": (405,) * 5, "POST": (LOGIN, 403, 403, R, R)},
+    "today_done": {"GET": (405,) * 5, "POST": (LOGIN, 403, 403, R, R)},
+    "today_digest": {"GET": (405,) * 5, "POST": (LOGIN, 403, 403, R, R)},
+    # A patient turns their own reminders on or off (their login has no e-mail address here,
+    # so the answer is the page with why); staff have no page of their own to do it on.
+    "my_reminders": {"GET": (405,) * 5, "POST": (LOGIN, R, R, 404, 404)},
+    "patient_reminders": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, 403, R)},
+    # The stop link in an e-mail works without a login: its secret is the proof.
+    "reminders_stop": {"GET": (200,) * 5, "POST": (200,) * 5},
     "password_reset": {"GET": (200,) * 5},
     "password_reset_done": {"GET": (200,) * 5},
     "password_reset_confirm": {"GET": (200,) * 5},
@@ -199,6 +211,10 @@ def url_for(course, patient, coordinator, today):
         "letermovir": [course.code],
         "irradiation": [course.code],
         "calendar_feed": [token],
+        "today_tick": [item.code],
+        "today_done": [milestone.code],
+        "patient_reminders": [patient.code],
+        "reminders_stop": [stop_token(patient.user, "day_before")],
         "password_reset_confirm": ["MQ", "set-password"],
     }
 
@@ -244,6 +260,9 @@ POST_DATA = {
     "my_feed": {"action": "renew"},
     "milestone_complete": {"completed_on": "2026-11-21"},
     "checklist_toggle": {"checked": "1"},
+    "today_tick": {"checked": "1"},
+    "my_reminders": {"email": "on"},
+    "patient_reminders": {"email": "off"},
 }
 
 

@@ -91,3 +91,22 @@ def test_the_demo_has_a_tandem_pair_and_an_ended_course(demo, today):
     assert (ended.end_reason, ended.end_note) == ("transferred", "Care moved nearer home")
     assert ended.milestones.filter(hold="ended").exists()
     assert not ended.milestones.filter(completed_on__gt=ended.ended_on).exists()
+
+
+def test_the_demo_patient_gets_tomorrows_reminder_once(demo, today):
+    """Sam Okafor asked for reminders and goes home tomorrow: one e-mail, however often the
+    worker sweeps; the nurse gets the morning e-mail of her Today page."""
+    from datetime import datetime
+
+    from django.core import mail
+    from django.utils import timezone
+
+    from tracker.services.reminders import send_due
+
+    morning = timezone.make_aware(datetime.combine(today, datetime.min.time()).replace(hour=9))
+    send_due(at=morning)
+    send_due(at=morning + timedelta(minutes=15))
+    sam = [m for m in mail.outbox if m.to == ["sam.okafor@example.org"]]
+    assert len(sam) == 1
+    assert "tomorrow" in sam[0].body
+    assert [m.to for m in mail.outbox if m not in sam] == [["robin.ellis@example.org"]]

@@ -16,6 +16,7 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from tracker.rules import reminders
 from tracker.rules.registry import RegistryRules
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -78,6 +79,8 @@ INSTALLED_APPS = [
     "template_partials",
     "simple_history",
     "axes",
+    "django_tasks",
+    "huey.contrib.djhuey",
     "tracker",
 ]
 
@@ -445,3 +448,58 @@ def registry_rules() -> RegistryRules:
 
 
 REGISTRY_RULES = registry_rules()
+
+# Jobs: reminders and e-mail go through Django's task interface (django-tasks, the backport
+# of Django 6's tasks) on huey. JOBS_URL is where the queue lives: a SQLite file of its own by
+# default (no server to run), redis://… or postgres://… when several app servers share it.
+# The worker is `manage.py run_huey` (one per queue); JOBS_IMMEDIATE runs each job at once in
+# the process that asks for it (no worker; the tests).
+JOBS_URL = env_str("JOBS_URL", f"sqlite:///{BASE_DIR / 'jobs.sqlite3'}")
+JOBS_IMMEDIATE = env_bool("JOBS_IMMEDIATE", False)
+JOBS_WORKERS = env_int("JOBS_WORKERS", 2)
+
+
+def jobs_queue(url: str) -> dict[str, Any]:
+    """huey's storage for JOBS_URL."""
+    scheme, _, rest = url.partition("://")
+    if scheme == "sqlite" and rest.startswith("/"):
+        return {"huey_class": "huey.SqliteHuey", "filename": rest[1:] or "jobs.sqlite3"}
+    if scheme in ("redis", "rediss"):
+        return {"huey_class": "huey.RedisHuey", "url": url}
+    if scheme in ("postgres", "postgresql"):
+        return {"huey_class": "huey.PostgresHuey", "dsn": url}
+    raise ImproperlyConfigured(
+        f"JOBS_URL={url!r}: use sqlite:////path/jobs.sqlite3, redis://host:6379/0 or "
+        "postgres://user@host/db."
+    )
+
+
+HUEY = {
+    "name": "tracker",
+    "immediate": JOBS_IMMEDIATE,
+    "utc": True,
+    "consumer": {"workers": JOBS_WORKERS, "worker_type": "thread"},
+    **jobs_queue(JOBS_URL),
+}
+TASKS = {"default": {"BACKEND": "huey.contrib.djhuey.tasks_backend.HueyBackend"}}
+
+# Reminders (tracker.services.reminders), on the clinic's clock (TIME_ZONE). Patients' e-mails
+# the day before go out at the first sweep (every REMINDER_SWEEP_MINUTES) outside the quiet
+# hours; the staff digest only within its hours. A failed send is tried again after
+# REMINDER_RETRY_MINUTES, then twice as long each time, REMINDER_ATTEMPTS times in all.
+# SITE_URL is the address the e-mails link to (the worker has no request to read it from).
+REMINDER_SWEEP_MINUTES = env_int("REMINDER_SWEEP_MINUTES", 15)
+REMINDER_ATTEMPTS = env_int("REMINDER_ATTEMPTS", 5)
+REMINDER_RETRY_MINUTES = env_int("REMINDER_RETRY_MINUTES", 5)
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def hours_setting(name: str, default: str) -> reminders.Hours:
+    try:
+        return reminders.parse_hours(env_str(name, default))
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name}: {error}.") from None
+
+
+REMINDER_QUIET_HOURS = hours_setting("REMINDER_QUIET_HOURS", "20:00-08:00")
+DIGEST_HOURS = hours_setting("DIGEST_HOURS", "07:00-11:00")

@@ -17,11 +17,20 @@ from tracker.views import (
     patients,
     portal,
     registry,
+    reminders,
     results,
+    today,
 )
 
 urlpatterns = [
     path("", portal.home, name="home"),
+    path("today/", today.today_page, name="today"),
+    path("today/items/<uuid:code>/", today.today_tick, name="today_tick"),
+    path("today/milestones/<uuid:code>/done/", today.today_done, name="today_done"),
+    path("today/digest/", today.today_digest, name="today_digest"),
+    path("me/reminders/", reminders.my_reminders, name="my_reminders"),
+    path("patients/<uuid:code>/reminders/", reminders.patient_reminders, name="patient_reminders"),
+    path("reminders/stop/<str:token>/", reminders.reminders_stop, name="reminders_stop"),
     path("patients/", patients.patient_list, name="patient_list"),
     path("patients/new/", patients.patient_create, name="patient_create"),
     path("patients/<uuid:code>/", patients.patient_detail, name="patient_detail"),

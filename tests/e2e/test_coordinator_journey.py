@@ -33,7 +33,7 @@ def test_coordinator_plans_a_course_and_works_its_timeline(page: Page):
     today = clock.today()
 
     log_in(page, "casey")
-    expect(page.get_by_role("heading", name="100-day follow-up")).to_be_visible()
+    expect(page.get_by_role("heading", name="Today", exact=True)).to_be_visible()
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Patients").click()
     expect(page.get_by_role("heading", name="Patients")).to_be_visible()
 

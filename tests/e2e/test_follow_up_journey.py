@@ -25,6 +25,7 @@ def test_clinic_staff_narrow_the_list_as_they_type_and_open_a_timeline(page: Pag
         )
 
     log_in(page, "robin")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Follow-up").click()
     expect(page.get_by_role("heading", name="100-day follow-up")).to_be_visible()
     rows = page.locator("#rows tbody tr")
     expect(rows).to_have_count(2)

@@ -23,7 +23,8 @@ def test_an_overdue_form_submitted_from_the_worklist(page: Page):
         by=nurse,
     )
     log_in(page, "robin")
-    page.get_by_role("link", name="Registry").click()
+    # From Today (where her overdue form is a line too), by the main navigation.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Registry").click()
     expect(page.get_by_role("heading", name="Registry forms")).to_be_visible()
     page.get_by_label("Show").select_option("overdue")
     rows = page.locator("#rows")

@@ -28,7 +28,7 @@ START_QUERIES = 24
 # milestones, the steps; one UPDATE of the dates and one INSERT of their
 # history; the move, the event, the course and its history row, the bookkeeping; the registry
 # forms read and re-dated; the savepoint.
-MOVE_QUERIES = 15
+MOVE_QUERIES = 16  # and one to cancel the reminders that no longer apply
 
 
 def protocol_of(milestones: int):

@@ -66,8 +66,8 @@ class TestPatientCannotChangeClinicalData:
 
 
 class TestHome:
-    def test_care_team_lands_on_the_follow_up_list(self, coordinator_client, staff_client):
-        assert coordinator_client.get("/").url == reverse("follow_up")
+    def test_care_team_lands_on_today(self, coordinator_client, staff_client):
+        assert coordinator_client.get("/").url == reverse("today")
 
     def test_patient_lands_on_their_page(self, patient_client):
         assert patient_client.get("/").url == reverse("my_page")

@@ -30,9 +30,14 @@ from tracker.models.patients import (
 )
 from tracker.models.protocols import Protocol, ProtocolManager, ProtocolStep, ProtocolStepManager
 from tracker.models.registry import RegistryReport
+from tracker.models.reminders import MorningDigest, Reminder, ReminderKind, ReminderStatus
 from tracker.models.results import LabResult
 
 __all__ = [
+    "MorningDigest",
+    "Reminder",
+    "ReminderKind",
+    "ReminderStatus",
     "RegistryReport",
     "Vaccine",
     "Vaccination",

@@ -58,6 +58,7 @@ class EventKind(models.TextChoices):
     LETERMOVIR_EXTENDED = "letermovir_extended", "Letermovir stop changed"
     IRRADIATION_CHANGED = "irradiation_changed", "Irradiated blood details changed"
     PORTAL_INVITED = "portal_invited", "Portal invitation"
+    REMINDERS_CHANGED = "reminders_changed", "E-mail reminders turned on or off"
     FEED_RENEWED = "feed_renewed", "Calendar address renewed"
     FEED_REVOKED = "feed_revoked", "Calendar subscription turned off"
     PATIENT_CHANGED = "patient_changed", "Patient details changed"

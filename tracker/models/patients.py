@@ -77,6 +77,13 @@ class Patient(models.Model):
         editable=False,
         help_text="Secret in the calendar subscription address; empty when revoked.",
     )
+    email_reminders = models.BooleanField(
+        "E-mail reminders",
+        default=False,
+        editable=False,
+        help_text="An e-mail to the portal login's address the day before a visit "
+        "(tracker.services.reminders.set_reminder_preference).",
+    )
     created_at = models.DateTimeField(default=clock.now, editable=False)
     history = HistoricalRecords(excluded_fields=["feed_token"])
 
@@ -94,6 +101,7 @@ class Patient(models.Model):
         permissions = [
             ("invite_patient", "Can invite a patient to the portal"),
             ("manage_calendar_feed", "Can revoke or renew a patient's calendar feed"),
+            ("manage_reminders", "Can turn a patient's e-mail reminders on or off"),
         ]
 
     def __str__(self) -> str:

@@ -49,9 +49,11 @@ from tracker.services.immunity import (
 )
 from tracker.services.milestones import complete_milestone, reopen_milestone, tick_item
 from tracker.services.patients import change_feed, change_patient, invite_patient
+from tracker.services.reminders import set_reminder_preference
 from tracker.services.results import delete_result, record_results
 
 __all__ = [
+    "set_reminder_preference",
     "catch_up",
     "catch_up_left",
     "catch_up_preview",

@@ -35,7 +35,7 @@ from tracker.models.choices import (
 from tracker.models.courses import PLAN_BOOKKEEPING
 from tracker.models.events import record
 from tracker.rules import schedule
-from tracker.services import registry
+from tracker.services import registry, reminders
 from tracker.services.patients import refuse_after_death
 
 # The field-level history's change reasons (django-simple-history).
@@ -300,6 +300,7 @@ def _supersede(earlier: TransplantCourse, course: TransplantCourse, *, by: User)
     earlier.superseded_on = contact
     save_bookkeeping(earlier, ["superseded_on"])
     registry.close_registry(earlier, by=by)
+    reminders.cancel_stale(earlier)
     record(
         EventKind.COURSE_SUPERSEDED,
         by=by,
@@ -508,6 +509,7 @@ def move_day_zero(
     )
     _keep_bookkeeping(course, [*milestones.values(), *added])
     registry.redate_registry(course)
+    reminders.cancel_stale(course)
     if earlier is not None:
         _check_order(earlier, course)
         _supersede(earlier, course, by=by)
@@ -707,6 +709,7 @@ def _end(
     course._history_user = by
     course.save(update_fields=["ended_on", "end_reason", "end_note"])
     registry.close_registry(course, by=by)
+    reminders.cancel_stale(course)
     record(
         EventKind.COURSE_ENDED,
         by=by,

@@ -13,6 +13,7 @@ from tracker.models import ChecklistItem, EventKind, Milestone, TransplantCourse
 from tracker.models.choices import CLOSED_HOLDS
 from tracker.models.events import record
 from tracker.queries.immunity import live_vaccine_gates
+from tracker.services import reminders
 from tracker.services.courses import keep_day_100_done, lock_course
 
 
@@ -98,6 +99,7 @@ def complete_milestone(*, milestone: Milestone, on: date, by: User, today: date)
                 }
             )
     mark_done(course, milestone, on=on, by=by, today=today)
+    reminders.cancel_stale(course)
     return milestone
 
 

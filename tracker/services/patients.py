@@ -9,7 +9,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes
@@ -38,7 +37,7 @@ def invite_patient(
     """Give a patient a portal login (once) and return a one-time link to set its password.
 
     `build_url` turns a path into an absolute address (request.build_absolute_uri). The link
-    stops working once the password is set. It is e-mailed, once the transaction has
+    stops working once the password is set. It is e-mailed by a job, once the transaction has
     committed, when an address is given.
     """
     patient = (
@@ -76,12 +75,11 @@ def invite_patient(
             f"your transplant calendar online. Open this link to choose a password:\n\n"
             f"{link}\n\nYour username is {user.get_username()}. The link works once.\n"
         )
+        from tracker.tasks import send_email  # the tasks import the services
+
         transaction.on_commit(
-            lambda: send_mail(
-                subject="Your transplant calendar: set your password",
-                message=message,
-                from_email=None,
-                recipient_list=[address],
+            lambda: send_email.enqueue(
+                "Your transplant calendar: set your password", message, [address]
             )
         )
     record(

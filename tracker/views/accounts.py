@@ -4,15 +4,15 @@
   login page says so, and the page the user returns to says the change was not saved. Wrong
   passwords are throttled by django-axes (settings: AXES_*).
 - Password reset: the answer is the same, and as quick, whether or not the address belongs to
-  someone: the e-mail is made and sent after the response has gone, and at most
-  PASSWORD_RESET_LIMIT requests a quarter of an hour per address and per e-mail are acted on.
+  someone: the request only hands the address to a job (tracker.tasks.send_password_reset),
+  which looks it up and sends the e-mail; at most PASSWORD_RESET_LIMIT requests a quarter of
+  an hour per address and per e-mail are acted on.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -61,21 +61,6 @@ def _over_limit(*keys: str) -> bool:
     return over
 
 
-class _RedirectThen(HttpResponseRedirect):
-    """A redirect that does some work once it has been sent (the server closes it then)."""
-
-    def __init__(self, url: str, *, then: Callable[[], object] | None = None) -> None:
-        super().__init__(url)
-        self.then = then
-
-    def close(self) -> None:
-        # Before the base close, which ends the request (and may close its database connection).
-        if self.then is not None:
-            work, self.then = self.then, None
-            work()
-        super().close()
-
-
 class PasswordResetView(auth_views.PasswordResetView):
     def form_valid(self, form: PasswordResetForm) -> HttpResponse:
         email = form.cleaned_data["email"].strip().lower()
@@ -84,20 +69,11 @@ class PasswordResetView(auth_views.PasswordResetView):
         limited = _over_limit(f"password-reset:ip:{address}", f"password-reset:email:{digest}")
         if limited:
             logger.warning("Password reset rate limit reached (address %s)", address)
-            return _RedirectThen(self.get_success_url())
-        options = {
-            "use_https": self.request.is_secure(),
-            "token_generator": self.token_generator,
-            "from_email": self.from_email,
-            "email_template_name": self.email_template_name,
-            "subject_template_name": self.subject_template_name,
-            "request": self.request,
-            "html_email_template_name": self.html_email_template_name,
-            "extra_email_context": self.extra_email_context,
-        }
-        # After the response has gone: looking the address up and sending the e-mail then take
-        # no time the asker can see, whether or not the address belongs to someone.
-        return _RedirectThen(self.get_success_url(), then=lambda: form.save(**options))
+            return HttpResponseRedirect(self.get_success_url())
+        from tracker.tasks import send_password_reset  # the tasks import the services
+
+        send_password_reset.enqueue(email, self.request.get_host(), self.request.is_secure())
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

@@ -22,6 +22,7 @@ from tracker.forms import InviteForm, PatientForm, PatientSearchForm, show_error
 from tracker.http import AuthenticatedRequest, role_required
 from tracker.models import Patient
 from tracker.views.calendars import feed_context
+from tracker.views.reminders import reminder_context
 
 PATIENTS_PER_PAGE = 50
 
@@ -95,6 +96,8 @@ def _patient_page(
         **feed_context(request, patient),
         **extra,
     }
+    if request.user.has_perm("tracker.manage_reminders"):
+        context.update(reminder_context(patient, for_self=False))
     return TemplateResponse(request, "patients/detail.html", context)
 
 

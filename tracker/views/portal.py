@@ -23,13 +23,14 @@ from tracker.rules.plain_language import phase_explanation
 from tracker.services.courses import END_WORDS
 from tracker.views import fragments
 from tracker.views.calendars import feed_context
+from tracker.views.reminders import reminder_context
 
 
 @require_GET
 @login_required
 def home(request: AuthenticatedRequest) -> HttpResponse:
     if request.user.has_perm("tracker.view_transplantcourse"):
-        return redirect("follow_up")
+        return redirect("today")
     if Patient.objects.filter(user=request.user).exists():
         return redirect("my_page")
     return TemplateResponse(request, "no_role.html", status=403)
@@ -46,6 +47,7 @@ def my_page(request: AuthenticatedRequest) -> HttpResponse:
     request.user.patient = patient  # the page's header asks; no second query
     context = {"patient": patient, "courses": courses, "course": course, "today": today}
     context.update(feed_context(request, patient))
+    context.update(reminder_context(patient, for_self=True))
     if course is None:
         return TemplateResponse(request, "me/page.html", context)
     phase = schedule.current_phase(course.day_zero, today, first_day=course.first_day)
@@ -65,6 +67,7 @@ def my_page(request: AuthenticatedRequest) -> HttpResponse:
     shown = (
         patient.given_name,
         patient.feed_token,
+        (patient.email_reminders, context["reminder_problem"]),
         request.get_host(),  # the calendar address is written in full
         [(other.code, other.sequence, other.is_tandem, other.day_zero) for other in courses],
     )

@@ -18,7 +18,7 @@ from tracker.models import BilirubinUnit, Patient, Protocol, TransplantCourse
 from tracker.models.choices import OPEN_FORM_STATUSES, FormStatus
 from tracker.rules.gvhd import NIH_ORGANS
 from tracker.rules.schedule import add_months
-from tracker.services import registry
+from tracker.services import registry, reminders
 from tracker.services.immunity import dose_of
 
 DEMO_PASSWORD = "transplant-demo"  # noqa: S105 (invented demo login, printed on purpose)
@@ -26,7 +26,7 @@ DEMO_PASSWORD = "transplant-demo"  # noqa: S105 (invented demo login, printed on
 # (MRN, given name, family name, date of birth, protocol slug, Day Zero from today)
 PATIENTS: list[tuple[str, str, str, tuple[int, int, int], str, Callable[[date], date]]] = [
     ("DEMO-0001", "Alex", "Rivera", (1971, 4, 2), "allo-ric-flu-mel", lambda t: t + timedelta(4)),
-    ("DEMO-0002", "Sam", "Okafor", (1983, 9, 17), "auto-beam", lambda t: t - timedelta(12)),
+    ("DEMO-0002", "Sam", "Okafor", (1983, 9, 17), "auto-beam", lambda t: t - timedelta(13)),
     ("DEMO-0003", "Jo", "Lindqvist", (1965, 1, 30), "allo-mac-bu-cy", lambda t: t - timedelta(96)),
     ("DEMO-0004", "Priya", "Nair", (1990, 6, 8), "cord-blood", lambda t: add_months(t, -8)),
     ("DEMO-0005", "Morgan", "Hughes", (1958, 11, 21), "auto-melphalan", lambda t: t + timedelta(8)),
@@ -108,12 +108,13 @@ REGISTRY_DETAILS: dict[str, dict[str, Any]] = {
 # Tomás Ferreira, 28 months after an autologous transplant and off every immunosuppressant,
 # may have his live vaccines; Noor Haddad may not (chronic GVHD, prednisolone).
 
-# The demo patient with a portal login: Sam Okafor, at about Day +12.
+# The demo patient with a portal login: Sam Okafor, at about Day +13, going home tomorrow;
+# he asked for e-mail reminders (the worker e-mails him the day before, to the console).
 PORTAL_PATIENT_MRN = "DEMO-0002"
 
 # Invented daily counts from Day 0, in x 10^9/L: (ANC, platelets, platelets transfused).
 # Jo Lindqvist engrafts (neutrophils on Day +15, platelets >= 20 on Day +22); Sam Okafor,
-# at Day +12, has not yet.
+# at Day +13, has not yet (today's count is still to be entered).
 ENGRAFTING = [
     (2.1, 45, False),
     (1.2, 30, False),
@@ -159,6 +160,7 @@ NOT_YET = [
     (0.2, 22, False),
     (0.3, 18, False),
     (0.4, 12, True),
+    (0.3, 25, False),
 ]
 # Priya Nair's cord blood graft engrafts later: neutrophils on Day +24.
 CORD = (
@@ -241,7 +243,7 @@ class Command(BaseCommand):
         if not Protocol.objects.exists():
             raise CommandError("No protocols: run 'manage.py load_protocols' first.")
         coordinator = self._user("coordinator", "Casey", "Morgan", role=roles.COORDINATOR)
-        self._user("nurse", "Robin", "Ellis", role=roles.CLINIC_STAFF)
+        nurse = self._user("nurse", "Robin", "Ellis", role=roles.CLINIC_STAFF)
         self._user("admin", "Centre", "Administrator", superuser=True)
         today = clock.today()
         for mrn, given, family, born, slug, day_zero in PATIENTS:
@@ -255,12 +257,21 @@ class Command(BaseCommand):
             portal.user = self._user("patient", portal.given_name, portal.family_name)
             portal.user.groups.add(Group.objects.get(name=roles.PATIENT))
             portal.save(update_fields=["user"])
+        if not portal.user.email:
+            portal.user.email = "sam.okafor@example.org"
+            portal.user.save(update_fields=["email"])
+        services.set_reminder_preference(patient=portal, email=True, by=coordinator)
+        if not nurse.email:
+            nurse.email = "robin.ellis@example.org"
+            nurse.save(update_fields=["email"])
+        reminders.set_digest_preference(user=nurse, on=True)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo logins (password for all: {DEMO_PASSWORD}):\n"
                 "  coordinator  transplant coordinator\n"
                 "  nurse        clinic staff\n"
-                f"  patient      the patient {portal.full_name} ({portal.mrn})\n"
+                f"  patient      the patient {portal.full_name} ({portal.mrn}), e-mail "
+                "reminders on\n"
                 "  admin        centre administrator: protocol library in /admin/"
             )
         )

@@ -75,6 +75,17 @@ class TestOnThePatientsPage:
         assert "to ada@example.org" in response.text
         event = with_address.events.get(kind="reminders_changed")
         assert event.data == {"on": True, "own": False}
+        assert "Turned on by " in response.text
+
+    def test_the_team_sees_that_the_patient_stopped_them(
+        self, coordinator_client, with_address, today
+    ):
+        from tracker import services
+
+        services.set_reminder_preference(patient=with_address, email=True, by=with_address.user)
+        services.set_reminder_preference(patient=with_address, email=False, by=with_address.user)
+        text = coordinator_client.get(reverse("patient_detail", args=[with_address.code])).text
+        assert "Turned off by the patient on 21 Nov 2026." in text
 
     def test_clinic_staff_do_not_see_the_switch(self, staff_client, with_address, today):
         url = reverse("patient_detail", args=[with_address.code])

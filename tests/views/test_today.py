@@ -10,6 +10,7 @@ import pytest
 from django.db.models import F
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import (
     PatientFactory,
@@ -59,7 +60,8 @@ class TestWhatIsOnIt:
         assert "(Day +7)" in visit
         assert "Bloods drawn" in visit
         assert 'role="checkbox"' in visit
-        assert f"{course.get_absolute_url()}#milestone-" in visit
+        # At its phase, opened on the course page.
+        assert f"{course.get_absolute_url()}?open=engraftment#milestone-" in visit
         # The course's day today heads the patient's group.
         assert "Day +7 · " in text
 
@@ -70,7 +72,7 @@ class TestWhatIsOnIt:
         text = page(staff_client)
         infusion = line_of(text, "Stem cell infusion")
         assert "Overdue" in infusion
-        assert "was due by 14 Nov 2026" in infusion
+        assert "not recorded as done; its window closed 14 Nov 2026" in infusion
 
     def test_done_blocked_and_later_items_are_not_on_it(self, staff_client, coordinator, today):
         course = start_course(day_zero=today - timedelta(days=7), by=coordinator)
@@ -114,13 +116,13 @@ class TestWhatIsOnIt:
             protocol=engraftment_protocol(), day_zero=today - timedelta(days=35), by=coordinator
         )
         alert = line_of(page(staff_client), "Alert")
-        assert "#engraftment" in alert
+        assert "#counts" in alert
 
     def test_no_alert_before_day_14(self, staff_client, coordinator, today):
         start_course(
             protocol=engraftment_protocol(), day_zero=today - timedelta(days=5), by=coordinator
         )
-        assert 'class="badge alert"' not in page(staff_client)
+        assert 'class="badge line-alert"' not in page(staff_client)
 
     def test_registry_forms_due_or_overdue(self, staff_client, coordinator, today):
         course = start_course(day_zero=today - timedelta(days=60), by=coordinator)
@@ -150,6 +152,95 @@ class TestWhatIsOnIt:
         text = page(staff_client)
         assert text.index("Abbot,") < text.index("Zed,")
         assert text.count('class="card today-patient"') == 2
+
+    def test_a_visit_past_its_day_inside_its_window_stays_due(
+        self, staff_client, coordinator, today
+    ):
+        start_course(day_zero=today - timedelta(days=31), by=coordinator)  # Day +30 ±7
+        line = line_of(page(staff_client), "Day +30 evaluation")
+        assert ">Due<" in line
+        assert "window open to 27 Nov" in line
+        assert "Done today" in line
+
+    def test_a_later_dose_waits_for_the_dose_before_it(self, staff_client, coordinator, today):
+        protocol = small_protocol()
+        for dose, day in ((1, 20), (2, 40)):
+            StepFactory(
+                protocol=protocol,
+                key=f"hepb-{dose}",
+                title=f"Hepatitis B, dose {dose}",
+                day=day,
+                window_after=7,
+                vaccine="hepb",
+                dose=dose,
+                checklist="",
+            )
+        for dose, day in ((1, 30), (2, 45)):
+            StepFactory(
+                protocol=protocol,
+                key=f"mmr-{dose}",
+                title=f"MMR, dose {dose}",
+                day=day,
+                window_after=365,
+                vaccine="mmr",
+                dose=dose,
+                checklist="",
+            )
+        course = start_course(
+            protocol=protocol, day_zero=today - timedelta(days=60), by=coordinator
+        )
+        # The gates opened (the immune recovery plan had put them at 2 years, blocked).
+        for dose, day in ((1, 30), (2, 45)):
+            on = course.day_zero + timedelta(days=day)
+            course.milestones.filter(step__key=f"mmr-{dose}").update(
+                hold="", due_date=on, window_start=on, window_end=on + timedelta(days=365)
+            )
+        text = page(staff_client)
+        assert "Hepatitis B, dose 1" in text
+        assert "Hepatitis B, dose 2" not in text
+        assert "MMR, dose 1" in text
+        assert "MMR, dose 2" not in text
+        # A vaccine is recorded as a dose on the course page, never "done today" here.
+        assert "Done today" not in line_of(text, "MMR, dose 1")
+
+    def test_old_gaps_are_one_line_after_the_five_latest(self, staff_client, coordinator, today):
+        protocol = small_protocol()
+        StepFactory(
+            protocol=protocol,
+            key="daily",
+            title="Ward round",
+            day=1,
+            repeat_every_days=1,
+            repeat_until_day=12,
+            checklist="",
+        )
+        course = start_course(
+            protocol=protocol, day_zero=today - timedelta(days=40), by=coordinator
+        )
+        text = page(staff_client)
+        overdue = course.milestones.filter(window_end__lt=today, completed_on__isnull=True)
+        hidden = overdue.count() - 5
+        assert hidden > 0
+        line = line_of(text, "earlier items not recorded as done")
+        assert f"and {hidden} earlier items" in line
+        assert f"{course.get_absolute_url()}?show=overdue" in line
+        assert text.count('class="badge line-overdue"') == 6
+
+    def test_conditioning_is_from_day_minus_10_not_the_work_up(
+        self, staff_client, coordinator, today
+    ):
+        protocol = small_protocol()
+        StepFactory(protocol=protocol, key="work-up", title="Work-up", day=-28, checklist="")
+        start_course(protocol=protocol, day_zero=today + timedelta(days=26), by=coordinator)
+        assert "Conditioning starts" not in page(staff_client)  # the work-up is not it
+
+    def test_a_procedure_has_no_conditioning(self, staff_client, coordinator, today):
+        start_course(
+            protocol=small_protocol(kind="procedure"),
+            day_zero=today + timedelta(days=4),
+            by=coordinator,
+        )
+        assert "Conditioning starts" not in page(staff_client)
 
 
 class TestTickingFromIt:
@@ -189,6 +280,7 @@ class TestTickingFromIt:
 
     def test_done_today_in_place(self, coordinator_client, course, today):
         milestone = Milestone.objects.get(course=course, due_date=today)
+        milestone.items.update(checked_at=timezone.now(), checked_by=milestone.course.created_by)
         assert f'hx-target="#done-{milestone.code}"' in page(coordinator_client)
         response = coordinator_client.post(
             reverse("today_done", args=[milestone.code]), {"page": "1"}, **HTMX
@@ -200,12 +292,51 @@ class TestTickingFromIt:
 
     def test_done_without_javascript(self, coordinator_client, course, today):
         milestone = Milestone.objects.get(course=course, due_date=today)
+        milestone.items.update(checked_at=timezone.now(), checked_by=milestone.course.created_by)
         response = coordinator_client.post(reverse("today_done", args=[milestone.code]))
         assert response.status_code == 302
         assert response.url.endswith(f"#line-{milestone.code}")
         milestone.refresh_from_db()
         assert milestone.completed_on == today
-        assert "Clinic visit (1)" not in page(coordinator_client)
+        text = page(coordinator_client)
+        assert "“Clinic visit (1)” is marked done today." in text  # the message
+        assert "Clinic visit (1)</a>" not in text  # and no longer a line
+
+    def test_not_done_while_its_checklist_is_open(self, coordinator_client, course, today):
+        milestone = Milestone.objects.get(course=course, due_date=today)
+        response = coordinator_client.post(
+            reverse("today_done", args=[milestone.code]), {"page": "1"}, **HTMX
+        )
+        assert root_id(response.text) == f"done-{milestone.code}"
+        assert 'role="alert"' in response.text
+        assert "Tick its 1 checklist item first" in response.text
+        milestone.refresh_from_db()
+        assert milestone.completed_on is None
+
+    def test_a_page_left_open_overnight_does_not_date_it_today(
+        self, coordinator_client, course, today
+    ):
+        overdue = Milestone.objects.get(course=course, step__key="infusion")
+        response = coordinator_client.post(
+            reverse("today_done", args=[overdue.code]), {"page": "1"}, **HTMX
+        )
+        assert "It is not due today" in response.text
+        overdue.refresh_from_db()
+        assert overdue.completed_on is None
+
+    def test_the_infusion_is_confirmed_on_the_course_page(
+        self, coordinator_client, coordinator, today
+    ):
+        course = start_course(by=coordinator)  # Day Zero today, not confirmed
+        infusion = Milestone.objects.get(course=course, step__key="infusion")
+        text = page(coordinator_client)
+        assert "today_done" not in text or f"/today/milestones/{infusion.code}/" not in text
+        response = coordinator_client.post(
+            reverse("today_done", args=[infusion.code]), {"page": "1"}, **HTMX
+        )
+        assert "Confirm the infusion" in response.text
+        infusion.refresh_from_db()
+        assert infusion.completed_on is None
 
     def test_the_session_ended_gets_the_login_page_not_a_fragment(self, client, course, today):
         item = self.item(course, today)
@@ -228,8 +359,13 @@ class TestTheDigestSwitch:
         assert not MorningDigest.objects.filter(user=clinic_staff).exists()
 
     def test_no_address_no_digest(self, staff_client, clinic_staff, today):
+        assert "needs an e-mail address on your login" in page(staff_client)
         response = staff_client.post(reverse("today_digest"), {"digest": "on"}, follow=True)
         assert "no e-mail address" in response.text
+        response = staff_client.post(reverse("today_digest"), {"digest": "on"}, **HTMX)
+        assert root_id(response.text) == "digest"
+        assert 'role="alert"' in response.text
+        assert "<main" not in response.text
         assert not MorningDigest.objects.exists()
 
 
@@ -271,3 +407,20 @@ class TestQueries:
 
 
 QUERIES = 13
+
+
+def test_the_digest_counts_match_the_page(staff_client, coordinator, today):
+    """The morning e-mail's figures are the page's lines, counted."""
+    from tracker.queries.today import counts
+
+    start_course(day_zero=today - timedelta(days=7), by=coordinator)
+    start_course(day_zero=today - timedelta(days=31), by=coordinator)
+    start_course(day_zero=today + timedelta(days=5), by=coordinator)
+    text = page(staff_client)
+    figures = counts(today=today)
+    assert figures.due == text.count('class="badge line-due"')
+    folded = [int(n) for n in re.findall(r"and (\d+) earlier items? not recorded", text)]
+    shown = text.count('class="badge line-overdue"') - len(folded)
+    assert figures.overdue == shown + sum(folded)
+    assert figures.conditioning == text.count('class="badge line-conditioning"')
+    assert figures.patients == text.count('class="card today-patient"')

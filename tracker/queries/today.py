@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, DateField, Exists, OuterRef, Q, QuerySet, Subquery
 
 from tracker import links
 from tracker.models import (
@@ -31,7 +31,7 @@ from tracker.models import (
     RegistryReport,
     TransplantCourse,
 )
-from tracker.models.choices import LIVE_VACCINES, OPEN_FORM_STATUSES, Hold
+from tracker.models.choices import CLOSED_HOLDS, LIVE_VACCINES, OPEN_FORM_STATUSES, Hold, Kind
 from tracker.models.milestones import WAITING, title_of
 from tracker.queries.engraftment import counts_by_course, status_of
 from tracker.rules import schedule
@@ -39,6 +39,12 @@ from tracker.rules.engraftment import Alert
 from tracker.rules.registry import title_of as form_title
 
 CONDITIONING_AHEAD_DAYS = 7
+CONDITIONING_FROM = 10  # days before Day Zero
+# Overdue lines shown for one patient; the rest are counted, on the course page.
+OVERDUE_SHOWN = 5
+# Engraftment the counts showed is news for this many days (it is dated from the first of
+# its three days, so it is found two days after that at the earliest).
+ENGRAFTED_NEWS_DAYS = 4
 # Graft-failure alerts are looked for from Day +14 to Day +60 on courses not yet engrafted.
 ALERT_FROM_DAY = 14
 ALERT_UNTIL_DAY = 60
@@ -73,8 +79,10 @@ class Line:
     url: str  # where it is done
     day_label: str = ""
     detail: str = ""
-    milestone_code: str = ""  # a milestone that can be marked done from the page
+    milestone_code: str = ""
     items: list[Item] = field(default_factory=list)
+    can_mark_done: bool = False  # "Done today" from the page
+    badge: str = ""  # the badge's words, when not the kind's own
 
 
 @dataclass
@@ -94,6 +102,17 @@ def _open_course() -> Q:
     return Q(course__ended_on__isnull=True, course__superseded_on__isnull=True)
 
 
+def _after_an_earlier_dose() -> Q:
+    """A vaccine dose whose earlier dose is not given yet: not to give before it."""
+    earlier = Milestone.objects.filter(
+        course=OuterRef("course"),
+        completed_on__isnull=True,
+        step__vaccine=OuterRef("step__vaccine"),
+        step__dose__lt=OuterRef("step__dose"),
+    ).exclude(hold__in=CLOSED_HOLDS)
+    return ~Q(step__vaccine="") & Q(Exists(earlier))
+
+
 def _live(today: date) -> Q:
     """A live vaccine whose gates have opened: nothing holds it back and its window is open
     or past."""
@@ -102,13 +121,20 @@ def _live(today: date) -> Q:
     )
 
 
+def _due(today: date) -> Q:
+    """Due now: its due date has come and its window has not closed."""
+    return Q(due_date__lte=today, window_end__gte=today)
+
+
 def _counts_today(today: date) -> Q:
     return Q(step__done_by_counts=True, due_date=today)
 
 
 def _actionable(today: date) -> Q:
-    tasks = Q(step__done_by_counts=False, step__engraftment="") & (
-        Q(due_date=today) | Q(window_end__lt=today) | _live(today)
+    tasks = (
+        Q(step__done_by_counts=False, step__engraftment="")
+        & (_due(today) | Q(window_end__lt=today) | _live(today))
+        & ~_after_an_earlier_dose()
     )
     return (
         _open_course()
@@ -120,7 +146,8 @@ def _actionable(today: date) -> Q:
 
 def actionable(today: date) -> QuerySet[Milestone]:
     """The milestones on the page: not done, not waiting or closed, on an open course; due
-    today, overdue, today's daily counts, or a live vaccine that may now be given."""
+    (its day come, its window open), overdue, today's daily counts, or a live vaccine that
+    may now be given; never a vaccine dose before the dose it follows."""
     return Milestone.objects.filter(_actionable(today))
 
 
@@ -128,19 +155,40 @@ def registry_due(today: date) -> QuerySet[RegistryReport]:
     return RegistryReport.objects.filter(status__in=OPEN_FORM_STATUSES, due__lte=today)
 
 
+def conditioning_start() -> Subquery:
+    """The course's first planned item from Day −10 to Day −1 (in the outer query)."""
+    first = (
+        Milestone.objects.filter(
+            course=OuterRef("pk"),
+            due_date__gte=OuterRef("day_zero") - timedelta(days=CONDITIONING_FROM),
+            due_date__lt=OuterRef("day_zero"),
+        )
+        .order_by("due_date")
+        .values("due_date")[:1]
+    )
+    return Subquery(first, output_field=DateField())
+
+
 def conditioning_soon(today: date) -> QuerySet[TransplantCourse]:
-    return TransplantCourse.objects.filter(
-        ended_on__isnull=True,
-        superseded_on__isnull=True,
-        starts_on__gte=today,
-        starts_on__lt=today + timedelta(days=CONDITIONING_AHEAD_DAYS),
+    """The transplants whose conditioning starts this week: their first planned item from
+    Day −10 (CLINICAL.md: conditioning runs Day −10 to −1; an admission for it is the first
+    of them), not the work-up weeks before it. Procedures have none."""
+    return (
+        TransplantCourse.objects.filter(ended_on__isnull=True, superseded_on__isnull=True)
+        .exclude(kind=Kind.PROCEDURE)
+        .annotate(conditioning_on=conditioning_start())
+        .filter(
+            conditioning_on__gte=today,
+            conditioning_on__lt=today + timedelta(days=CONDITIONING_AHEAD_DAYS),
+        )
     )
 
 
 def _engrafted(today: date) -> Q:
-    """Neutrophil engraftment the counts showed, done yesterday or today."""
+    """Neutrophil engraftment the counts showed in the last few days."""
     return _open_course() & Q(
-        step__engraftment=Engraftment.NEUTROPHIL, completed_on__gte=today - timedelta(days=1)
+        step__engraftment=Engraftment.NEUTROPHIL,
+        completed_on__gte=today - timedelta(days=ENGRAFTED_NEWS_DAYS),
     )
 
 
@@ -240,6 +288,7 @@ MILESTONE_FIELDS = (
     "course_id",
     "course__code",
     "course__day_zero",
+    "course__day_zero_confirmed",
     "course__patient_id",
 )
 
@@ -255,7 +304,10 @@ def _title(m: Values) -> str:
 
 def _milestone_line(m: Values, today: date, items: list[Item], address: Any) -> Line:
     day_zero = m["course__day_zero"]
-    url = f"{address(m['course__code'])}#milestone-{m['code']}"
+    course_url = address(m["course__code"])
+    # Opened at its phase, which may be folded on the course page.
+    phase = schedule.phase_of(m["due_date"], day_zero).value
+    url = f"{course_url}?open={phase}#milestone-{m['code']}"
     day = schedule.day_label(schedule.day_number(m["due_date"], day_zero))
     title = _title(m)
     if m["step__engraftment"]:
@@ -268,21 +320,26 @@ def _milestone_line(m: Values, today: date, items: list[Item], address: Any) -> 
         )
     if m["step__done_by_counts"]:
         return Line(
-            LineKind.COUNTS,
-            "Blood counts to enter today",
-            f"{address(m['course__code'])}#counts",
-            day_label=day,
+            LineKind.COUNTS, "Blood counts to enter today", f"{course_url}#counts", day_label=day
         )
-    if m["step__vaccine"] in LIVE_VACCINES and m["due_date"] != today:
-        kind = LineKind.LIVE_VACCINE
-        detail = "live-vaccine gates passed: it may be given"
-    elif m["due_date"] == today:
-        kind, detail = LineKind.DUE, ""
+    live = m["step__vaccine"] in LIVE_VACCINES
+    badge = ""
+    due_now = m["due_date"] <= today <= m["window_end"]
+    if live and not due_now and m["window_end"] >= today:
+        kind, detail = LineKind.LIVE_VACCINE, "live-vaccine gates passed: it may be given"
+    elif due_now:
+        kind = LineKind.DUE
+        detail = "" if m["due_date"] == today else f"window open to {m['window_end']:%-d %b}"
+        badge = "Due today" if m["due_date"] == today else "Due"
     else:
         kind = LineKind.OVERDUE
-        detail = f"was due by {m['window_end']:%-d %b %Y}"
-    if m["step__vaccine"] in LIVE_VACCINES and kind != LineKind.LIVE_VACCINE:
+        detail = f"not recorded as done; its window closed {m['window_end']:%-d %b %Y}"
+    if live and kind != LineKind.LIVE_VACCINE:
         detail = ", ".join(filter(None, [detail, "live-vaccine gates passed"]))
+    # Done today from this page: a visit or task due now. A vaccine is recorded as a dose
+    # (its product, batch, interval checks), the infusion by confirming Day Zero: both on
+    # the course page.
+    infusion = m["due_date"] == day_zero and not m["course__day_zero_confirmed"]
     return Line(
         kind,
         title,
@@ -291,6 +348,8 @@ def _milestone_line(m: Values, today: date, items: list[Item], address: Any) -> 
         detail=detail,
         milestone_code=str(m["code"]),
         items=items,
+        can_mark_done=kind == LineKind.DUE and not m["step__vaccine"] and not infusion,
+        badge=badge,
     )
 
 
@@ -325,7 +384,7 @@ def groups(patients: Iterable[Values], *, today: date, found: Alerts) -> list[Gr
         .order_by("due_date", "pk")
         .values(*MILESTONE_FIELDS)
     )
-    items = _items([m["pk"] for m in milestones if m["due_date"] == today])
+    items = _items([m["pk"] for m in milestones if m["due_date"] <= today <= m["window_end"]])
     for m in milestones:
         line = _milestone_line(m, today, items.get(m["pk"], []), course_address)
         lines[m["course__patient_id"]].append(line)
@@ -334,8 +393,9 @@ def groups(patients: Iterable[Values], *, today: date, found: Alerts) -> list[Gr
         TransplantCourse.objects.filter(
             patient__in=ids, ended_on__isnull=True, superseded_on__isnull=True
         )
+        .annotate(conditioning_on=conditioning_start())
         .order_by("day_zero", "pk")
-        .values("pk", "code", "patient_id", "day_zero", "kind", "protocol__name", "starts_on")
+        .values("pk", "code", "patient_id", "day_zero", "kind", "protocol__name", "conditioning_on")
     )
     headers: dict[int, list[str]] = defaultdict(list)
     for c in courses:
@@ -346,12 +406,13 @@ def groups(patients: Iterable[Values], *, today: date, found: Alerts) -> list[Gr
                 Line(
                     LineKind.ALERT,
                     found.by_course[c["pk"]],
-                    f"{course_address(c['code'])}#engraftment",
+                    f"{course_address(c['code'])}#counts",
                     day_label=day,
                 )
             )
-        starts = c["starts_on"]
-        if starts is not None and today <= starts < today + timedelta(days=CONDITIONING_AHEAD_DAYS):
+        starts = c["conditioning_on"]
+        soon = today + timedelta(days=CONDITIONING_AHEAD_DAYS)
+        if c["kind"] != Kind.PROCEDURE and starts is not None and today <= starts < soon:
             lines[c["patient_id"]].append(
                 Line(
                     LineKind.CONDITIONING,
@@ -363,18 +424,19 @@ def groups(patients: Iterable[Values], *, today: date, found: Alerts) -> list[Gr
             )
 
     forms = registry_due(today).filter(course__patient__in=ids).order_by("due", "pk")
-    for f in forms.values("key", "due", "course__code", "course__patient_id"):
+    for f in forms.values("key", "due", "course__code", "course__patient_id", "course__ended_on"):
         overdue = f["due"] < today
+        ended = f["course__ended_on"]
         lines[f["course__patient_id"]].append(
             Line(
                 LineKind.REGISTRY,
                 f"Registry form {form_title(f['key'])}",
                 f"{course_address(f['course__code'])}#registry",
-                detail=f"{'overdue since' if overdue else 'due'} {f['due']:%-d %b %Y}",
+                detail=f"{'overdue since' if overdue else 'due'} {f['due']:%-d %b %Y}"
+                + (f"; the course ended on {ended:%-d %b %Y}" if ended else ""),
             )
         )
 
-    order = {kind: n for n, kind in enumerate(LineKind.ORDER)}
     return [
         Group(
             code=str(p["code"]),
@@ -382,10 +444,31 @@ def groups(patients: Iterable[Values], *, today: date, found: Alerts) -> list[Gr
             mrn=p["mrn"],
             url=patient_address(p["code"]),
             courses=headers.get(p["pk"], []),
-            lines=sorted(lines.get(p["pk"], []), key=lambda line: order[line.kind]),
+            lines=_shown(lines.get(p["pk"], [])),
         )
         for p in patients
     ]
+
+
+def _shown(lines: list[Line]) -> list[Line]:
+    """A patient's lines in the page's order, with at most OVERDUE_SHOWN overdue ones (the
+    oldest gaps of a course are one line, not a page of them)."""
+    order = {kind: n for n, kind in enumerate(LineKind.ORDER)}
+    lines = sorted(lines, key=lambda line: order[line.kind])
+    overdue = [line for line in lines if line.kind == LineKind.OVERDUE]
+    if len(overdue) <= OVERDUE_SHOWN:
+        return lines
+    hidden = overdue[: len(overdue) - OVERDUE_SHOWN]  # the oldest (sorted by due date)
+    course_url = hidden[0].url.split("?")[0]
+    more = Line(
+        LineKind.OVERDUE,
+        f"and {len(hidden)} earlier item{'s' if len(hidden) != 1 else ''} not recorded as done",
+        f"{course_url}?show=overdue",
+        detail="on the course page",
+    )
+    kept = [line for line in lines if not any(line is h for h in hidden)]
+    at = kept.index(overdue[-OVERDUE_SHOWN])
+    return [*kept[:at], more, *kept[at:]]
 
 
 # --- Counts (the page's header and the morning digest) -------------------------------------
@@ -405,8 +488,8 @@ class Counts:
     def lines(self) -> list[tuple[str, int]]:
         return [
             ("Patients with something today", self.patients),
-            ("Visits and tasks due today", self.due),
-            ("Overdue", self.overdue),
+            ("Visits and tasks due now", self.due),
+            ("Not recorded as done by the end of their window", self.overdue),
             ("Blood counts to enter", self.counts),
             ("Graft-failure alerts", self.alerts),
             ("Live vaccines that may be given", self.live_vaccines),
@@ -418,13 +501,13 @@ class Counts:
 def counts(*, today: date, found: Alerts | None = None) -> Counts:
     """How many of each kind of line there are today (four queries, five with the alerts)."""
     found = found if found is not None else alerts(today)
+    # Counted as the lines are drawn (`_milestone_line`).
     tasks = Q(step__done_by_counts=False, step__engraftment="")
-    live = Q(step__vaccine__in=LIVE_VACCINES) & ~Q(due_date=today)
     figures = actionable(today).aggregate(
-        due=Count("pk", filter=tasks & Q(due_date=today)),
-        overdue=Count("pk", filter=tasks & Q(window_end__lt=today) & ~live),
+        due=Count("pk", filter=tasks & _due(today)),
+        overdue=Count("pk", filter=tasks & Q(window_end__lt=today)),
         counts=Count("pk", filter=_counts_today(today)),
-        live=Count("pk", filter=tasks & _live(today) & live),
+        live=Count("pk", filter=tasks & _live(today) & ~_due(today) & Q(window_end__gte=today)),
     )
     return Counts(
         patients=patients_on(today, found).count(),

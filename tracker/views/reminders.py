@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tracker.access import get_patient_for
 from tracker.http import AuthenticatedRequest
-from tracker.models import Patient, Reminder
+from tracker.models import CourseEvent, EventKind, Patient, Reminder
 from tracker.services import reminders
 
 RECENT = 20
@@ -34,7 +34,13 @@ def reminder_context(patient: Patient, *, for_self: bool, **extra: Any) -> dict[
         "reminder_problem": reminders.reminder_problem(patient),
         **extra,
     }
-    if not for_self:  # the team sees what was sent, failed or not sent
+    if not for_self:  # the team sees who last changed them, and what was sent or not
+        context["reminders_changed"] = (
+            CourseEvent.objects.filter(patient=patient, kind=EventKind.REMINDERS_CHANGED)
+            .select_related("by")
+            .order_by("-at", "-pk")
+            .first()
+        )
         context["recent_reminders"] = list(
             Reminder.objects.filter(patient=patient)
             .select_related("milestone__step")

@@ -400,13 +400,24 @@ class TestQueries:
     @pytest.mark.parametrize("count", [1, 6])
     def test_fixed(self, count, staff_client, coordinator, today, django_assert_num_queries):
         self.make(count, coordinator, today)
-        staff_client.get(reverse("today"))  # the session and the user, read once
-        with django_assert_num_queries(QUERIES):
+        staff_client.get(reverse("home"))  # the session, read once
+        with django_assert_num_queries(FIRST_VIEW):
             text = page(staff_client)
         assert text.count('class="card today-patient"') == 4 * count
+        # Who is on it is kept until something in the clinic changes.
+        with django_assert_num_queries(REPEATED_VIEW):
+            again = page(staff_client)
+        assert again.count('class="today-line"') == text.count('class="today-line"')
+
+    def test_a_change_shows_at_once(self, staff_client, coordinator, today):
+        self.make(1, coordinator, today)
+        assert page(staff_client).count('class="card today-patient"') == 4
+        start_course(patient=PatientFactory(), day_zero=today - timedelta(days=7), by=coordinator)
+        assert page(staff_client).count('class="card today-patient"') == 5
 
 
-QUERIES = 13
+FIRST_VIEW = 16
+REPEATED_VIEW = 12
 
 
 def test_the_digest_counts_match_the_page(staff_client, coordinator, today):

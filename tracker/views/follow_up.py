@@ -3,7 +3,6 @@ and its CSV."""
 
 from __future__ import annotations
 
-import hashlib
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -50,10 +49,7 @@ def follow_up_list(request: AuthenticatedRequest) -> HttpResponse:
         context = {"filters": filters, "page": page, "rows": rows, "query": query.urlencode()}
         return fragments.render("followup/list.html#rows", context)
 
-    # The same filters in any order are the same rows; what was typed is hashed into the key.
-    asked = hashlib.sha256(repr(sorted(request.GET.lists())).encode()).hexdigest()
-    key = f"{fragments.clinic_key(today=today)}:follow-up:{asked}"
-    rows = fragments.cached_parts(request, {"rows": key}, {"rows": draw})["rows"]
+    rows = fragments.list_rows(request, "follow-up", today=today, draw=draw)
     context = {"form": form, "rows": rows, "today": today, "query": query.urlencode()}
     if request.htmx:
         link = render_to_string("followup/list.html#csv_link", {**context, "oob": True})
@@ -132,9 +128,7 @@ def recovery_list(request: AuthenticatedRequest) -> HttpResponse:
         context = {"filters": filters, "page": page, "rows": rows, "query": query.urlencode()}
         return fragments.render("followup/recovery.html#rows", context)
 
-    asked = hashlib.sha256(repr(sorted(request.GET.lists())).encode()).hexdigest()
-    key = f"{fragments.clinic_key(today=today)}:recovery:{asked}"
-    rows = fragments.cached_parts(request, {"rows": key}, {"rows": draw})["rows"]
+    rows = fragments.list_rows(request, "recovery", today=today, draw=draw)
     context = {"form": form, "rows": rows, "today": today, "query": query.urlencode()}
     if request.htmx:
         link = render_to_string("followup/recovery.html#csv_link", {**context, "oob": True})

@@ -217,6 +217,15 @@ def for_response(request: Request, html: str) -> SafeString:
     return mark_safe(html.replace(CSRF_PLACEHOLDER, get_token(request)))  # noqa: S308
 
 
+def list_rows(request: Request, name: str, *, today: date, draw: Callable[[], str]) -> SafeString:
+    """A list's rows (follow-up, immune recovery, registry) from the cache while nothing in
+    the clinic has changed; the same filters in any order are the same rows (what was typed
+    is hashed into the key)."""
+    asked = hashlib.sha256(repr(sorted(request.GET.lists())).encode()).hexdigest()
+    key = f"{clinic_key(today=today)}:{name}:{asked}"
+    return cached_parts(request, {"rows": key}, {"rows": draw})["rows"]
+
+
 def cached_parts(
     request: Request,
     keys: dict[str, str],

@@ -5,7 +5,6 @@ form's status, changed in place."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 from uuid import UUID
 
@@ -60,9 +59,7 @@ def registry_list(request: AuthenticatedRequest) -> HttpResponse:
         context = {"filters": filters, "page": page, "rows": rows, "query": query.urlencode()}
         return fragments.render("registry/list.html#rows", context)
 
-    asked = hashlib.sha256(repr(sorted(request.GET.lists())).encode()).hexdigest()
-    key = f"{fragments.clinic_key(today=today)}:registry:{asked}"
-    rows = fragments.cached_parts(request, {"rows": key}, {"rows": draw})["rows"]
+    rows = fragments.list_rows(request, "registry", today=today, draw=draw)
     context = {"form": form, "rows": rows, "today": today, "query": query.urlencode()}
     if request.htmx:
         link = render_to_string("registry/list.html#csv_link", {**context, "oob": True})

@@ -65,6 +65,7 @@ class EventKind(models.TextChoices):
     REGISTRY_DETAILS_CHANGED = "registry_details_changed", "Transplant details changed"
     REGISTRY_FORM_CHANGED = "registry_form_changed", "Registry form status changed"
     REGISTRY_FORMS_CLOSED = "registry_forms_closed", "Registry forms closed or reopened"
+    FHIR_EXPORTED = "fhir_exported", "Exported as FHIR"
 
 
 class CourseEventQuerySet(models.QuerySet["CourseEvent"]):

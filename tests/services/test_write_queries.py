@@ -12,7 +12,14 @@ from tests.factories import (
     repeating_step,
 )
 from tracker import clock, services
-from tracker.models import ChecklistItem, CourseEvent, DayZeroMove, EventKind, Milestone
+from tracker.models import (
+    ChecklistItem,
+    CourseEvent,
+    DayZeroMove,
+    EventKind,
+    Milestone,
+    centre_details,
+)
 from tracker.services.courses import DEFAULT_MOVE_REASON, PLANNED_FROM_PROTOCOL
 
 DAY_ZERO = date(2026, 3, 3)
@@ -69,6 +76,7 @@ class TestStartCourse:
         self, user, milestones, django_assert_num_queries
     ):
         protocol, patient = protocol_of(milestones), PatientFactory()
+        centre_details()  # the clinic's closed days, kept in each server's cache
         with django_assert_num_queries(START_QUERIES):
             course = start(protocol, user, patient)
         assert course.milestones.count() == milestones

@@ -1,5 +1,6 @@
 """The app's models by area, re-exported here: `from tracker.models import Milestone` works."""
 
+from tracker.models.centre import Centre, CentreDetails, ClinicClosure, centre_details
 from tracker.models.choices import (
     ANALYTE_CHOICES,
     Audience,
@@ -7,6 +8,7 @@ from tracker.models.choices import (
     Engraftment,
     GraftSource,
     Kind,
+    PhaseSet,
     Vaccine,
 )
 from tracker.models.counts import BloodCount
@@ -34,6 +36,11 @@ from tracker.models.reminders import MorningDigest, Reminder, ReminderKind, Remi
 from tracker.models.results import LabResult
 
 __all__ = [
+    "PhaseSet",
+    "Centre",
+    "CentreDetails",
+    "ClinicClosure",
+    "centre_details",
     "MorningDigest",
     "Reminder",
     "ReminderKind",

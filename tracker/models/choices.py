@@ -13,6 +13,19 @@ class Kind(models.TextChoices):
     PROCEDURE = "procedure", "Other bone-marrow cell procedure"
 
 
+class PhaseSet(models.TextChoices):
+    """The phases a course is told in (CLINICAL.md sections 8 and 9)."""
+
+    TRANSPLANT = (
+        "transplant",
+        (
+            "Transplant: work-up, conditioning, Day Zero, engraftment, 100-day window, immune "
+            "recovery, long-term"
+        ),
+    )
+    PROCEDURE = "procedure", "Same-day procedure: preparation, procedure day, recovery, follow-up"
+
+
 class GraftSource(models.TextChoices):
     BONE_MARROW = "bone_marrow", "Bone marrow"
     PBSC = "pbsc", "Peripheral blood stem cells"

@@ -221,8 +221,18 @@ class TransplantCourse(models.Model):
         """'Day +12' for a date."""
         return schedule.day_label(self.day_number_on(day))
 
+    @property
+    def phase_scheme(self) -> schedule.PhaseScheme:
+        """The phases the course is told in: its protocol's."""
+        return self.protocol.phase_scheme
+
     def phase_on(self, day: date) -> schedule.Phase:
-        return schedule.phase_of(day, self.day_zero)
+        return schedule.phase_of(day, self.day_zero, self.phase_scheme)
+
+    def current_phase(self, today: date) -> schedule.Phase | None:
+        return schedule.current_phase(
+            self.day_zero, today, first_day=self.first_day, scheme=self.phase_scheme
+        )
 
     @property
     def start_date(self) -> date:

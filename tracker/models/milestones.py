@@ -71,6 +71,9 @@ class Milestone(models.Model):
     due_date = models.DateField()
     window_start = models.DateField()
     window_end = models.DateField()
+    # A clinic visit the plan put on a day the clinic is closed, moved to an open day of its
+    # window: the day it would have been (tracker.rules.schedule.at_open_clinic).
+    moved_from = models.DateField(null=True, blank=True, editable=False)
     completed_on = models.DateField(null=True, blank=True)
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -205,7 +208,7 @@ class Milestone(models.Model):
 
     @property
     def phase(self) -> schedule.Phase:
-        return schedule.phase_of(self.due_date, self.course.day_zero)
+        return self.course.phase_on(self.due_date)
 
     def status_on(self, today: date) -> schedule.Status:
         return schedule.status_of(
@@ -254,6 +257,7 @@ class Milestone(models.Model):
             window_start=self.window_start,
             window_end=self.window_end,
             completed_on=self.completed_on,
+            moved_from=self.moved_from,
         )
 
 

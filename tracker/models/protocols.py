@@ -18,6 +18,7 @@ from tracker.models.choices import (
     Engraftment,
     GraftSource,
     Kind,
+    PhaseSet,
     StopRule,
     Vaccine,
 )
@@ -35,6 +36,13 @@ def _season(value: str) -> schedule.Season:
     return schedule.Season(
         starts=tuple(int(part) for part in starts.split("-")),  # type: ignore[arg-type]
         ends=tuple(int(part) for part in ends.split("-")),  # type: ignore[arg-type]
+    )
+
+
+def phase_scheme(phase_set: str, conditioning_from_day: int | None) -> schedule.PhaseScheme:
+    """A protocol's phases from its two fields (also read as values by lists)."""
+    return schedule.PhaseScheme(
+        procedure=phase_set == PhaseSet.PROCEDURE, conditioning_from=conditioning_from_day
     )
 
 
@@ -57,6 +65,25 @@ class Protocol(models.Model):
     )
     summary = models.TextField(blank=True, help_text="What this protocol is, for the team.")
     is_active = models.BooleanField(default=True, help_text="Offered when starting a course.")
+    is_research = models.BooleanField(
+        "Research protocol",
+        default=False,
+        help_text="Evidence from studies only (not standard care): marked 'research' wherever "
+        "it is offered or shown. Keep it inactive until an approved study uses it.",
+    )
+    phase_set = models.CharField(
+        max_length=12,
+        choices=PhaseSet.choices,
+        default=PhaseSet.TRANSPLANT,
+        help_text="The phases its courses are shown in, to the team and the patient.",
+    )
+    conditioning_from_day = models.SmallIntegerField(
+        "Conditioning starts on day",
+        null=True,
+        blank=True,
+        help_text="Transplants: the day number conditioning starts (e.g. -7). The days before "
+        "it are the work-up. Empty: every day before Day Zero is conditioning.",
+    )
     tracks_engraftment = models.BooleanField(
         default=False,
         help_text="Courses on this protocol track neutrophil and platelet engraftment from "
@@ -98,6 +125,26 @@ class Protocol(models.Model):
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
 
+    @property
+    def phase_scheme(self) -> schedule.PhaseScheme:
+        return phase_scheme(self.phase_set, self.conditioning_from_day)
+
+    def clean(self) -> None:
+        if self.conditioning_from_day is not None and self.conditioning_from_day >= 0:
+            raise ValidationError(
+                {
+                    "conditioning_from_day": "Conditioning starts before Day Zero: give a day "
+                    "number below 0, such as -7."
+                }
+            )
+        if self.phase_set == PhaseSet.PROCEDURE and self.conditioning_from_day is not None:
+            raise ValidationError(
+                {
+                    "conditioning_from_day": "A same-day procedure has no conditioning: leave "
+                    "this empty."
+                }
+            )
+
     def count_edit(self) -> None:
         """Count an edit of the protocol or its steps (see `revision`), in the database."""
         Protocol.objects.filter(pk=self.pk).update(revision=models.F("revision") + 1)
@@ -131,6 +178,12 @@ class ProtocolStep(models.Model):
         help_text="The title the patient reads, in plain words (empty: the title).",
     )
     patient_text = models.TextField(blank=True, help_text="Plain words for the patient.")
+    at_clinic = models.BooleanField(
+        "Clinic visit",
+        default=False,
+        help_text="An outpatient visit: when it falls on a day the clinic is closed it moves to "
+        "the nearest open day inside its window. Inpatient days and drug days never move.",
+    )
     checklist = models.TextField(blank=True, help_text="Checklist items, one per line.")
     position = models.PositiveSmallIntegerField(default=0, help_text="Order on the same day.")
     done_by_counts = models.BooleanField(
@@ -299,6 +352,7 @@ class ProtocolStep(models.Model):
             repeat_until_day=self.repeat_until_day,
             season=influenza_season() if self.seasons else None,
             seasons=self.seasons,
+            at_clinic=self.at_clinic,
         )
 
     def clean(self) -> None:

@@ -14,7 +14,7 @@ def patient_milestones(courses: Iterable[TransplantCourse]) -> list[Milestone]:
     return list(
         Milestone.objects.for_patient()
         .filter(course__in=courses)
-        .select_related("step", "course")
+        .select_related("step", "course__protocol")
         .order_by("due_date", "step__position", "occurrence")
     )
 

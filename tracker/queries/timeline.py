@@ -157,7 +157,7 @@ def timeline_rows(
                     ),
                 )
             )
-    phase_of_day = schedule.phases_from(course.day_zero)
+    phase_of_day = schedule.phases_from(course.day_zero, course.phase_scheme)
     held = _held_words(course, rows, today)
     return [_row(course.day_zero, phase_of_day, row, items[row["pk"]], today, held) for row in rows]
 

@@ -34,6 +34,7 @@ from tracker.models import (
 )
 from tracker.models.choices import CLOSED_HOLDS, LIVE_VACCINES, OPEN_FORM_STATUSES, Hold, Kind
 from tracker.models.milestones import WAITING, title_of
+from tracker.models.protocols import phase_scheme
 from tracker.queries.engraftment import counts_by_course, status_of
 from tracker.rules import schedule
 from tracker.rules.engraftment import Alert
@@ -315,6 +316,8 @@ MILESTONE_FIELDS = (
     "course__day_zero",
     "course__day_zero_confirmed",
     "course__patient_id",
+    "course__protocol__phase_set",
+    "course__protocol__conditioning_from_day",
 )
 
 
@@ -331,7 +334,10 @@ def _milestone_line(m: Values, today: date, items: list[Item], address: Any) -> 
     day_zero = m["course__day_zero"]
     course_url = address(m["course__code"])
     # Opened at its phase, which may be folded on the course page.
-    phase = schedule.phase_of(m["due_date"], day_zero).value
+    scheme = phase_scheme(
+        m["course__protocol__phase_set"], m["course__protocol__conditioning_from_day"]
+    )
+    phase = schedule.phase_of(m["due_date"], day_zero, scheme).value
     url = f"{course_url}?open={phase}#milestone-{m['code']}"
     day = schedule.day_label(schedule.day_number(m["due_date"], day_zero))
     title = _title(m)

@@ -7,10 +7,14 @@ from tracker.rules.schedule import Phase
 
 TRANSPLANT = {
     None: "Your treatment has not started yet. Below is what is planned and what to prepare.",
+    Phase.WORK_UP: (
+        "These are the weeks of tests and getting ready before your treatment starts. Your "
+        "plan below shows what happens on which day."
+    ),
     Phase.CONDITIONING: (
-        "These are the days before your transplant: first tests and getting ready, then "
-        "conditioning, strong chemotherapy (sometimes with radiation) that clears space in "
-        "your bone marrow for the new cells. Your plan below shows what happens on which day."
+        "These are the days of strong chemotherapy (conditioning), sometimes with radiation. "
+        "It clears space in your bone marrow for the new cells. Your plan below shows what "
+        "happens on which day."
     ),
     Phase.DAY_ZERO: (
         "Today you receive your stem cells. They go in through your line, like a blood "
@@ -37,18 +41,16 @@ TRANSPLANT = {
 
 PROCEDURE = {
     None: "Your procedure has not happened yet. Below is what is planned and what to prepare.",
-    Phase.CONDITIONING: "You are getting ready for your procedure. Follow the steps below.",
-    Phase.DAY_ZERO: (
-        "Today is the day of your procedure. Cells are taken from your hip bone, prepared, "
-        "and injected on the same day. It takes a few hours."
+    Phase.PREPARATION: "You are getting ready for your procedure. Follow the steps below.",
+    Phase.PROCEDURE_DAY: (
+        "Today is the day of your procedure. Cells are taken from your hip bone, made ready, "
+        "and put back on the same day. It takes a few hours."
     ),
-    Phase.ENGRAFTMENT: (
-        "You are recovering from your procedure. Some pain for a few days is normal; follow "
-        "the after-care advice below and call the team if it gets worse."
+    Phase.RECOVERY: (
+        "You are getting better after your procedure. Some pain for a few days is normal. "
+        "Follow the advice below, and call us if it gets worse."
     ),
-    Phase.HUNDRED_DAY: "You are recovering. The team sees you to check how you are healing.",
-    Phase.IMMUNE_RECOVERY: "The team sees you now and then to check how the treatment worked.",
-    Phase.LONG_TERM: "The team sees you now and then to check how the treatment worked.",
+    Phase.FOLLOW_UP: "We see you now and then to check how the treatment worked.",
 }
 
 

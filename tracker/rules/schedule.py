@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol, TypeVar
@@ -26,13 +26,24 @@ HUNDRED_DAY_LAST_DAY = 100
 LONG_TERM_FROM_MONTHS = 24
 
 
+# A same-day procedure's recovery: the first two weeks, up to its usual 2-week review.
+RECOVERY_LAST_DAY = 14
+
+
 class Phase(StrEnum):
+    # A transplant (CLINICAL.md section 9: work-up is not conditioning).
+    WORK_UP = "work_up"
     CONDITIONING = "conditioning"
     DAY_ZERO = "day_zero"
     ENGRAFTMENT = "engraftment"
     HUNDRED_DAY = "hundred_day"
     IMMUNE_RECOVERY = "immune_recovery"
     LONG_TERM = "long_term"
+    # A same-day bone-marrow cell procedure (CLINICAL.md section 8).
+    PREPARATION = "preparation"
+    PROCEDURE_DAY = "procedure_day"
+    RECOVERY = "recovery"
+    FOLLOW_UP = "follow_up"
 
     @property
     def label(self) -> str:
@@ -42,13 +53,46 @@ class Phase(StrEnum):
 PHASE_ORDER = {phase: position for position, phase in enumerate(Phase)}
 
 PHASE_LABELS = {
+    Phase.WORK_UP: "Work-up",
     Phase.CONDITIONING: "Conditioning",
     Phase.DAY_ZERO: "Day Zero",
     Phase.ENGRAFTMENT: "Engraftment",
     Phase.HUNDRED_DAY: "100-day window",
     Phase.IMMUNE_RECOVERY: "Immune recovery",
     Phase.LONG_TERM: "Long-term follow-up",
+    Phase.PREPARATION: "Preparation",
+    Phase.PROCEDURE_DAY: "Procedure day",
+    Phase.RECOVERY: "Recovery",
+    Phase.FOLLOW_UP: "Follow-up",
 }
+
+
+@dataclass(frozen=True)
+class PhaseScheme:
+    """Which phases a course is told in: a transplant's (with a work-up before
+    `conditioning_from`, when the protocol says where conditioning starts) or a same-day
+    procedure's."""
+
+    procedure: bool = False
+    conditioning_from: int | None = None
+
+    @property
+    def phases(self) -> tuple[Phase, ...]:
+        if self.procedure:
+            return (Phase.PREPARATION, Phase.PROCEDURE_DAY, Phase.RECOVERY, Phase.FOLLOW_UP)
+        work_up = (Phase.WORK_UP,) if self.conditioning_from is not None else ()
+        return (
+            *work_up,
+            Phase.CONDITIONING,
+            Phase.DAY_ZERO,
+            Phase.ENGRAFTMENT,
+            Phase.HUNDRED_DAY,
+            Phase.IMMUNE_RECOVERY,
+            Phase.LONG_TERM,
+        )
+
+
+TRANSPLANT = PhaseScheme()
 
 
 class Status(StrEnum):
@@ -113,17 +157,22 @@ def add_months(day_zero: date, months: int) -> date:
     return day_zero + relativedelta(months=months)
 
 
-def phase_of(day: date, day_zero: date) -> Phase:
+def phase_of(day: date, day_zero: date, scheme: PhaseScheme = TRANSPLANT) -> Phase:
     """The phase of the course a date falls in."""
-    return phases_from(day_zero)(day)
+    return phases_from(day_zero, scheme)(day)
 
 
-def phases_from(day_zero: date) -> Callable[[date], Phase]:
+def phases_from(day_zero: date, scheme: PhaseScheme = TRANSPLANT) -> Callable[[date], Phase]:
     """`phase_of` for many dates of one course: the calendar months are counted once."""
+    if scheme.procedure:
+        return lambda day: _procedure_phase(day_number(day, day_zero))
     long_term = add_months(day_zero, LONG_TERM_FROM_MONTHS)
+    work_up_before = scheme.conditioning_from
 
     def phase(day: date) -> Phase:
         n = day_number(day, day_zero)
+        if work_up_before is not None and n < work_up_before:
+            return Phase.WORK_UP
         if n < 0:
             return Phase.CONDITIONING
         if n == 0:
@@ -137,6 +186,16 @@ def phases_from(day_zero: date) -> Callable[[date], Phase]:
         return Phase.LONG_TERM
 
     return phase
+
+
+def _procedure_phase(n: int) -> Phase:
+    if n < 0:
+        return Phase.PREPARATION
+    if n == 0:
+        return Phase.PROCEDURE_DAY
+    if n <= RECOVERY_LAST_DAY:
+        return Phase.RECOVERY
+    return Phase.FOLLOW_UP
 
 
 def status_of(
@@ -239,6 +298,7 @@ class StepRule:
     repeat_until_day: int | None = None
     season: Season | None = None  # once in each of `seasons` seasons, from `months`
     seasons: int | None = None
+    at_clinic: bool = False  # an outpatient visit: moved off days the clinic is closed
 
     def __post_init__(self) -> None:
         if (self.season is None) != (self.seasons is None):
@@ -272,6 +332,42 @@ class PlannedMilestone:
     due_date: date
     window_start: date
     window_end: date
+    moved_from: date | None = None  # the planned day, when the clinic is closed on it
+
+
+@dataclass(frozen=True)
+class ClinicDays:
+    """The days the clinic is closed: weekdays (Monday 0 to Sunday 6) and single dates."""
+
+    closed_weekdays: frozenset[int] = frozenset({5, 6})
+    closed_dates: frozenset[date] = frozenset()
+
+    def is_closed(self, day: date) -> bool:
+        return day.weekday() in self.closed_weekdays or day in self.closed_dates
+
+    def open_day(self, due: date, window_start: date, window_end: date) -> date | None:
+        """The open day nearest `due` inside the window (the earlier of two as near: a visit
+        brought forward catches a problem sooner), `due` itself when open, or None."""
+        for distance in range(max((due - window_start).days, (window_end - due).days) + 1):
+            for day in (due - timedelta(days=distance), due + timedelta(days=distance)):
+                if window_start <= day <= window_end and not self.is_closed(day):
+                    return day
+        return None
+
+
+ALWAYS_OPEN = ClinicDays(closed_weekdays=frozenset())
+
+
+def at_open_clinic(milestone: PlannedMilestone, clinic: ClinicDays) -> PlannedMilestone:
+    """A clinic visit planned on a closed day, moved to the nearest open day of its window
+    (its window stays: it is the clinical tolerance). Kept where it is when the whole window
+    is closed: the team sees it on a closed day and decides."""
+    if not clinic.is_closed(milestone.due_date):
+        return milestone
+    day = clinic.open_day(milestone.due_date, milestone.window_start, milestone.window_end)
+    if day is None:
+        return milestone
+    return replace(milestone, due_date=day, moved_from=milestone.due_date)
 
 
 def _due_dates(day_zero: date, rule: StepRule) -> list[date]:
@@ -300,8 +396,11 @@ def _due_dates(day_zero: date, rule: StepRule) -> list[date]:
     return [moment.date() for moment in occurrences]
 
 
-def plan(day_zero: date, rules: Iterable[StepRule]) -> list[PlannedMilestone]:
-    """Expand steps into dated milestones, in date order (then step order)."""
+def plan(
+    day_zero: date, rules: Iterable[StepRule], clinic: ClinicDays = ALWAYS_OPEN
+) -> list[PlannedMilestone]:
+    """Expand steps into dated milestones, in date order (then step order); clinic visits on
+    a day the clinic is closed move to its nearest open day inside their window."""
     planned: list[tuple[date, int, PlannedMilestone]] = []
     for index, rule in enumerate(rules):
         for occurrence, due in enumerate(_due_dates(day_zero, rule), start=1):
@@ -318,7 +417,9 @@ def plan(day_zero: date, rules: Iterable[StepRule]) -> list[PlannedMilestone]:
                 window_start=due - timedelta(days=rule.window_before),
                 window_end=window_end,
             )
-            planned.append((due, index, milestone))
+            if rule.at_clinic:
+                milestone = at_open_clinic(milestone, clinic)
+            planned.append((milestone.due_date, index, milestone))
     planned.sort(key=lambda item: (item[0], item[1], item[2].occurrence))
     return [milestone for _, _, milestone in planned]
 
@@ -333,6 +434,7 @@ class ExistingMilestone:
     window_start: date
     window_end: date
     completed_on: date | None
+    moved_from: date | None = None
 
 
 @dataclass(frozen=True)
@@ -341,13 +443,15 @@ class MilestoneChange:
     due_date: date
     window_start: date
     window_end: date
+    moved_from: date | None = None
 
     @property
     def moves(self) -> bool:
-        return (self.due_date, self.window_start, self.window_end) != (
+        return (self.due_date, self.window_start, self.window_end, self.moved_from) != (
             self.existing.due_date,
             self.existing.window_start,
             self.existing.window_end,
+            self.existing.moved_from,
         )
 
     @property
@@ -394,6 +498,7 @@ def replan(
     new_day_zero: date,
     rules: Sequence[StepRule],
     existing: Iterable[ExistingMilestone],
+    clinic: ClinicDays = ALWAYS_OPEN,
 ) -> Replan:
     """Work out what moving Day Zero does to a course, without deleting anything.
 
@@ -402,7 +507,7 @@ def replan(
     milestone whose step or occurrence is no longer in the plan (the protocol was edited)
     shifts with Day Zero. Occurrences the plan has and the course lacks are added.
     """
-    planned = {(p.key, p.occurrence): p for p in plan(new_day_zero, rules)}
+    planned = {(p.key, p.occurrence): p for p in plan(new_day_zero, rules, clinic)}
     shift = timedelta(days=(new_day_zero - old_day_zero).days)
     changes = []
     seen = set()
@@ -426,6 +531,7 @@ def replan(
                     due_date=target.due_date,
                     window_start=target.window_start,
                     window_end=target.window_end,
+                    moved_from=target.moved_from,
                 )
             )
     added = tuple(p for identity, p in planned.items() if identity not in seen)
@@ -450,16 +556,37 @@ class PhaseSpan:
         return self.phase.label
 
 
-def phase_band(day_zero: date, today: date, *, first_day: int) -> list[PhaseSpan]:
-    """The six phases with their day ranges; the one today falls in is current.
+def phase_band(
+    day_zero: date, today: date, *, first_day: int, scheme: PhaseScheme = TRANSPLANT
+) -> list[PhaseSpan]:
+    """The course's phases with their day ranges; the one today falls in is current.
 
-    `first_day` is the course's earliest day number (the start of conditioning). Before that
+    `first_day` is the course's earliest day number (the start of its plan). Before that
     day (or before Day 0, for a course with nothing planned earlier) no phase is current: the
     course has not started.
     """
     start = min(first_day, 0)
-    conditioning = f"{day_label(start)} to {day_label(-1)}" if start < 0 else "Before Day 0"
+    before = f"{day_label(start)} to {day_label(-1)}" if start < 0 else "Before Day 0"
+    current = current_phase(day_zero, today, first_day=first_day, scheme=scheme)
+    if scheme.procedure:
+        ranges = {
+            Phase.PREPARATION: before,
+            Phase.PROCEDURE_DAY: day_label(0),
+            Phase.RECOVERY: f"{day_label(1)} to {day_label(RECOVERY_LAST_DAY)}",
+            Phase.FOLLOW_UP: f"From {day_label(RECOVERY_LAST_DAY + 1)}",
+        }
+        return [PhaseSpan(phase, days, phase == current) for phase, days in ranges.items()]
+    conditioning = before
+    work_up: dict[Phase, str] = {}
+    if scheme.conditioning_from is not None:
+        starts = scheme.conditioning_from
+        conditioning = f"{day_label(starts)} to {day_label(-1)}"
+        if start < starts:
+            work_up[Phase.WORK_UP] = f"{day_label(start)} to {day_label(starts - 1)}"
+        else:
+            work_up[Phase.WORK_UP] = f"Before {day_label(starts)}"
     ranges = {
+        **work_up,
         Phase.CONDITIONING: conditioning,
         Phase.DAY_ZERO: day_label(0),
         Phase.ENGRAFTMENT: f"{day_label(1)} to {day_label(ENGRAFTMENT_LAST_DAY)}",
@@ -471,15 +598,16 @@ def phase_band(day_zero: date, today: date, *, first_day: int) -> list[PhaseSpan
         ),
         Phase.LONG_TERM: f"From {LONG_TERM_FROM_MONTHS} months",
     }
-    current = current_phase(day_zero, today, first_day=first_day)
     return [PhaseSpan(phase, days, phase == current) for phase, days in ranges.items()]
 
 
-def current_phase(day_zero: date, today: date, *, first_day: int) -> Phase | None:
+def current_phase(
+    day_zero: date, today: date, *, first_day: int, scheme: PhaseScheme = TRANSPLANT
+) -> Phase | None:
     """The phase today falls in, or None before the course starts (its first day, or Day 0)."""
     if day_number(today, day_zero) < min(first_day, 0):
         return None
-    return phase_of(today, day_zero)
+    return phase_of(today, day_zero, scheme)
 
 
 @dataclass(frozen=True)
@@ -521,6 +649,7 @@ def phase_summaries(
     *,
     day_zero: date,
     today: date,
+    scheme: PhaseScheme = TRANSPLANT,
 ) -> list[PhaseSummary]:
     """A summary per phase that has milestones, in phase order.
 
@@ -529,7 +658,7 @@ def phase_summaries(
     closed; waiting, those blocked or not needed (`status_of`).
     """
     by_phase: dict[Phase, list[tuple[date, Status]]] = {}
-    phase_of_day = phases_from(day_zero)
+    phase_of_day = phases_from(day_zero, scheme)
     for due_date, window_start, window_end, completed_on, *hold in milestones:
         status = status_of(
             window_start=window_start,

@@ -22,6 +22,7 @@ from tracker.models import (
     Protocol,
     ProtocolStep,
     TransplantCourse,
+    centre_details,
 )
 from tracker.models.choices import (
     CLOSED_HOLDS,
@@ -86,6 +87,7 @@ def _create_milestones(
             due_date=p.due_date,
             window_start=p.window_start,
             window_end=p.window_end,
+            moved_from=p.moved_from,
         )
         for p in planned
     ]
@@ -190,7 +192,9 @@ def start_course(
     course._history_user = by
     course.save()
     steps = _steps(protocol)
-    planned = schedule.plan(day_zero, [step.rule() for step in steps.values()])
+    planned = schedule.plan(
+        day_zero, [step.rule() for step in steps.values()], centre_details().clinic
+    )
     milestones, items = _create_milestones(course, planned, steps, by=by)
     _keep_bookkeeping(course, milestones)
     registry.plan_registry(course)
@@ -369,6 +373,7 @@ def _replan(
         new_day_zero=day_zero,
         rules=[step.rule() for step in steps.values()],
         existing=[m.existing() for m in milestones],
+        clinic=centre_details().clinic,
     )
 
 
@@ -387,7 +392,8 @@ def titled(
 
 
 def save_dates(milestones: Sequence[Milestone]) -> None:
-    """Save the milestones' due dates and windows in one UPDATE joined to a list of values.
+    """Save the milestones' due dates, windows and the day a clinic visit moved from (a closed
+    day) in one UPDATE joined to a list of values.
 
     Django's bulk_update builds a CASE with one WHEN per milestone and date, and takes about
     200 ms to build the 900 of a 300-milestone course; this statement costs nothing to build.
@@ -398,17 +404,24 @@ def save_dates(milestones: Sequence[Milestone]) -> None:
     adapt = connection.ops.adapt_datefield_value
     # PostgreSQL reads an untyped value in a VALUES list as text: say these are dates.
     day = "%s::date" if connection.vendor == "postgresql" else "%s"
-    values = ", ".join([f"(%s, {day}, {day}, {day})"] * len(milestones))
+    values = ", ".join([f"(%s, {day}, {day}, {day}, {day})"] * len(milestones))
     params = [
         value
         for m in milestones
-        for value in (m.pk, adapt(m.due_date), adapt(m.window_start), adapt(m.window_end))
+        for value in (
+            m.pk,
+            adapt(m.due_date),
+            adapt(m.window_start),
+            adapt(m.window_end),
+            adapt(m.moved_from),
+        )
     ]
     table = connection.ops.quote_name(Milestone._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET due_date = planned.column2, window_start = planned.column3, "
-            f"window_end = planned.column4 FROM (VALUES {values}) AS planned "
+            f"window_end = planned.column4, moved_from = planned.column5 "
+            f"FROM (VALUES {values}) AS planned "
             f"WHERE {table}.id = planned.column1",
             params,
         )
@@ -462,6 +475,7 @@ def move_day_zero(
         milestone.due_date = change.due_date
         milestone.window_start = change.window_start
         milestone.window_end = change.window_end
+        milestone.moved_from = change.moved_from
         moved.append(milestone)
     save_dates(moved)
     Milestone.history.bulk_history_create(

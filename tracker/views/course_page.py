@@ -114,7 +114,7 @@ def timeline_parts(
             for phase, group in groupby(rows, key=lambda r: r.phase)
         ]
     summaries = summaries_of(course, today)
-    current = schedule.current_phase(course.day_zero, today, first_day=course.first_day)
+    current = course.current_phase(today)
     shown = schedule.open_phases([summary.phase for summary in summaries], current)
     if opened is not None:
         shown |= {opened}
@@ -308,7 +308,9 @@ def summaries_of(course: TransplantCourse, today: date) -> list[schedule.PhaseSu
     dates = course.milestones.order_by().values_list(
         "due_date", "window_start", "window_end", "completed_on", "hold"
     )
-    return schedule.phase_summaries(dates, day_zero=course.day_zero, today=today)
+    return schedule.phase_summaries(
+        dates, day_zero=course.day_zero, today=today, scheme=course.phase_scheme
+    )
 
 
 def part_context(request: Request, **context: Any) -> dict[str, Any]:
@@ -415,7 +417,7 @@ def draw_rows(phases: list[PhasePart], context: dict[str, Any]) -> None:
 def today_anchor(course: TransplantCourse, phases: list[PhasePart], today: date) -> str | None:
     """Where "Jump to today" goes: the current phase's first milestone from today on that is
     not done, else the phase; None before the course starts or when the phase is not shown."""
-    current = schedule.current_phase(course.day_zero, today, first_day=course.first_day)
+    current = course.current_phase(today)
     for part in phases:
         if part.phase == current and part.milestones is not None:
             for row in part.milestones:
@@ -447,7 +449,9 @@ def course_page(
             "today_label": course.day_label_on(today),
             "gvhd_status": gvhd.status_words(course) if can.see_gvhd else "",
             "irradiation": irradiation(course) if can.see_immunity else None,
-            "band": schedule.phase_band(course.day_zero, today, first_day=course.first_day),
+            "band": schedule.phase_band(
+                course.day_zero, today, first_day=course.first_day, scheme=course.phase_scheme
+            ),
         }
 
     if extra:

@@ -70,7 +70,7 @@ def changes_of(course: TransplantCourse, action: Callable[[], object]) -> Change
     action()
     after = immune_state(course)
     changed = [pk for pk, state in after.items() if before.get(pk) != state]
-    phase = schedule.phases_from(course.day_zero)
+    phase = schedule.phases_from(course.day_zero, course.phase_scheme)
     moved = any(pk in before and phase(before[pk][0]) != phase(after[pk][0]) for pk in changed)
     return Changes(changed, moved)
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from tracker import clock
 from tracker.access import own_courses
 from tracker.http import AuthenticatedRequest
-from tracker.models import CourseEvent, Kind, Patient, TransplantCourse
+from tracker.models import CourseEvent, Patient, TransplantCourse
 from tracker.models.choices import EndReason
 from tracker.queries.immunity import blood_words, hold_back_live_vaccines
 from tracker.rules import schedule
@@ -50,7 +50,7 @@ def my_page(request: AuthenticatedRequest) -> HttpResponse:
     context.update(reminder_context(patient, for_self=True))
     if course is None:
         return TemplateResponse(request, "me/page.html", context)
-    phase = schedule.current_phase(course.day_zero, today, first_day=course.first_day)
+    phase = course.current_phase(today)
     # The live-vaccine gates read what is recorded on every course of the patient: their
     # last event is in the keys too.
     patient_event = CourseEvent.objects.filter(patient=patient).order_by("-pk").values("pk")[:1]
@@ -59,7 +59,7 @@ def my_page(request: AuthenticatedRequest) -> HttpResponse:
     context.update(
         end_words=END_WORDS.get(EndReason(course.end_reason), "") if course.ended_on else "",
         today_label=course.day_label_on(today),
-        explanation=phase_explanation(phase, procedure=course.kind == Kind.PROCEDURE),
+        explanation=phase_explanation(phase, procedure=course.phase_scheme.procedure),
         phase=phase,
     )
     # Kept whole per patient: what the page shows beyond the course (their name, their other
@@ -102,7 +102,9 @@ def my_page(request: AuthenticatedRequest) -> HttpResponse:
 def _plan(course: TransplantCourse, today: date) -> str:
     """The patient's plan: what is coming up, later, and done."""
     milestones = list(
-        course.milestones.for_patient().select_related("step", "course").prefetch_related("items")
+        course.milestones.for_patient()
+        .select_related("step", "course__protocol")
+        .prefetch_related("items")
     )
     hold_back_live_vaccines(milestones, today)
     past, soon, later = schedule.split_for_patient(milestones, today)

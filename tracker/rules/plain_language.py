@@ -57,3 +57,28 @@ PROCEDURE = {
 def phase_explanation(phase: Phase | None, *, procedure: bool) -> str:
     """One or two plain sentences on what the phase means; None is 'not started yet'."""
     return (PROCEDURE if procedure else TRANSPLANT)[phase]
+
+
+# "When to call us": the care card on every patient page and printout, with the centre's
+# numbers beside it. Each line starts with what the patient notices.
+WHEN_TO_CALL_TRANSPLANT = (
+    "Your temperature is 37.5°C or higher, or you shiver or feel suddenly unwell.",
+    "You bleed and it does not stop, or you have new bruises or tiny red spots on your skin.",
+    "You are short of breath, or have a new cough or chest pain.",
+    "You have diarrhoea, or you are sick (vomiting) and cannot keep drinks or tablets down.",
+    "You have a new rash, or your skin or the whites of your eyes turn yellow.",
+    "Your line (the tube in your chest) is red, sore, leaking or swollen.",
+)
+WHEN_TO_CALL_PROCEDURE = (
+    "The place where the needle went in bleeds and does not stop after 10 minutes of firm "
+    "pressure.",
+    "The place is red, hot, swollen or leaks pus, or your temperature is 38°C or higher.",
+    "The pain gets worse after 3 days instead of better.",
+    "Your leg or arm goes cold, pale, numb or very painful: this is an emergency. Call 999 "
+    "(or your local emergency number) if we are closed.",
+)
+
+
+def when_to_call(*, procedure: bool) -> tuple[str, ...]:
+    """The care card's lines: when to call the team straight away."""
+    return WHEN_TO_CALL_PROCEDURE if procedure else WHEN_TO_CALL_TRANSPLANT

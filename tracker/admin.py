@@ -6,6 +6,7 @@ through the services that re-plan and audit them.
 
 from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -13,7 +14,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from tracker.models import Patient, Protocol, ProtocolStep
+from tracker.models import Centre, ClinicClosure, Patient, Protocol, ProtocolStep
+from tracker.models.centre import WEEKDAYS, forget_centre, weekdays_from
 
 if TYPE_CHECKING:  # the stubs' admin classes are generic; Django's own are not subscriptable
     from django.contrib.auth.models import User
@@ -38,6 +40,7 @@ class ProtocolStepInline(StepInline):
         "audience",
         "patient_title",
         "patient_text",
+        "at_clinic",
         "checklist",
         "retired",
     ]
@@ -50,8 +53,8 @@ class ProtocolStepInline(StepInline):
 
 @admin.register(Protocol)
 class ProtocolAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple-history is untyped
-    list_display = ["name", "slug", "kind", "graft_source", "is_active"]
-    list_filter = ["kind", "is_active"]
+    list_display = ["name", "slug", "kind", "phase_set", "graft_source", "is_active", "is_research"]
+    list_filter = ["kind", "phase_set", "is_active", "is_research"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [ProtocolStepInline]
@@ -94,6 +97,74 @@ class PatientAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple-history 
     list_display = ["mrn", "family_name", "given_name", "date_of_birth", "user"]
     search_fields = ["mrn", "family_name", "given_name"]
     raw_id_fields = ["user"]
+
+
+class CentreForm(forms.ModelForm):  # type: ignore[type-arg]
+    closed_weekdays = forms.TypedMultipleChoiceField(
+        label="Clinic closed on",
+        choices=list(enumerate(WEEKDAYS)),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Clinic visits planned on these days move to the nearest open day inside "
+        "their window, for courses started or re-planned from now on.",
+    )
+
+    class Meta:
+        model = Centre
+        fields = [
+            "name",
+            "day_phone",
+            "day_hours",
+            "out_of_hours_phone",
+            "address",
+            "closed_weekdays",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial["closed_weekdays"] = sorted(weekdays_from(self.instance.closed_weekdays))
+
+    def clean_closed_weekdays(self) -> str:
+        return ",".join(str(day) for day in sorted(self.cleaned_data["closed_weekdays"]))
+
+
+@admin.register(Centre)
+class CentreAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple-history is untyped
+    """The centre's details for patients and its clinic days: one row."""
+
+    form = CentreForm
+    list_display = ["name", "day_phone", "out_of_hours_phone"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and not Centre.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Centre, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        forget_centre()
+
+
+@admin.register(ClinicClosure)
+class ClinicClosureAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple-history is untyped
+    """Holidays: clinic visits planned on them move to an open day of their window."""
+
+    list_display = ["day", "reason"]
+    date_hierarchy = "day"
+
+    def save_model(self, request: HttpRequest, obj: ClinicClosure, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        forget_centre()
+
+    def delete_model(self, request: HttpRequest, obj: ClinicClosure) -> None:
+        super().delete_model(request, obj)
+        forget_centre()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ClinicClosure]) -> None:
+        super().delete_queryset(request, queryset)
+        forget_centre()
 
 
 admin.site.unregister(get_user_model())

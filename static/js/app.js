@@ -80,3 +80,46 @@
     if (window.confirm(question)) event.detail.issueRequest(true);
   });
 })();
+
+// Copy buttons (data-copy="<id of the field>") and Print buttons (data-print): shown only where
+// the browser can do it, so a page without JavaScript shows neither. A polite live region says
+// what happened; a click outside a secure page (no clipboard) selects the text instead.
+(function () {
+  "use strict";
+  function say(button, words) {
+    var status = button.parentNode.querySelector(".copy-status");
+    if (!status) {
+      status = document.createElement("span");
+      status.className = "copy-status";
+      status.setAttribute("role", "status");
+      button.parentNode.appendChild(status);
+    }
+    status.textContent = words;
+  }
+  function show(root) {
+    root.querySelectorAll("button[data-copy], button[data-print]").forEach(function (button) {
+      if (button.hasAttribute("data-print") ? window.print : true) button.hidden = false;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { show(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { show(event.target); });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-copy], button[data-print]");
+    if (!button) return;
+    if (button.hasAttribute("data-print")) {
+      window.print();
+      return;
+    }
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    if (!field) return;
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(
+        function () { say(button, "Copied."); },
+        function () { field.select(); say(button, "Press Ctrl+C (or Cmd+C) to copy."); }
+      );
+    } else {
+      field.select();
+      say(button, "Selected: press Ctrl+C (or Cmd+C) to copy.");
+    }
+  });
+})();

@@ -11,7 +11,7 @@ from icalendar import Calendar
 from tests.factories import StepFactory, repeating_step, start_course
 from tracker import services
 from tracker.exports.calendar import all_day_end, event_uid, feed_calendar
-from tracker.models import Audience, Milestone, ProtocolStep, TransplantCourse
+from tracker.models import Audience, CentreDetails, Milestone, ProtocolStep, TransplantCourse
 from tracker.views.calendars import feed_context
 
 
@@ -37,25 +37,54 @@ def unsaved_milestone(*, title="Clinic visit", patient_text="", due=date(2026, 1
     return milestone
 
 
+CENTRE = CentreDetails(
+    name="Northfield Transplant Unit",
+    day_phone="01632 960 100",
+    day_hours="Monday to Friday, 8am to 6pm",
+    out_of_hours_phone="01632 960 999",
+)
+CALL = (
+    "Northfield Transplant Unit\nPhone: 01632 960 100 (Monday to Friday, 8am to 6pm)\n"
+    "Out of hours: 01632 960 999"
+)
+
+
 class TestFeedCalendar:
     stamp = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
-    def test_an_event_says_what_and_which_day_and_what_to_bring(self):
+    def feed(self, milestones, centre=CENTRE):
+        ical = feed_calendar(milestones, stamp=self.stamp, centre=centre).to_ical()
+        return Calendar.from_ical(ical)
+
+    def test_an_event_says_what_and_which_day_and_what_to_bring_and_whom_to_call(self):
         milestone = unsaved_milestone(patient_text="Bring your medication list.")
-        calendar = Calendar.from_ical(feed_calendar([milestone], stamp=self.stamp).to_ical())
-        [event] = calendar.walk("VEVENT")
+        [event] = self.feed([milestone]).walk("VEVENT")
         assert str(event["SUMMARY"]) == "Clinic visit"
-        assert str(event["DESCRIPTION"]) == "Day +14\n\nBring your medication list."
+        assert str(event["DESCRIPTION"]) == f"Day +14\n\nBring your medication list.\n\n{CALL}"
         assert str(event["UID"]) == f"{milestone.code}@transplant-tracker"
         assert event.decoded("DTSTAMP") == self.stamp
 
-    def test_an_event_without_patient_text_gives_only_the_day(self):
-        calendar = feed_calendar([unsaved_milestone()], stamp=self.stamp)
-        [event] = calendar.walk("VEVENT")
-        assert str(event["DESCRIPTION"]) == "Day +14"
+    def test_an_event_without_patient_text_gives_the_day_and_whom_to_call(self):
+        [event] = self.feed([unsaved_milestone()]).walk("VEVENT")
+        assert str(event["DESCRIPTION"]) == f"Day +14\n\n{CALL}"
+
+    def test_a_centre_without_numbers_gives_its_name(self):
+        [event] = self.feed([unsaved_milestone()], CentreDetails(name="Unit")).walk("VEVENT")
+        assert str(event["DESCRIPTION"]) == "Day +14\n\nUnit"
+
+    def test_a_visit_moved_off_a_closed_day_says_so(self):
+        milestone = unsaved_milestone(due=date(2026, 12, 4))
+        milestone.moved_from = date(2026, 12, 5)
+        [event] = self.feed([milestone]).walk("VEVENT")
+        assert str(event["DESCRIPTION"]).startswith(
+            "Day +13 (moved from Saturday 5 December: the clinic is closed)\n\n"
+        )
+
+    def test_the_calendar_is_named_for_any_treatment_without_the_patient(self):
+        assert str(self.feed([])["X-WR-CALNAME"]) == "My treatment dates"
 
     def test_no_milestones_is_still_a_valid_calendar(self):
-        calendar = Calendar.from_ical(feed_calendar([], stamp=self.stamp).to_ical())
+        calendar = self.feed([])
         assert str(calendar["VERSION"]) == "2.0"
         assert calendar.walk("VEVENT") == []
 
@@ -108,7 +137,7 @@ class TestCalendarFeed:
         calendar = Calendar.from_ical(response.content)
         assert str(calendar["VERSION"]) == "2.0"
         assert str(calendar["PRODID"]) == "-//Transplant tracker//Calendar feed//EN"
-        assert str(calendar["X-WR-CALNAME"]) == "Transplant calendar"
+        assert str(calendar["X-WR-CALNAME"]) == "My treatment dates"
 
     def test_needs_no_login(self, client, planned_course, feed_url):
         assert client.get(feed_url).status_code == 200

@@ -47,9 +47,13 @@ class TestMyPage:
         soon = text.split('id="soon-title"')[1].split('id="later-title"')[0]
         later = text.split('id="later-title"')[1].split('class="past"')[0]
         assert "Stem cell infusion" in soon
-        assert "Clinic visit (1)" in soon
-        assert "Clinic visit (3)" not in soon
-        assert "Clinic visit (3)" in later
+        # Weekly visits on Day +7, +14 (the next two weeks), +21 and +28; not numbered for the
+        # patient: the date says which.
+        assert soon.count("<h3>Clinic visit</h3>") == 2
+        assert "Day +7" in soon
+        assert "Day +21" not in soon
+        assert later.count("<h3>Clinic visit</h3>") == 2
+        assert "Clinic visit (" not in text
         assert '<details class="past">' in text
         assert "Earlier (3)" in text  # the three conditioning days
 

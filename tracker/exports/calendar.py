@@ -11,9 +11,10 @@ from datetime import date, datetime, timedelta
 
 from icalendar import Calendar, Event, vDuration
 
-from tracker.models import Milestone
+from tracker.models import CentreDetails, Milestone
 
-FEED_NAME = "Transplant calendar"
+# The same for a transplant and a same-day procedure; no name or MRN (see feed_calendar).
+FEED_NAME = "My treatment dates"
 FEED_PRODID = "-//Transplant tracker//Calendar feed//EN"
 # How often a calendar app should poll; a hint, so a moved Day Zero reaches the phone the same day.
 FEED_REFRESH = timedelta(hours=1)
@@ -30,8 +31,12 @@ def event_uid(milestone: Milestone) -> str:
     return f"{milestone.code}@{UID_DOMAIN}"
 
 
-def feed_calendar(milestones: Iterable[Milestone], *, stamp: datetime) -> Calendar:
-    """An RFC 5545 calendar with one all-day event per milestone (courses already attached)."""
+def feed_calendar(
+    milestones: Iterable[Milestone], *, stamp: datetime, centre: CentreDetails
+) -> Calendar:
+    """An RFC 5545 calendar with one all-day event per milestone (courses already attached);
+    each event says whom to call."""
+    contact = "\n".join(centre.contact_lines())
     calendar = Calendar()
     calendar.add("prodid", FEED_PRODID)
     calendar.add("version", "2.0")
@@ -50,8 +55,10 @@ def feed_calendar(milestones: Iterable[Milestone], *, stamp: datetime) -> Calend
         event.add("dtend", all_day_end(milestone.calendar_date))
         event.add("summary", milestone.patient_title)
         description = milestone.calendar_day_label
+        if milestone.moved_from and not milestone.is_done:
+            description += f" (moved from {milestone.moved_from:%A %-d %B}: the clinic is closed)"
         if milestone.patient_words:
             description += f"\n\n{milestone.patient_words}"
-        event.add("description", description)
+        event.add("description", f"{description}\n\n{contact}")
         calendar.add_component(event)
     return calendar

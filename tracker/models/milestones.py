@@ -157,17 +157,12 @@ class Milestone(models.Model):
     @property
     def patient_title(self) -> str:
         """The title on the patient's page, calendar and printout: the step's words for the
-        patient when it has them ("Your yearly check")."""
+        patient when it has them ("Your yearly check"), never numbered: the date says which
+        visit it is ("Clinic visit", not "Clinic visit (3)")."""
         if self.held_back:
             return self.held_back[0]
-        if self.step.patient_title:
-            return title_of(
-                self.step.patient_title,
-                self.step.repeats,
-                self.occurrence,
-                season_of=self.season_of,
-            )
-        return self.title
+        title = self.step.patient_title or self.step.title
+        return title_of(title, False, self.occurrence, season_of=self.season_of)
 
     @property
     def patient_words(self) -> str:

@@ -117,6 +117,7 @@ MILESTONE_FIELDS = (
     "step__vaccine",
     "hold",
     "plan_note",
+    "moved_from",
     "completed_by__first_name",
     "completed_by__last_name",
     "completed_by__username",
@@ -233,6 +234,9 @@ def _note(m: dict[str, Any]) -> str:
     if m["hold"] == Hold.BLOCKED_UNTIL:  # its date came: the note said "Blocked: ..."
         opened = format_date(m["due_date"], "j M Y")
         return f"The live-vaccine gates opened on {opened}: check them again on the day."
+    if m["moved_from"]:
+        moved = f"Moved from {format_date(m['moved_from'], 'D j M')}: the clinic is closed."
+        return f"{moved} {m['plan_note']}".strip()
     return str(m["plan_note"])
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -94,3 +95,9 @@ def gvhd_field(name: str) -> str:
         return name
     label = str(getattr(field, "verbose_name", name))
     return label[:1].lower() + label[1:]
+
+
+@register.filter
+def tel(number: str) -> str:
+    """A phone number as a tel: address: digits and a leading +, nothing else."""
+    return re.sub(r"(?!^\+)[^\d]", "", number.strip())

@@ -15,11 +15,11 @@ from django.views.decorators.http import require_GET
 from tracker import clock
 from tracker.access import own_courses
 from tracker.http import AuthenticatedRequest
-from tracker.models import CourseEvent, Patient, TransplantCourse
+from tracker.models import CourseEvent, Patient, TransplantCourse, centre_details
 from tracker.models.choices import EndReason
 from tracker.queries.immunity import blood_words, hold_back_live_vaccines
 from tracker.rules import schedule
-from tracker.rules.plain_language import phase_explanation
+from tracker.rules.plain_language import phase_explanation, when_to_call
 from tracker.services.courses import END_WORDS
 from tracker.views import fragments
 from tracker.views.calendars import feed_context
@@ -45,7 +45,16 @@ def my_page(request: AuthenticatedRequest) -> HttpResponse:
     if patient is None:
         return redirect("home")
     request.user.patient = patient  # the page's header asks; no second query
-    context = {"patient": patient, "courses": courses, "course": course, "today": today}
+    centre = centre_details()
+    procedure = course is not None and course.phase_scheme.procedure
+    context = {
+        "patient": patient,
+        "courses": courses,
+        "course": course,
+        "today": today,
+        "centre": centre,
+        "care_lines": when_to_call(procedure=procedure),
+    }
     context.update(feed_context(request, patient))
     context.update(reminder_context(patient, for_self=True))
     if course is None:
@@ -59,7 +68,7 @@ def my_page(request: AuthenticatedRequest) -> HttpResponse:
     context.update(
         end_words=END_WORDS.get(EndReason(course.end_reason), "") if course.ended_on else "",
         today_label=course.day_label_on(today),
-        explanation=phase_explanation(phase, procedure=course.phase_scheme.procedure),
+        explanation=phase_explanation(phase, procedure=procedure),
         phase=phase,
     )
     # Kept whole per patient: what the page shows beyond the course (their name, their other
@@ -69,6 +78,7 @@ def my_page(request: AuthenticatedRequest) -> HttpResponse:
         patient.feed_token,
         (patient.email_reminders, context["reminder_problem"]),
         request.get_host(),  # the calendar address is written in full
+        centre.key,
         [(other.code, other.sequence, other.is_tandem, other.day_zero) for other in courses],
     )
     digest = hashlib.sha256(repr(shown).encode()).hexdigest()[:16]

@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 
 from tracker import roles, services
 from tracker.models import Kind, Patient, Protocol, ProtocolStep
+from tracker.models.patients import fold
 
 PASSWORD = "correct-horse-battery"  # noqa: S105 (test-only)
 
@@ -60,6 +61,8 @@ class PatientFactory(factory.django.DjangoModelFactory):
     given_name = "Ada"
     family_name = factory.Sequence(lambda n: f"Lovelace{n}")
     date_of_birth = date(1970, 5, 17)
+    # As Patient.clean keeps it for every form and service.
+    search_text = factory.LazyAttribute(lambda p: fold(f"{p.given_name} {p.family_name} {p.mrn}"))
 
 
 class ProtocolFactory(factory.django.DjangoModelFactory):

@@ -112,6 +112,7 @@ MATRIX = {
     "password_reset_complete": {"GET": (200,) * 5},
     # The admin is one entry: only staff accounts get past its own login page.
     "healthz": {"GET": (200,) * 5, "POST": (405,) * 5},
+    "favicon": {"GET": (301,) * 5, "POST": (405,) * 5},
     "admin": {"GET": (R,) * 5},
 }
 

@@ -139,6 +139,8 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("healthz", health.healthz, name="healthz"),
+    # Browsers and bookmarks ask for /favicon.ico whatever the page says: the same icon.
+    path("favicon.ico", health.favicon, name="favicon"),
     path("admin/", admin.site.urls),
 ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 import uuid
 from datetime import date
 from typing import TYPE_CHECKING
@@ -31,14 +32,29 @@ class PatientQuerySet(models.QuerySet["Patient"]):
         return self.filter(user=user)
 
     def search(self, text: str) -> PatientQuerySet:
+        """Patients whose MRN or names hold every word typed, in any order, whatever the
+        accents or case ("kowalski, tomasz" finds Tomasz Kowalski; "Jose" finds José)."""
         query = Q()
-        for word in text.split():
-            query &= (
-                Q(mrn__icontains=word)
-                | Q(given_name__icontains=word)
-                | Q(family_name__icontains=word)
-            )
+        for word in search_words(text):
+            query &= Q(search_text__contains=word)
         return self.filter(query)
+
+
+# Letters NFKD does not take apart into a base letter and an accent.
+_PLAIN_LETTERS = str.maketrans(
+    {"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ı": "i", "æ": "ae", "œ": "oe", "ß": "ss", "þ": "th"}
+)
+
+
+def fold(text: str) -> str:
+    """Text as search compares it: lower case, without accents ("Łódź" → "lodz")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_PLAIN_LETTERS))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def search_words(text: str) -> list[str]:
+    """The words typed, folded; commas and semicolons separate words ("Kowalski, Tomasz")."""
+    return fold(re.sub(r"[,;]", " ", text)).split()
 
 
 def normalise_mrn(raw: str) -> str:
@@ -85,7 +101,10 @@ class Patient(models.Model):
         "(tracker.services.reminders.set_reminder_preference).",
     )
     created_at = models.DateTimeField(default=clock.now, editable=False)
-    history = HistoricalRecords(excluded_fields=["feed_token"])
+    # Names and MRN folded for search (`fold`), kept by `clean` (every form and service
+    # calls full_clean before saving a patient).
+    search_text = models.CharField(max_length=200, editable=False, default="")
+    history = HistoricalRecords(excluded_fields=["feed_token", "search_text"])
 
     objects = PatientQuerySet.as_manager()
 
@@ -109,6 +128,9 @@ class Patient(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("patient_detail", args=[self.code])
+
+    def clean(self) -> None:
+        self.search_text = fold(f"{self.given_name} {self.family_name} {self.mrn}")
 
     @property
     def full_name(self) -> str:

@@ -31,7 +31,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from tracker import links
-from tracker.models import Kind, Milestone, TransplantCourse
+from tracker.models import Kind, Milestone, Patient, TransplantCourse
 from tracker.models.milestones import WAITING, title_of
 from tracker.queries.engraftment import EngraftmentStatus, counts_by_course, status_of
 from tracker.queries.gvhd import gvhd_words
@@ -161,14 +161,8 @@ ORDERINGS: dict[str, tuple[list[str], list[str | OrderBy]]] = {
 
 
 def searched(courses: Courses, q: str) -> Courses:
-    """The courses whose patient's MRN or names contain every word typed."""
-    for word in q.split():
-        courses = courses.filter(
-            Q(patient__mrn__icontains=word)
-            | Q(patient__given_name__icontains=word)
-            | Q(patient__family_name__icontains=word)
-        )
-    return courses
+    """The courses whose patient's MRN or names contain every word typed (`Patient.search`)."""
+    return courses.filter(patient__in=Patient.objects.search(q)) if q.split() else courses
 
 
 def follow_up_courses(*, today: date, filters: Filters) -> QuerySet[TransplantCourse]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from decimal import Decimal
 from functools import lru_cache
 
 from django import template
@@ -101,3 +102,15 @@ def gvhd_field(name: str) -> str:
 def tel(number: str) -> str:
     """A phone number as a tel: address: digits and a leading +, nothing else."""
     return re.sub(r"(?!^\+)[^\d]", "", number.strip())
+
+
+@register.filter
+def plain_number(value: Decimal | float | int | str | None) -> str:
+    """A count as typed, without the zeros the column adds ("210", not "210.0"; "0.495"
+    stays); "" for none."""
+    if value is None:
+        return ""
+    if not isinstance(value, Decimal):
+        value = Decimal(str(value))
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text

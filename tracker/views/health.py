@@ -1,5 +1,5 @@
-"""`/healthz` for the load balancer and the monitoring (no login), and the benchmark's bare
-view."""
+"""`/healthz` for the load balancer and the monitoring (no login), `/favicon.ico`, and the
+benchmark's bare view."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import logging
 
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
@@ -34,3 +35,10 @@ def healthz(request: HttpRequest) -> HttpResponse:
 def bare(request: HttpRequest) -> HttpResponse:
     """The benchmark's yardstick: "ok" behind the same middleware, for a logged-in user."""
     return HttpResponse("ok")
+
+
+@csrf_exempt  # no form and no session
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """The icon, where browsers look for it without asking the page."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))

@@ -28,7 +28,15 @@ from django.urls import reverse
 
 from tests.factories import PatientFactory, ProtocolFactory, StepFactory, small_protocol
 from tracker import services
-from tracker.models import Audience, Milestone, Reminder, ReminderStatus, TransplantCourse
+from tracker.models import (
+    Audience,
+    Centre,
+    Milestone,
+    Reminder,
+    ReminderStatus,
+    TransplantCourse,
+)
+from tracker.models.centre import forget_centre
 from tracker.models.choices import EndReason, Indication
 from tracker.services import reminders
 
@@ -535,3 +543,19 @@ def test_morning_digest_only_within_its_hours(ada, nurse_digest, hour_minute):
     reminders.send_due(at=local(TODAY, hour_minute))
 
     assert sent_to("nurse@example.org") == []
+
+
+def test_email_gives_the_centres_numbers(coordinator, monday):
+    Centre.objects.create(
+        name="Northfield Transplant Unit",
+        day_phone="01632 960 100",
+        out_of_hours_phone="01632 960 999",
+    )
+    forget_centre()  # as the admin does after an edit
+    patient = opted_in(coordinator)
+    course_with_visit_on(patient, TOMORROW, coordinator)
+    reminders.send_due(at=local(TODAY, "08:00"))
+
+    [message] = mail.outbox
+    assert "Northfield Transplant Unit\nPhone: 01632 960 100" in message.body
+    assert "Out of hours: 01632 960 999" in message.body

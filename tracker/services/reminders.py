@@ -41,6 +41,7 @@ from tracker.models import (
     ReminderKind,
     ReminderStatus,
     TransplantCourse,
+    centre_details,
 )
 from tracker.models.events import record
 from tracker.models.milestones import WAITING
@@ -383,11 +384,14 @@ def _message(batch: Batch, user: User, local: datetime) -> EmailMessage:
         lines = [
             "Hello,",
             "",
-            "This is a reminder from your transplant team: there is something planned for "
+            "This is a reminder from your care team: there is something planned for "
             f"you tomorrow, {batch.day:%A %-d %B %Y}.",
             "",
             "See what it is on your page (you will be asked to log in):",
             f"{settings.SITE_URL}{reverse('my_page')}",
+            "",
+            "Questions, or feeling unwell? Call us:",
+            *centre_details().contact_lines(),
         ]
     lines += [
         "",

@@ -126,8 +126,15 @@ def validate_day_zero(day_zero: date, *, patient: Patient) -> None:
         raise ValidationError("Day Zero must be after the patient’s date of birth.")
 
 
+class ProtocolChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A protocol by name; a research protocol says so where it is chosen."""
+
+    def label_from_instance(self, obj: Protocol) -> str:
+        return f"{obj.name} (research protocol)" if obj.is_research else obj.name
+
+
 class CourseStartForm(forms.Form):
-    protocol = forms.ModelChoiceField(
+    protocol = ProtocolChoiceField(
         queryset=Protocol.objects.filter(is_active=True),
         empty_label="Choose a protocol",
         error_messages={"required": "Choose the protocol this course follows."},

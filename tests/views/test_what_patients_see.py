@@ -213,3 +213,21 @@ class TestProcedureToldAsAProcedure:
         work_up = text.split('id="phase-work_up"')[1].split("</section>")[0]
         assert "Work-up tests" in work_up
         assert "Admission" not in work_up
+
+
+class TestResearchProtocols:
+    def test_a_research_protocol_says_so_where_it_is_chosen_and_on_the_course(
+        self, coordinator_client, patient, coordinator, today
+    ):
+        protocol = ProtocolFactory(name="Marrow cells for stroke", is_research=True)
+        StepFactory(protocol=protocol, key="harvest", day=0)
+        start = coordinator_client.get(reverse("course_start", args=[patient.code])).text
+        assert "Marrow cells for stroke (research protocol)</option>" in start
+        course = start_course(patient=patient, protocol=protocol, day_zero=today, by=coordinator)
+        page = coordinator_client.get(course.get_absolute_url()).text
+        assert "Research protocol: only inside an approved study" in page
+
+    def test_an_inactive_research_protocol_is_not_offered(self, coordinator_client, patient):
+        ProtocolFactory(name="Marrow cells for stroke", is_research=True, is_active=False)
+        start = coordinator_client.get(reverse("course_start", args=[patient.code])).text
+        assert "Marrow cells for stroke" not in start

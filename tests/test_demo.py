@@ -5,7 +5,14 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 
-from tracker.models import Patient, TransplantCourse
+from tracker.models import (
+    Centre,
+    ClinicClosure,
+    Milestone,
+    Patient,
+    TransplantCourse,
+    centre_details,
+)
 from tracker.queries.gvhd import acute_summary, chronic_episodes, status_words
 from tracker.queries.immunity import live_vaccine_gates
 
@@ -25,7 +32,9 @@ def course_of(mrn: str) -> TransplantCourse:
 def test_the_demo_runs_twice_without_change(demo):
     courses = TransplantCourse.objects.count()
     call_command("demo", stdout=open("/dev/null", "w"))  # noqa: SIM115, PTH123
-    assert TransplantCourse.objects.count() == courses == 11  # 10 patients, a tandem pair
+    assert TransplantCourse.objects.count() == courses == 13  # 12 patients, a tandem pair
+    assert Centre.objects.count() == 1
+    assert ClinicClosure.objects.count() == 3
 
 
 def test_gvhd_in_the_demo(demo):
@@ -110,3 +119,35 @@ def test_the_demo_patient_gets_tomorrows_reminder_once(demo, today):
     assert len(sam) == 1
     assert "tomorrow" in sam[0].body
     assert [m.to for m in mail.outbox if m not in sam] == [["robin.ellis@example.org"]]
+
+
+def test_the_demo_centre_gives_numbers_and_closes_on_holidays(demo, today):
+    centre = centre_details()
+    assert centre.day_phone == "01632 960 100"
+    assert centre.out_of_hours_phone == "01632 960 999"
+    assert centre.clinic.closed_weekdays == {5, 6}
+    christmas = ClinicClosure.objects.get(reason="Christmas Day").day
+    assert christmas.month == 12
+    assert christmas.day == 25
+    assert today <= christmas <= today + timedelta(days=366)
+
+
+def test_the_demo_clinic_visits_fall_on_open_days(demo):
+    """Planned after the centre's clinic days were set: no visit still to come on a closed
+    day whose window has an open day."""
+    clinic = centre_details().clinic
+    for milestone in Milestone.objects.filter(step__at_clinic=True, completed_on__isnull=True):
+        if clinic.is_closed(milestone.due_date):
+            assert (
+                clinic.open_day(milestone.due_date, milestone.window_start, milestone.window_end)
+                is None
+            ), milestone
+
+
+def test_the_demo_has_patients_of_each_same_day_procedure_with_logins(demo):
+    for username, mrn in (("patient-knee", "DEMO-0006"), ("patient-leg", "DEMO-0011")):
+        patient = Patient.objects.get(mrn=mrn)
+        assert patient.user.username == username
+        assert patient.courses.get().protocol.phase_scheme.procedure
+    found = Patient.objects.search("Kowalski, Tomasz")
+    assert [patient.mrn for patient in found] == ["DEMO-0011"]

@@ -49,7 +49,9 @@ NOON_OF_TODAY = "2026-11-21 12:00 +00:00"  # as the `today` fixture pins it
 
 def reference_courses(today, filters):
     """`follow_up_courses` before issue 11: the Day-100 milestone joined, figures subqueries."""
-    pending = Milestone.objects.filter(course=OuterRef("pk"), completed_on__isnull=True)
+    pending = Milestone.objects.filter(course=OuterRef("pk"), completed_on__isnull=True).exclude(
+        hold__in=WAITING
+    )
     upcoming = pending.filter(window_end__gte=today).order_by("due_date", "pk")
     overdue = (
         pending.filter(window_end__lt=today)

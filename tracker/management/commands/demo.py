@@ -14,7 +14,15 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from tracker import clock, roles, services
-from tracker.models import BilirubinUnit, Patient, Protocol, TransplantCourse
+from tracker.models import (
+    BilirubinUnit,
+    Centre,
+    ClinicClosure,
+    Patient,
+    Protocol,
+    TransplantCourse,
+)
+from tracker.models.centre import forget_centre
 from tracker.models.choices import OPEN_FORM_STATUSES, FormStatus
 from tracker.rules.gvhd import NIH_ORGANS
 from tracker.rules.schedule import add_months
@@ -42,6 +50,17 @@ PATIENTS: list[tuple[str, str, str, tuple[int, int, int], str, Callable[[date], 
     ("DEMO-0008", "Tomás", "Ferreira", (1962, 2, 14), "auto-beam", lambda t: add_months(t, -28)),
     # A tandem pair: the first autologous course; the second follows it (TANDEMS).
     ("DEMO-0009", "Kwame", "Mensah", (1959, 7, 9), "auto-melphalan", lambda t: add_months(t, -5)),
+    # A leg cell therapy planned in a week and a bone regeneration graft a week ago: both
+    # have portal logins, to try what a patient of a same-day procedure sees.
+    (
+        "DEMO-0011",
+        "Tomasz",
+        "Kowalski",
+        (1951, 10, 23),
+        "im-bm-cell-therapy-leg",
+        lambda t: t + timedelta(6),
+    ),
+    ("DEMO-0012", "Léa", "Dubois", (1988, 5, 30), "bmac-bmp2-bone", lambda t: t - timedelta(9)),
     # A course that ended: transferred to another centre at about 7 months (ENDS).
     (
         "DEMO-0010",
@@ -111,6 +130,23 @@ REGISTRY_DETAILS: dict[str, dict[str, Any]] = {
 # The demo patient with a portal login: Sam Okafor, at about Day +13, going home tomorrow;
 # he asked for e-mail reminders (the worker e-mails him the day before, to the console).
 PORTAL_PATIENT_MRN = "DEMO-0002"
+# Portal logins of the same-day procedures' patients: (login, MRN).
+PROCEDURE_LOGINS = [
+    ("patient-knee", "DEMO-0006"),
+    ("patient-leg", "DEMO-0011"),
+    ("patient-bone", "DEMO-0012"),
+]
+
+# The centre (invented: 01632 960xxx numbers are set aside for drama by Ofcom) and the days
+# its clinic is closed besides weekends: the coming year's public holidays.
+CENTRE = {
+    "name": "Northfield Transplant Unit",
+    "day_phone": "01632 960 100",
+    "day_hours": "Monday to Friday, 8am to 6pm",
+    "out_of_hours_phone": "01632 960 999",
+    "address": "Ward 7, Northfield General Hospital\nNorthfield NF1 4QT",
+}
+HOLIDAYS = [((12, 25), "Christmas Day"), ((12, 26), "Boxing Day"), ((1, 1), "New Year's Day")]
 
 # Invented daily counts from Day 0, in x 10^9/L: (ANC, platelets, platelets transfused).
 # Jo Lindqvist engrafts (neutrophils on Day +15, platelets >= 20 on Day +22); Sam Okafor,
@@ -246,6 +282,7 @@ class Command(BaseCommand):
         nurse = self._user("nurse", "Robin", "Ellis", role=roles.CLINIC_STAFF)
         self._user("admin", "Centre", "Administrator", superuser=True)
         today = clock.today()
+        self._centre(today)
         for mrn, given, family, born, slug, day_zero in PATIENTS:
             if Patient.objects.filter(mrn=mrn).exists():
                 self.stdout.write(f"  {mrn} exists, left as it is")
@@ -261,6 +298,15 @@ class Command(BaseCommand):
             portal.user.email = "sam.okafor@example.org"
             portal.user.save(update_fields=["email"])
         services.set_reminder_preference(patient=portal, email=True, by=coordinator)
+        for username, mrn in PROCEDURE_LOGINS:
+            procedure_patient = Patient.objects.filter(mrn=mrn).first()
+            if procedure_patient is not None and procedure_patient.user is None:
+                login = self._user(
+                    username, procedure_patient.given_name, procedure_patient.family_name
+                )
+                login.groups.add(Group.objects.get(name=roles.PATIENT))
+                procedure_patient.user = login
+                procedure_patient.save(update_fields=["user"])
         if not nurse.email:
             nurse.email = "robin.ellis@example.org"
             nurse.save(update_fields=["email"])
@@ -272,9 +318,23 @@ class Command(BaseCommand):
                 "  nurse        clinic staff\n"
                 f"  patient      the patient {portal.full_name} ({portal.mrn}), e-mail "
                 "reminders on\n"
+                "  patient-knee, patient-leg, patient-bone  patients of same-day procedures\n"
                 "  admin        centre administrator: protocol library in /admin/"
             )
         )
+
+    def _centre(self, today: date) -> None:
+        """The centre's details and the coming year's holidays (kept if already set)."""
+        if not Centre.objects.exists():
+            centre = Centre(**CENTRE)
+            centre.full_clean()
+            centre.save()
+        for (month, day), reason in HOLIDAYS:
+            year = today.year if (month, day) >= (today.month, today.day) else today.year + 1
+            ClinicClosure.objects.get_or_create(
+                day=date(year, month, day), defaults={"reason": reason}
+            )
+        forget_centre()
 
     def _user(
         self,

@@ -18,6 +18,7 @@ from tracker.templatetags.tracker_tags import plain_number, tel
         (Decimal("1E+2"), "100"),  # a Decimal that prints itself in exponent form
         (Decimal("0.0"), "0"),
         ("12.30", "12.3"),  # as kept in an event's data
+        ("not a number", "not a number"),
         (None, ""),
     ],
 )

@@ -78,7 +78,7 @@ def test_clinic_staff_paste_counts_and_see_neutrophil_engraftment(page: Page):
     expect(page.locator("#counts tr.editing")).to_have_count(0)
     expect(page.locator("section#counts")).to_have_count(1)
     expect(page.locator("#counts table section")).to_have_count(0)
-    expect(page.locator("#counts tbody tr").first).to_contain_text("0.70")
+    expect(page.locator("#counts tbody tr").first).to_contain_text("0.7")
     expect(page.locator("#counts tbody tr")).to_have_count(len(ANC))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from django import template
@@ -111,6 +111,9 @@ def plain_number(value: Decimal | float | int | str | None) -> str:
     if value is None:
         return ""
     if not isinstance(value, Decimal):
-        value = Decimal(str(value))
+        try:
+            value = Decimal(str(value))
+        except InvalidOperation:  # not a number (an old event's text): shown as it is
+            return str(value)
     text = format(value, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text

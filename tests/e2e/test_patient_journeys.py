@@ -56,9 +56,7 @@ def pages_of(pdf: bytes) -> int:
 
 
 @pytest.mark.parametrize("journey", list(JOURNEYS))
-def test_a_patient_reads_their_plan_on_a_phone_and_prints_it_short(
-    page: Page, library, journey
-):
+def test_a_patient_reads_their_plan_on_a_phone_and_prints_it_short(page: Page, library, journey):
     slug, day, phase, never = JOURNEYS[journey]
     patient = patient_on(slug, day)
     page.set_viewport_size(PHONE)

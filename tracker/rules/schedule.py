@@ -358,13 +358,17 @@ class ClinicDays:
 ALWAYS_OPEN = ClinicDays(closed_weekdays=frozenset())
 
 
-def at_open_clinic(milestone: PlannedMilestone, clinic: ClinicDays) -> PlannedMilestone:
+def at_open_clinic(
+    milestone: PlannedMilestone, clinic: ClinicDays, *, not_before: date | None = None
+) -> PlannedMilestone:
     """A clinic visit planned on a closed day, moved to the nearest open day of its window
-    (its window stays: it is the clinical tolerance). Kept where it is when the whole window
-    is closed: the team sees it on a closed day and decides."""
+    (its window stays: it is the clinical tolerance), never before `not_before` (a seasonal
+    step's season). Kept where it is when the whole window is closed: the team sees it on a
+    closed day and decides."""
     if not clinic.is_closed(milestone.due_date):
         return milestone
-    day = clinic.open_day(milestone.due_date, milestone.window_start, milestone.window_end)
+    earliest = max(milestone.window_start, not_before or milestone.window_start)
+    day = clinic.open_day(milestone.due_date, earliest, milestone.window_end)
     if day is None:
         return milestone
     return replace(milestone, due_date=day, moved_from=milestone.due_date)
@@ -418,7 +422,10 @@ def plan(
                 window_end=window_end,
             )
             if rule.at_clinic:
-                milestone = at_open_clinic(milestone, clinic)
+                season_start = None
+                if rule.season is not None and rule.season.contains(due):
+                    season_start = rule.season.start_on_or_before(due)
+                milestone = at_open_clinic(milestone, clinic, not_before=season_start)
             planned.append((milestone.due_date, index, milestone))
     planned.sort(key=lambda item: (item[0], item[1], item[2].occurrence))
     return [milestone for _, _, milestone in planned]

@@ -43,6 +43,7 @@ def ensure_role_groups() -> None:
     importlib.import_module("tracker.migrations.0023_course_life_permissions").grant(apps, None)
     importlib.import_module("tracker.migrations.0025_registry_data").grant(apps, None)
     importlib.import_module("tracker.migrations.0027_reminders_permissions").grant(apps, None)
+    importlib.import_module("tracker.migrations.0032_fhir_export_grants").grant(apps, None)
 
 
 def user_in(group_name: str, **kwargs):

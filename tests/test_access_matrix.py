@@ -44,6 +44,8 @@ MATRIX = {
     "infusion_add": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, 200, 200)},
     "infusion_delete": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, R, R)},
     "course_history": {"GET": (LOGIN, 403, 404, 200, 200), "POST": (405,) * 5},
+    # The FHIR hand-over is the care team's: a patient has their page, calendar and printout.
+    "course_fhir": {"GET": (LOGIN, 403, 404, 200, 200), "POST": (405,) * 5},
     # The printable calendar holds only what the patient may see: they may print their own.
     "course_calendar": {"GET": (LOGIN, 200, 404, 200, 200), "POST": (405,) * 5},
     "counts_add": {"GET": (405,) * 5, "POST": (LOGIN, 403, 404, 200, 200)},
@@ -183,6 +185,7 @@ def url_for(course, patient, coordinator, today):
         "registry_details": [course.code],
         "registry_status": [course.registry_reports.first().code],
         "course_history": [course.code],
+        "course_fhir": [course.code],
         "course_calendar": [course.code],
         "milestone_complete": [milestone.code],
         "milestone_reopen": [milestone.code],

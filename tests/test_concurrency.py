@@ -5,9 +5,10 @@ Real threads, each with its own database connection and its own logged-in client
 write, engraftment right at the end, and no history row that repeats or invents a value.
 """
 
+import json
 import threading
 from collections import Counter
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -367,3 +368,66 @@ def test_writers_on_both_courses_of_a_patient(ward):
     )
     pre_ted.refresh_from_db()
     assert pre_ted.status == "submitted"
+
+
+def test_fhir_exports_while_day_zero_moves_and_items_are_ticked(ward):
+    """Each export is one moment of the course (read under the course lock): every activity's
+    day number agrees with the Day Zero it went out with, whichever writer came first."""
+    coordinator, nurses, course = ward
+    day_zero = course.day_zero
+    items = list(ChecklistItem.objects.filter(milestone__step__key="ward-round"))
+
+    def exports(user):
+        client = client_for(user)
+        bundles = []
+        for _ in range(4):
+            response = client.get(reverse("course_fhir", args=[course.code]))
+            assert response.status_code == 200, response.status_code
+            bundles.append(json.loads(response.content))
+        return bundles
+
+    def ticks(user):
+        client = client_for(user)
+        return [
+            client.post(reverse("checklist_toggle", args=[item.code]), {"checked": "1"}).status_code
+            for item in items
+        ]
+
+    def moves(user):
+        client = client_for(user)
+        url = reverse("day_zero_move", args=[course.code])
+        statuses = []
+        for target, source in ((day_zero + timedelta(days=1), day_zero), (day_zero, None)):
+            data = {
+                "day_zero": target.isoformat(),
+                "reason": "test",
+                "from_day_zero": (source or day_zero + timedelta(days=1)).isoformat(),
+                "confirm": "1",
+            }
+            statuses.append(client.post(url, data).status_code)
+        return statuses
+
+    first, second, ticked, moved = run_together(
+        lambda: exports(nurses[0]),
+        lambda: exports(nurses[1]),
+        lambda: ticks(nurses[2]),
+        lambda: moves(coordinator),
+    )
+    assert all(status < 500 for status in ticked + moved)
+    for bundle in first + second:
+        plan = next(
+            e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "CarePlan"
+        )
+        exported_zero = date.fromisoformat(plan["extension"][0]["extension"][0]["valueDate"])
+        for activity in plan["activity"]:
+            extensions = {x["url"].rsplit("/", 1)[1]: x for x in activity["extension"]}
+            due = date.fromisoformat(extensions["due-date"]["valueDate"])
+            assert (due - exported_zero).days == extensions["day-number"]["valueInteger"]
+        moves_seen = sum(
+            1
+            for e in bundle["entry"]
+            if e["resource"]["resourceType"] == "Provenance"
+            and e["resource"]["activity"]["coding"][0]["code"] == "day_zero_moved"
+        )
+        assert exported_zero == day_zero + timedelta(days=moves_seen % 2)
+    assert CourseEvent.objects.filter(course=course, kind="fhir_exported").count() == 8

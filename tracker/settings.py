@@ -201,6 +201,13 @@ except re.error as error:
 MRN_HELP = env_str(
     "MRN_HELP", "4 to 20 letters, digits or hyphens, starting with a letter or digit."
 )
+# The FHIR identifier system of the centre's MRNs (the hospital's own URI or OID, e.g.
+# "urn:oid:1.2.3.4"): a receiving system matches patients by it (docs/fhir.md).
+FHIR_MRN_SYSTEM = env_str("FHIR_MRN_SYSTEM", "https://transplant-tracker.example/fhir/sid/mrn")
+if not re.match(r"^(https?://|urn:(oid|uuid):)\S+$", FHIR_MRN_SYSTEM):
+    raise ImproperlyConfigured(
+        "FHIR_MRN_SYSTEM is an absolute URI (https://..., urn:oid:... or urn:uuid:...)."
+    )
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

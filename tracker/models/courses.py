@@ -206,6 +206,7 @@ class TransplantCourse(models.Model):
                 "Can record vaccinations, immunosuppression and immunoglobulin",
             ),
             ("end_course", "Can end and reopen a course"),
+            ("export_fhir", "Can export a course as FHIR R4"),
         ]
 
     def __str__(self) -> str:

@@ -72,6 +72,7 @@ class CourseActions:
     move_day_zero: bool
     confirm_day_zero: bool
     see_history: bool
+    export_fhir: bool
     add_counts: bool
     change_counts: bool
     add_results: bool
@@ -97,6 +98,7 @@ class CourseActions:
             move_day_zero=may("move_day_zero"),
             confirm_day_zero=may("confirm_day_zero"),
             see_history=may("view_course_history"),
+            export_fhir=may("export_fhir"),
             add_counts=may("add_bloodcount"),
             change_counts=may("change_bloodcount"),
             add_results=may("add_labresult"),

@@ -115,3 +115,15 @@ def test_a_worker_keeps_a_bounded_number_of_pages():
     result = manage("shell", "-c", script, DEBUG="true", PAGE_CACHE_ENTRIES="50")
     assert result.returncode == 0, result.stderr
     assert "{'MAX_ENTRIES': 50} {'MAX_ENTRIES': 5000}" in result.stdout
+
+
+@pytest.mark.parametrize("system", ["hospital MRNs", "mrn", "www.example.org/mrn"])
+def test_a_fhir_mrn_system_that_is_not_an_absolute_uri_refuses_to_start(system):
+    result = manage("check", DEBUG="true", FHIR_MRN_SYSTEM=system)
+    assert result.returncode != 0
+    assert "FHIR_MRN_SYSTEM is an absolute URI" in result.stderr
+
+
+def test_a_fhir_mrn_system_as_an_oid_is_accepted():
+    result = manage("check", DEBUG="true", FHIR_MRN_SYSTEM="urn:oid:2.16.840.1.113883.2.1.4.1")
+    assert result.returncode == 0, result.stderr

@@ -189,6 +189,7 @@ class TestStatuses:
         services.end_course(
             course=course, reason="died", on=today - timedelta(days=1), by=coordinator
         )
+        course.refresh_from_db()  # as the view and the command read it: under the lock
         care_plan = one(course_resources(course, today=today), "CarePlan")
         assert care_plan["status"] == "revoked"
         assert care_plan["period"]["end"] == "2026-11-20"
@@ -206,6 +207,7 @@ class TestStatuses:
         )
         plan = one(course_resources(second, today=today), "CarePlan")
         assert plan["replaces"] == [{"reference": f"CarePlan/{first.code}"}]
+        first.refresh_from_db()
         earlier = one(course_resources(first, today=today), "CarePlan")
         assert earlier["status"] == "revoked"
 
@@ -394,3 +396,55 @@ def test_lab_results_of_every_analyte_map(coordinator, today):
         for o in of_type(course_resources(course, today=today), "Observation")
     }
     assert codes == {"chimerism-myeloid", "chimerism-lymphoid", "72493-0", "24467-3", "2465-3"}
+
+
+class TestNextDoses:
+    """CLINICAL.md section 5: a later dose is dated from the dose before it once that is given,
+    so only the next dose of each vaccine is a recommendation with dates."""
+
+    @pytest.fixture
+    def course(self, coordinator):
+        protocol = small_protocol()
+        protocol.steps.filter(key="pcv-1").update(vaccine="pcv", dose=1)
+        StepFactory(
+            protocol=protocol,
+            key="pcv-2",
+            day=None,
+            months=4,
+            window_after=30,
+            vaccine="pcv",
+            dose=2,
+        )
+        StepFactory(
+            protocol=protocol,
+            key="hepb-1",
+            day=None,
+            months=6,
+            window_after=30,
+            vaccine="hepb",
+            dose=1,
+        )
+        return start_course(protocol=protocol, day_zero=date(2026, 7, 1), by=coordinator)
+
+    def doses(self, course, today):
+        resource = one(course_resources(course, today=today), "ImmunizationRecommendation")
+        return [
+            (r["vaccineCode"][0]["coding"][0]["code"], r["doseNumberPositiveInt"])
+            for r in resource["recommendation"]
+        ]
+
+    def test_only_the_next_dose_of_each_vaccine_is_recommended(self, course, today):
+        assert self.doses(course, today) == [("152", 1), ("45", 1)]
+
+    def test_the_second_dose_follows_once_the_first_is_given(self, course, coordinator, today):
+        services.record_vaccination(
+            course=course, vaccine="pcv", dose=1, given_on=date(2026, 10, 5), by=coordinator
+        )
+        assert self.doses(course, today) == [("152", 2), ("45", 1)]
+
+
+def test_every_live_vaccine_gate_has_a_name():
+    from tracker.fhir.codes import GATE_NAMES
+    from tracker.rules.immunity import GATES
+
+    assert set(GATE_NAMES) == set(GATES)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -41,7 +40,7 @@ class Export:
     resources: list[Resource]
 
     def bundle(self, timestamp: datetime) -> Resource:
-        bundle_id = str(uuid.uuid5(self.course.code, f"Bundle/{fhir.instant(timestamp)}"))
+        bundle_id = fhir.derived_id(self.course.code, f"Bundle/{fhir.instant(timestamp)}")
         return fhir.bundle(self.resources, bundle_id=bundle_id, timestamp=timestamp)
 
     @property
@@ -54,14 +53,10 @@ class Export:
 
 
 def course_resources(course: TransplantCourse, *, today: date) -> Export:
-    """Every resource of a course, checked (InvalidResource if one is not valid FHIR R4).
+    """Every resource of a course (read with its patient and protocol, as `lock_course`
+    does), checked (InvalidResource if one is not valid FHIR R4).
 
     About fifteen queries whatever the course's size (tests/fhir count them at two sizes)."""
-    course = (
-        TransplantCourse.objects.select_related("patient", "protocol", "follows")
-        .filter(pk=course.pk)
-        .get()
-    )
     protocol = course.protocol
     patient = course.patient
     milestones = list(

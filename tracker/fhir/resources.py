@@ -270,9 +270,8 @@ def milestone_status(milestone: Milestone, today: date) -> str:
 
 STATUS_LABELS = {
     **{str(status): status.label for status in schedule.Status},
-    "superseded": "Superseded by a later transplant",
-    "ended": "Course ended",
-    "not_recorded": "Not recorded here",
+    # A closed milestone reads by its hold ("Superseded by a later transplant").
+    **{str(hold): str(hold.label) for hold in CLOSED_HOLDS},
 }
 
 
@@ -680,14 +679,28 @@ def immunization_recommendation(
     today: date,
     gates: immunity.GateVerdict | None,
 ) -> Resource | None:
-    """The vaccine doses still to give on the course, one recommendation each: due, overdue,
-    or contraindicated while the live-vaccine gates fail (each failing gate's reason as a
-    forecast reason, and the date they could open). `gates`: today's verdict, needed when a
-    live vaccine is still to give. None when no dose is left."""
+    """The next dose of each vaccine still to give on the course: due, overdue, or
+    contraindicated while the live-vaccine gates fail (each failing gate's reason as a
+    forecast reason, and the date they could open). A later dose is left out: its date follows
+    the dose before it, once given (CLINICAL.md section 5), so it is not yet a date to give it
+    on. `gates`: today's verdict, needed when a live vaccine is still to give. None when no
+    dose is left."""
+    pending = sorted(
+        (
+            m
+            for m in milestones
+            if m.step.vaccine
+            and m.completed_on is None
+            and m.hold not in (*CLOSED_HOLDS, "not_needed")
+        ),
+        key=lambda m: (m.step.dose or 1, m.due_date),
+    )
+    next_doses: dict[str, Milestone] = {}
+    for milestone in pending:
+        next_doses.setdefault(milestone.step.vaccine, milestone)
     recommendations = [
         recommendation(m, today=today, gates=gates)
-        for m in milestones
-        if m.step.vaccine and m.completed_on is None and m.hold not in (*CLOSED_HOLDS, "not_needed")
+        for m in sorted(next_doses.values(), key=lambda m: (m.due_date, m.step.vaccine))
     ]
     if not recommendations:
         return None

@@ -130,8 +130,9 @@ def validate(resource: dict[str, Any]) -> Any:
         raise InvalidResource(f"{resource_type}/{resource.get('id')}: {error}") from None
     if type(parsed).__name__ != resource_type:
         raise InvalidResource(f"Not a FHIR R4 resource type: {resource_type!r}")
-    for problem in _code_problems(resource):
-        raise InvalidResource(f"{resource_type}/{resource.get('id')}: {problem}")
+    problems = _code_problems(resource)
+    if problems:
+        raise InvalidResource(f"{resource_type}/{resource.get('id')}: {'; '.join(problems)}")
     if resource_type == "Bundle":
         for entry in resource.get("entry", []):
             validate(entry["resource"])
